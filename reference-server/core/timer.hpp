@@ -1,0 +1,24 @@
+// mailsim::core timer service — the injected way to be called back later.
+//
+// Contract: a callback runs at or after `at`, on the caller's event loop, never re-entrantly
+// from schedule(). Cancelling an id that already ran (or was never issued) is harmless.
+// Implementations: Asio steady timers in reference-server/net, the simulator's scheduler.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "reference-server/core/clock.hpp"
+
+namespace mailsim::core {
+
+using timer_id = std::uint64_t;
+
+class timer_service {
+ public:
+  virtual ~timer_service() = default;
+  virtual timer_id schedule(time_point at, std::function<void()> callback) = 0;
+  virtual void cancel(timer_id id) = 0;
+};
+
+}  // namespace mailsim::core

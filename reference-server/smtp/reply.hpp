@@ -1,0 +1,62 @@
+// mailsim::smtp replies — building and parsing RFC 5321 §4.2 replies with RFC 3463 codes.
+//
+// Contract: format() writes a reply as "ddd-..." continuation lines and a final "ddd ..."
+// line, each ending in CRLF, with the enhanced status code (RFC 2034) at the start of each
+// line's text when one is set. reply_parser is sans-IO: feed bytes, take complete replies;
+// it checks that every line of a multi-line reply carries the same code (§4.2.1) and
+// bounds line length and line count. Never throws.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reference-server/core/line_reader.hpp"
+
+namespace mailsim::smtp {
+
+struct reply {
+  int code = 0;               // 200..599
+  std::string enhanced;       // "2.1.0" or empty
+  std::vector<std::string> lines;  // text of each line, without code and enhanced code
+
+  bool positive() const { return code >= 200 && code < 400; }
+  bool transient() const { return code >= 400 && code < 500; }
+  bool permanent() const { return code >= 500; }
+  // All lines joined with "\n", enhanced code included once at the front when set.
+  std::string text() const;
+};
+
+// One-line reply.
+reply make_reply(int code, std::string_view enhanced, std::string_view text);
+
+// Wire form of a reply.
+std::string format(const reply& r);
+
+struct reply_limits {
+  std::size_t line_bytes_max = 4096;
+  std::size_t lines_max = 128;
+};
+
+struct reply_event {
+  enum class status { reply, need_more, error };
+  status state = status::need_more;
+  reply value;        // when state == reply
+  std::string error;  // when state == error: what was wrong (the stream cannot be trusted)
+};
+
+class reply_parser {
+ public:
+  explicit reply_parser(reply_limits limits = {});
+  void feed(std::string_view bytes);
+  reply_event next();
+
+ private:
+  reply_limits limits_;
+  core::line_reader reader_;
+  std::optional<reply> partial_;
+};
+
+}  // namespace mailsim::smtp
