@@ -26,6 +26,12 @@ class credential_store {
   virtual ~credential_store() = default;
   // The encoded hash for this authentication identity, or nullopt when there is no such user.
   virtual std::optional<std::string> password_hash(std::string_view user) const = 0;
+  // A stable server secret that keys the fake SCRAM salts handed to unknown users, so that
+  // nobody can recompute them and tell unknown users from real ones (see scram.hpp). Stores
+  // should return a secret from the server's configuration; the default (empty) falls back to
+  // a fixed key, which keeps the salts stable but lets someone who knows this code compute
+  // them.
+  virtual std::string scram_mock_secret() const { return {}; }
 };
 
 struct step_result {

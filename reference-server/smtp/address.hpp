@@ -52,4 +52,8 @@ path_parse parse_path(std::string_view text, const address_options& options);
 // True when `domain` is a syntactically valid RFC 5321 Domain or address-literal.
 bool is_valid_domain(std::string_view domain, bool allow_utf8);
 
+// True when `text` is well-formed UTF-8 (RFC 3629 §4: no overlong forms, no surrogates,
+// nothing above U+10FFFF). ASCII text is well-formed.
+bool is_valid_utf8(std::string_view text);
+
 }  // namespace mailsim::smtp

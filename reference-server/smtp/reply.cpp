@@ -1,0 +1,147 @@
+#include "reference-server/smtp/reply.hpp"
+
+#include "reference-server/smtp/status.hpp"
+
+namespace mailsim::smtp {
+namespace {
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// A line of text must not break the reply apart: a CR or LF inside it would let the text
+// end the line early and inject a reply of its own.
+void append_safe(std::string& out, std::string_view text) {
+  for (char c : text) out += (c == '\r' || c == '\n') ? ' ' : c;
+}
+
+// One line of a reply as read from the wire.
+struct reply_line {
+  int code = 0;
+  bool last = true;
+  std::string_view text;
+};
+
+// RFC 5321 §4.2: Reply-line = *( Reply-code "-" [ textstring ] CRLF )
+//   Reply-code [ SP textstring ] CRLF, with Reply-code = %x32-35 %x30-35 %x30-39.
+// Only the first digit is held to the grammar: clients act on it (§4.2.1), and an odd
+// second digit from a remote server is no reason to drop the connection.
+std::string parse_reply_line(std::string_view text, reply_line& out) {
+  if (text.size() < 3 || !is_digit(text[0]) || !is_digit(text[1]) || !is_digit(text[2])) {
+    return "reply line does not start with a 3-digit code";
+  }
+  out.code = (text[0] - '0') * 100 + (text[1] - '0') * 10 + (text[2] - '0');
+  if (out.code < 200 || out.code > 599) return "reply code outside 200-599";
+  if (text.size() == 3) return {};
+  if (text[3] != ' ' && text[3] != '-') return "reply code not followed by space or '-'";
+  out.last = text[3] == ' ';
+  out.text = text.substr(4);
+  return {};
+}
+
+// RFC 2034 §4: with ENHANCEDSTATUSCODES every line's text starts with the status code and
+// a space, and its class matches the reply's first digit. The code is taken from the first
+// line and removed from every line that repeats it.
+void extract_enhanced(reply& r) {
+  if (r.lines.empty()) return;
+  const std::string& first = r.lines.front();
+  const std::string candidate = first.substr(0, first.find(' '));
+  if (!is_valid_enhanced(candidate) || candidate[0] - '0' != r.code / 100) return;
+  r.enhanced = candidate;
+  for (std::string& line : r.lines) {
+    if (line.compare(0, candidate.size(), candidate) != 0) continue;
+    if (line.size() == candidate.size()) {
+      line.clear();
+    } else if (line[candidate.size()] == ' ') {
+      line.erase(0, candidate.size() + 1);
+    }
+  }
+}
+
+}  // namespace
+
+std::string reply::text() const {
+  std::string out = enhanced;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (i > 0) {
+      out += '\n';
+    } else if (!out.empty() && !lines[i].empty()) {
+      out += ' ';
+    }
+    out += lines[i];
+  }
+  return out;
+}
+
+reply make_reply(int code, std::string_view enhanced, std::string_view text) {
+  reply r;
+  r.code = code;
+  r.enhanced = std::string(enhanced);
+  r.lines.emplace_back(text);
+  return r;
+}
+
+std::string format(const reply& r) {
+  // RFC 5321 §4.2.1: every line but the last has "-" after the code, the last has SP.
+  const std::size_t count = r.lines.empty() ? 1 : r.lines.size();
+  const std::string code = std::to_string(r.code);
+  std::string out;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string_view text = r.lines.empty() ? std::string_view() : r.lines[i];
+    const bool last = i + 1 == count;
+    out += code;
+    // RFC 2034 §4: the enhanced code starts the text of every line.
+    if (!r.enhanced.empty() || !text.empty() || !last) out += last ? ' ' : '-';
+    append_safe(out, r.enhanced);
+    if (!r.enhanced.empty() && !text.empty()) out += ' ';
+    append_safe(out, text);
+    out += "\r\n";
+  }
+  return out;
+}
+
+reply_parser::reply_parser(reply_limits limits)
+    : limits_(limits), reader_(core::line_limits{limits.line_bytes_max}) {}
+
+void reply_parser::feed(std::string_view bytes) {
+  if (failed_.empty()) reader_.feed(bytes);
+}
+
+reply_event reply_parser::fail(std::string error) {
+  failed_ = std::move(error);
+  partial_.reset();
+  reader_.clear();
+  return {reply_event::status::error, {}, failed_};
+}
+
+reply_event reply_parser::next() {
+  if (!failed_.empty()) return {reply_event::status::error, {}, failed_};
+  for (;;) {
+    // A remote server may end lines with a bare LF; that is tolerated on the client side.
+    const core::line l = reader_.next();
+    if (l.state == core::line::status::need_more) return {};
+    if (l.state == core::line::status::too_long) {
+      return fail("reply line longer than " + std::to_string(limits_.line_bytes_max) + " bytes");
+    }
+    reply_line parsed;
+    std::string error = parse_reply_line(l.text, parsed);
+    if (!error.empty()) return fail(std::move(error));
+    if (!partial_) {
+      partial_.emplace().code = parsed.code;
+    } else if (partial_->code != parsed.code) {
+      // RFC 5321 §4.2.1: all lines of a multi-line reply carry the same code.
+      return fail("multi-line reply changes its code");
+    }
+    if (partial_->lines.size() >= limits_.lines_max) {
+      return fail("reply longer than " + std::to_string(limits_.lines_max) + " lines");
+    }
+    partial_->lines.emplace_back(parsed.text);
+    if (!parsed.last) continue;
+    reply_event event{reply_event::status::reply, std::move(*partial_), {}};
+    partial_.reset();
+    extract_enhanced(event.value);
+    return event;
+  }
+}
+
+}  // namespace mailsim::smtp

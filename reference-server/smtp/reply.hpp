@@ -57,6 +57,9 @@ class reply_parser {
   reply_limits limits_;
   core::line_reader reader_;
   std::optional<reply> partial_;
+  std::string failed_;  // once set, the stream is broken and every next() repeats it
+
+  reply_event fail(std::string error);
 };
 
 }  // namespace mailsim::smtp

@@ -41,6 +41,7 @@
 namespace mailsim::sasl {
 class credential_store;
 class server_mechanism;
+struct step_result;
 }  // namespace mailsim::sasl
 
 namespace mailsim::smtp {
@@ -129,6 +130,10 @@ class server_session {
   // The TLS handshake that followed a starttls event succeeded.
   void tls_started();
 
+  // The server is stopping: between transactions, answer 421 4.3.2 and close (RFC 5321
+  // §3.8); returns false (and does nothing) while a transaction or a decision is under way.
+  bool shutdown();
+
   // Data of the current transaction, valid during mail/rcpt/message events.
   const envelope& current_envelope() const { return envelope_; }
   // The message bytes (unstuffed, as received) during a message event.
@@ -145,26 +150,27 @@ class server_session {
     bdat,       // reading a BDAT chunk
     bdat_skip,  // discarding a BDAT chunk that will be refused
     auth,       // reading SASL responses
+    tls_wait,   // STARTTLS answered; waiting for tls_started()
     closed,
   };
   struct handler;
   friend struct handler;
 
+  server_event step();
   server_event process_line();
-  server_event dispatch(command cmd);
   server_event continue_data();
   server_event continue_bdat();
-  server_event continue_auth_line(std::string_view line);
-  server_event finish_message();
   void answer_event(const decision& d);
   void protocol_error(int code, std::string_view enhanced, std::string_view text);
   void send(int code, std::string_view enhanced, std::string_view text);
   void send(const reply& r);
-  void send_ehlo();
   void reset_transaction();
   void close_with(int code, std::string_view enhanced, std::string_view text);
-  void touch();
-  server_event hold(server_event_kind kind, const command* cmd = nullptr);
+  server_event hold(server_event_kind kind);
+  void auth_step(const sasl::step_result& r);
+  void auth_succeeded(const std::string& user);
+  void auth_failed();
+  void end_auth();
 
   server_options options_;
   limits limits_;
@@ -173,6 +179,7 @@ class server_session {
   state state_ = state::start;
   std::string output_;
   bool eof_ = false;
+  bool progressed_ = false;  // the last step consumed input
 
   // Session facts (reset by STARTTLS, RFC 3207 §4.2).
   bool greeted_ = false;
@@ -187,15 +194,17 @@ class server_session {
   std::unique_ptr<data_reader> data_reader_;
   std::uint64_t bdat_remaining_ = 0;
   bool bdat_last_ = false;
-  bool bdat_failed_ = false;  // a chunk was refused: the rest of the transaction is dropped
+  bool bdat_started_ = false;    // a BDAT chunk was taken in this transaction (no DATA now)
+  std::optional<reply> bdat_skip_reply_;  // the answer owed once a refused chunk is skipped
 
   // The event waiting for submit().
   std::optional<server_event_kind> pending_;
   command pending_cmd_;
-  bool starttls_pending_ = false;
+  recipient pending_recipient_;
 
   // AUTH.
   std::unique_ptr<sasl::server_mechanism> mechanism_;
+  std::optional<std::string> auth_final_user_;  // success sent as a 334 awaiting the empty ack
   std::optional<reply> delayed_reply_;  // an AUTH failure answered later (slowing guessers)
   bool delayed_close_ = false;
   core::time_point delayed_until_{};

@@ -1,0 +1,15 @@
+// mailsim-server subcommands, one per file (cmd_<name>.cpp). Each takes the arguments after
+// its name and returns the process exit code: 0 success, 1 failure, 2 usage or config error.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace mailsim::server {
+
+using args = std::vector<std::string>;
+
+int cmd_serve(const args& a);          // --config FILE [--check-config]
+int cmd_hash_password(const args& a);  // [--scheme pbkdf2-sha256|scrypt], password on stdin
+
+}  // namespace mailsim::server

@@ -1,0 +1,311 @@
+#include "reference-server/server/connection.hpp"
+
+#include <array>
+#include <optional>
+
+#include <boost/asio/ssl.hpp>
+#include <nlohmann/json.hpp>
+
+#include "reference-server/smtp/server_session.hpp"
+#include "reference-server/store/trace.hpp"
+
+namespace mailsim::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+class connection {
+ public:
+  connection(tcp::socket socket, const config::listener& listener, server_context& ctx);
+  ~connection();
+  asio::awaitable<void> run();
+  void on_shutdown();
+  void abort();
+
+ private:
+  asio::awaitable<bool> handshake();
+  asio::awaitable<bool> flush();
+  asio::awaitable<bool> read_more();
+  asio::awaitable<void> wait_delayed_reply();
+  asio::awaitable<smtp::decision> deliver();
+  smtp::decision decide(const smtp::server_event& ev);
+  void arm_timeout(std::optional<core::time_point> deadline);
+  void log_replies(std::string_view output);
+  void close_socket();
+  std::string next_message_id();
+  tcp::socket& raw() { return tls_ ? tls_->next_layer() : socket_; }
+
+  server_context& ctx_;
+  const config::listener& listener_;
+  tcp::socket socket_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+  asio::steady_timer timeout_;
+  smtp::server_session session_;
+  std::uint64_t id_;
+  std::string peer_ip_;
+  std::vector<std::vector<std::string>> recipient_users_;  // per accepted RCPT
+  std::vector<std::string> pending_users_;                 // of the RCPT being decided
+  std::size_t message_count_ = 0;
+  bool timed_out_ = false;
+};
+
+connection::connection(tcp::socket socket, const config::listener& listener, server_context& ctx)
+    : ctx_(ctx),
+      listener_(listener),
+      socket_(std::move(socket)),
+      timeout_(socket_.get_executor()),
+      session_(config::session_options(ctx.cfg, listener), ctx.cfg.limits.smtp,
+               {&ctx.clock, &ctx.random, &ctx.credentials}),
+      id_(ctx.next_session_id++) {
+  error_code ec;
+  auto remote = socket_.remote_endpoint(ec);
+  peer_ip_ = ec ? "unknown" : remote.address().to_string();
+  ctx_.live.insert(this);
+}
+
+connection::~connection() {
+  ctx_.live.erase(this);
+  auto it = ctx_.per_ip.find(peer_ip_);
+  if (it != ctx_.per_ip.end() && --it->second == 0) ctx_.per_ip.erase(it);
+}
+
+asio::awaitable<void> connection::run() {
+  ctx_.log.write("connect", {{"session", id_}, {"listener", listener_.name}, {"peer", peer_ip_}});
+  bool alive = !listener_.implicit_tls || co_await handshake();
+  while (alive) {
+    smtp::server_event ev = session_.next_event();
+    switch (ev.kind) {
+      case smtp::server_event_kind::need_more:
+        alive = co_await flush() && co_await read_more();
+        break;
+      case smtp::server_event_kind::waiting:
+        alive = co_await flush();
+        if (alive) co_await wait_delayed_reply();
+        break;
+      case smtp::server_event_kind::starttls:
+        alive = co_await flush() && co_await handshake();
+        if (alive) session_.tls_started();
+        break;
+      case smtp::server_event_kind::message:
+        session_.submit(co_await deliver());
+        break;
+      case smtp::server_event_kind::close:
+        co_await flush();
+        alive = false;
+        break;
+      default:
+        session_.submit(decide(ev));
+        break;
+    }
+    if (ctx_.stopping && alive) session_.shutdown();
+  }
+  close_socket();
+  ctx_.log.write("disconnect", {{"session", id_},
+                                {"messages", message_count_},
+                                {"errors", session_.stats().errors},
+                                {"timeout", timed_out_}});
+}
+
+smtp::decision connection::decide(const smtp::server_event& ev) {
+  switch (ev.kind) {
+    case smtp::server_event_kind::mail:
+      recipient_users_.clear();
+      return smtp::decision::accept();
+    case smtp::server_event_kind::rcpt: {
+      bool authenticated = session_.current_envelope().auth_user.has_value();
+      rcpt_decision d = ctx_.policy.on_rcpt(ev.cmd->address, authenticated);
+      if (d.refusal) return smtp::decision::refuse(*d.refusal);
+      recipient_users_.push_back(std::move(d.users));
+      return smtp::decision::accept();
+    }
+    case smtp::server_event_kind::vrfy:
+      return smtp::decision::refuse(ctx_.policy.on_vrfy(ev.cmd->argument));
+    default:  // connect (limits were checked at accept) and HELO/EHLO: any name
+      return smtp::decision::accept();
+  }
+}
+
+// Hands the message to the delivery worker and waits for durability (group commit).
+asio::awaitable<smtp::decision> connection::deliver() {
+  const smtp::envelope& env = session_.current_envelope();
+  std::vector<std::string> users;
+  for (auto& list : recipient_users_) {
+    for (auto& u : list) {
+      if (std::find(users.begin(), users.end(), u) == users.end()) users.push_back(u);
+    }
+  }
+  recipient_users_.clear();
+  if (auto refusal = ctx_.policy.on_message(users, session_.message().size())) {
+    co_return smtp::decision::refuse(*refusal);
+  }
+  std::string id = next_message_id();
+  store::trace_info trace;
+  trace.reverse_path = env.reverse_path.null ? "" : env.reverse_path.box.to_string();
+  trace.helo = env.helo_name;
+  trace.peer_ip = peer_ip_;
+  trace.hostname = ctx_.cfg.server.hostname;
+  trace.protocol = store::protocol_word(store::protocol_flags_of(env));
+  trace.id = id;
+  if (env.recipients.size() == 1) trace.recipient = env.recipients[0].address.box.to_string();
+  trace.time = ctx_.clock.now();
+  std::optional<store::delivery_result> result;
+  asio::steady_timer done(socket_.get_executor(), asio::steady_timer::time_point::max());
+  bool queued = ctx_.worker.submit(
+      {session_.message(), store::trace_headers(trace), users},
+      [&](store::delivery_result r) {
+        result = std::move(r);
+        done.cancel();
+      });
+  if (queued) {
+    error_code ec;
+    co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (!result || !result->ok()) {
+    ctx_.log.write("delivery_failed", {{"session", id_}, {"id", id},
+                                       {"error", result ? result->error.message() : "queue full"}});
+    co_return smtp::decision::refuse(
+        smtp::make_reply(451, "4.3.0", "Error: could not store the message, try again later"));
+  }
+  ++message_count_;
+  ++ctx_.messages_accepted;
+  nlohmann::json rcpts = nlohmann::json::array();
+  for (const auto& r : env.recipients) rcpts.push_back(r.address.to_string());
+  ctx_.log.write("message_accepted", {{"session", id_}, {"id", id},
+                                      {"from", env.reverse_path.to_string()},
+                                      {"recipients", rcpts}, {"size", session_.message().size()},
+                                      {"auth", env.auth_user.value_or("")}});
+  co_return smtp::decision::accept_with(smtp::make_reply(250, "2.0.0", "Ok: queued as " + id));
+}
+
+asio::awaitable<bool> connection::flush() {
+  if (!session_.has_output()) co_return true;
+  std::string out = session_.take_output();
+  log_replies(out);
+  arm_timeout(ctx_.clock.now() + ctx_.cfg.limits.smtp.command_timeout);
+  error_code ec;
+  if (tls_) {
+    co_await asio::async_write(*tls_, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+  } else {
+    co_await asio::async_write(socket_, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+  }
+  timeout_.cancel();
+  co_return !ec;
+}
+
+asio::awaitable<bool> connection::read_more() {
+  std::array<char, 4096> buffer;
+  arm_timeout(session_.next_deadline());
+  error_code ec;
+  std::size_t n = 0;
+  if (tls_) {
+    n = co_await tls_->async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+  } else {
+    n = co_await socket_.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+  }
+  timeout_.cancel();
+  if (n > 0) session_.feed(std::string_view(buffer.data(), n));
+  if (ec && !session_.closed()) session_.feed_eof();  // peer gone, or a shutdown abort
+  co_return true;  // the session decides what an end of input means
+}
+
+asio::awaitable<void> connection::wait_delayed_reply() {
+  auto deadline = session_.next_deadline();
+  if (!deadline) co_return;
+  auto delay = *deadline - ctx_.clock.now();
+  asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(std::max<std::int64_t>(0, delay.count())));
+  error_code ec;
+  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  session_.on_timeout(ctx_.clock.now());
+}
+
+asio::awaitable<bool> connection::handshake() {
+  if (ctx_.tls == nullptr) co_return false;
+  tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, ctx_.tls->native());
+  arm_timeout(ctx_.clock.now() + ctx_.cfg.limits.smtp.command_timeout);
+  error_code ec;
+  co_await tls_->async_handshake(asio::ssl::stream_base::server,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+  timeout_.cancel();
+  if (ec) {
+    ctx_.log.write("tls_failed", {{"session", id_}, {"error", ec.message()}});
+    co_return false;
+  }
+  ctx_.log.write("tls", {{"session", id_}, {"version", SSL_get_version(tls_->native_handle())}});
+  co_return true;
+}
+
+// A deadline cancels the pending socket operation; the session then closes with 421.
+void connection::arm_timeout(std::optional<core::time_point> deadline) {
+  if (!deadline) return;
+  auto delay = *deadline - ctx_.clock.now();
+  timeout_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, delay.count())));
+  timeout_.async_wait([this](error_code ec) {
+    if (ec) return;  // cancelled: the operation finished in time
+    timed_out_ = true;
+    session_.on_timeout(ctx_.clock.now());
+    error_code ignored;
+    raw().cancel(ignored);
+  });
+}
+
+void connection::log_replies(std::string_view output) {
+  // One line per final reply line: 4xx and 5xx always, 2xx/3xx at debug level.
+  std::size_t start = 0;
+  while (start + 4 <= output.size()) {
+    std::size_t end = output.find("\r\n", start);
+    if (end == std::string_view::npos) break;
+    std::string_view line = output.substr(start, end - start);
+    start = end + 2;
+    if (line.size() < 4 || line[3] != ' ') continue;
+    char cls = line[0];
+    if ((cls == '2' || cls == '3') && !ctx_.log.debug) continue;
+    ctx_.log.write("reply", {{"session", id_}, {"class", std::string(1, cls) + "xx"},
+                             {"text", std::string(line)}});
+  }
+}
+
+void connection::on_shutdown() {
+  if (session_.shutdown()) {
+    error_code ignored;
+    raw().cancel(ignored);  // wake the pending read; the loop flushes the 421 and ends
+  }
+}
+
+void connection::abort() {
+  error_code ignored;
+  raw().cancel(ignored);
+  session_.feed_eof();
+}
+
+void connection::close_socket() {
+  timeout_.cancel();
+  error_code ignored;
+  raw().shutdown(tcp::socket::shutdown_both, ignored);
+  raw().close(ignored);
+}
+
+std::string connection::next_message_id() {
+  // Unique per server run and sortable by time: milliseconds, session and message number.
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%llX.%llX.%zX",
+                static_cast<unsigned long long>(core::epoch_ms(ctx_.clock.now())),
+                static_cast<unsigned long long>(id_), message_count_ + 1);
+  return buf;
+}
+
+asio::awaitable<void> serve_connection(tcp::socket socket, const config::listener& listener,
+                                       server_context& ctx) {
+  connection c(std::move(socket), listener, ctx);
+  co_await c.run();
+}
+
+void shutdown_connections(server_context& ctx) {
+  for (connection* c : std::set<connection*>(ctx.live)) c->on_shutdown();
+}
+
+void abort_connections(server_context& ctx) {
+  for (connection* c : std::set<connection*>(ctx.live)) c->abort();
+}
+
+}  // namespace mailsim::server

@@ -1,0 +1,53 @@
+// Internal to mailsim::server: one SMTP connection, a coroutine that shuttles bytes
+// between a socket (plain or TLS) and an smtp::server_session, asks the inbound policy for
+// decisions and the delivery worker for durability. Not a public header.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "reference-server/config/config.hpp"
+#include "reference-server/core/clock.hpp"
+#include "reference-server/core/random.hpp"
+#include "reference-server/net/asio.hpp"
+#include "reference-server/net/tls.hpp"
+#include "reference-server/sasl/mechanism.hpp"
+#include "reference-server/server/delivery_worker.hpp"
+#include "reference-server/server/event_log.hpp"
+#include "reference-server/server/inbound_policy.hpp"
+
+namespace mailsim::server {
+
+class connection;
+
+// What every connection of one server shares. Used on the I/O thread only.
+struct server_context {
+  const config::server_config& cfg;
+  inbound_policy& policy;
+  delivery_worker& worker;
+  event_log& log;
+  const core::clock& clock;
+  core::random_source& random;
+  const sasl::credential_store& credentials;
+  net::tls_server_context* tls = nullptr;
+  bool stopping = false;
+  std::uint64_t next_session_id = 1;
+  std::uint64_t messages_accepted = 0;
+  std::map<std::string, std::size_t> per_ip;  // open connections per client address
+  std::set<connection*> live;
+};
+
+// Serves one accepted socket until the session closes.
+boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket,
+                                              const config::listener& listener,
+                                              server_context& ctx);
+
+// Asks every live connection to finish (after SIGTERM).
+void shutdown_connections(server_context& ctx);
+// Cuts every live connection now (shutdown grace is over).
+void abort_connections(server_context& ctx);
+
+}  // namespace mailsim::server

@@ -1,0 +1,202 @@
+#include "reference-server/server/server.hpp"
+
+#include <unistd.h>
+
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "reference-server/net/asio.hpp"
+#include "reference-server/net/system_world.hpp"
+#include "reference-server/net/tls.hpp"
+#include "reference-server/server/connection.hpp"
+#include "reference-server/server/credentials.hpp"
+#include "reference-server/store/maildir.hpp"
+
+namespace mailsim::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+store::directory_config directory_config_of(const config::server_config& cfg) {
+  store::directory_config d;
+  d.domains = cfg.domains;
+  for (const auto& u : cfg.users) {
+    d.users[u.address] = {u.address, u.password_hash, u.quota_bytes.value_or(0)};
+  }
+  for (const auto& [alias, targets] : cfg.aliases) d.aliases[alias] = targets;
+  d.catch_all = cfg.catch_all;
+  return d;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+}  // namespace
+
+// Member order is destruction order in reverse: the worker (which may still hold views into
+// session buffers) goes before the io_context that owns the sessions' coroutine frames.
+struct smtp_server::impl {
+  config::server_config cfg;
+  net::system_clock clock;
+  net::system_random random;
+  asio::io_context io{1};
+  std::unique_ptr<event_log> log;
+  store::directory_config directory_cfg = directory_config_of(cfg);
+  store::directory directory{directory_cfg};
+  directory_credentials credentials{directory_cfg};
+  std::unique_ptr<net::tls_server_context> tls;
+  std::unique_ptr<store::maildir_store> store;
+  std::unique_ptr<inbound_policy> policy;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  asio::signal_set signals{io, SIGINT, SIGTERM};
+  asio::steady_timer grace{io};
+  std::unique_ptr<delivery_worker> worker;
+  std::optional<server_context> ctx;
+
+  explicit impl(config::server_config c) : cfg(std::move(c)) {}
+  std::string open_listeners();
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const config::listener& l);
+  asio::awaitable<void> refuse(tcp::socket socket, std::string text);
+  void begin_shutdown();
+};
+
+smtp_server::smtp_server(config::server_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
+smtp_server::~smtp_server() = default;
+
+std::string smtp_server::start() {
+  impl& m = *impl_;
+  std::string error;
+  m.log = std::make_unique<event_log>(m.cfg.server.log.file, m.clock, error);
+  if (!error.empty()) return error;
+  m.log->debug = m.cfg.server.log.level == config::log_level::debug;
+  if (m.cfg.tls) {
+    net::tls_settings t{m.cfg.tls->certificate, m.cfg.tls->private_key,
+                        m.cfg.tls->min_version == config::tls_version::v1_3 ? "1.3" : "1.2"};
+    m.tls = net::make_server_tls(t, error);
+    if (!m.tls) return error;
+  }
+  store::maildir_config mc{m.cfg.server.maildir_root, host_name(), getpid(),
+                           m.cfg.delivery.durability == config::durability_mode::syncfs
+                               ? store::barrier_mode::syncfs
+                               : store::barrier_mode::fsync_each};
+  m.store = std::make_unique<store::maildir_store>(mc, m.clock);
+  if (auto ec = m.store->open()) return "cannot open maildir root " + mc.root + ": " + ec.message();
+  store::recover_report rec = m.store->recover();  // crash debris of unfinished deliveries
+  m.log->write("recover", {{"removed_tmp_files", rec.removed_files}, {"maildirs", rec.maildirs}});
+  m.policy = std::make_unique<inbound_policy>(m.directory, *m.store);
+  m.worker = std::make_unique<delivery_worker>(
+      *m.store, [&io = m.io](std::function<void()> f) { asio::post(io, std::move(f)); });
+  m.ctx.emplace(server_context{m.cfg, *m.policy, *m.worker, *m.log, m.clock, m.random,
+                               m.credentials, m.tls.get(), false, 1, 0, {}, {}});
+  return m.open_listeners();
+}
+
+std::string smtp_server::impl::open_listeners() {
+  for (const auto& l : cfg.listeners) {
+    boost::system::error_code ec;
+    tcp::endpoint ep(asio::ip::make_address(l.address, ec), l.port);
+    if (ec) return "listener " + l.name + ": bad address " + l.address;
+    auto acceptor = std::make_unique<tcp::acceptor>(io);
+    acceptor->open(ep.protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor->bind(ep, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return "listener " + l.name + ": cannot listen on " + l.address + ":" +
+             std::to_string(l.port) + ": " + ec.message();
+    }
+    acceptors.push_back(std::move(acceptor));
+  }
+  return {};
+}
+
+std::vector<std::uint16_t> smtp_server::ports() const {
+  std::vector<std::uint16_t> out;
+  for (const auto& a : impl_->acceptors) out.push_back(a->local_endpoint().port());
+  return out;
+}
+
+void smtp_server::run() {
+  impl& m = *impl_;
+  for (std::size_t i = 0; i < m.acceptors.size(); ++i) {
+    asio::co_spawn(m.io, m.accept_loop(*m.acceptors[i], m.cfg.listeners[i]), asio::detached);
+    m.log->write("listening", {{"listener", m.cfg.listeners[i].name},
+                               {"address", m.cfg.listeners[i].address},
+                               {"port", m.acceptors[i]->local_endpoint().port()}});
+  }
+  m.signals.async_wait([&m](boost::system::error_code ec, int signal) {
+    if (!ec) m.log->write("signal", {{"signal", signal}});
+    if (!ec) m.begin_shutdown();
+  });
+  m.io.run();
+  m.worker.reset();  // commit whatever is still queued before returning
+  m.log->write("stopped", {{"messages_accepted", m.ctx->messages_accepted}});
+}
+
+void smtp_server::stop() {
+  asio::post(impl_->io, [&m = *impl_] { m.begin_shutdown(); });
+}
+
+void smtp_server::impl::begin_shutdown() {
+  if (ctx->stopping) return;
+  ctx->stopping = true;
+  boost::system::error_code ignored;
+  signals.cancel(ignored);
+  for (auto& a : acceptors) a->close(ignored);
+  shutdown_connections(*ctx);
+  grace.expires_after(cfg.limits.shutdown_grace);
+  grace.async_wait([this](boost::system::error_code ec) {
+    if (!ec) abort_connections(*ctx);
+  });
+  // The grace timer must not keep run() alive once every session has ended.
+  asio::co_spawn(io, [this]() -> asio::awaitable<void> {
+    asio::steady_timer poll(io);
+    while (!ctx->live.empty()) {
+      poll.expires_after(std::chrono::milliseconds(50));
+      co_await poll.async_wait(asio::use_awaitable);
+    }
+    grace.cancel();
+  }, asio::detached);
+}
+
+asio::awaitable<void> smtp_server::impl::accept_loop(tcp::acceptor& acceptor,
+                                                     const config::listener& l) {
+  for (;;) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ctx->stopping || ec == asio::error::operation_aborted) co_return;
+      continue;  // e.g. EMFILE: keep serving the connections we have
+    }
+    std::string ip = socket.remote_endpoint(ec).address().to_string();
+    if (ec) continue;
+    std::size_t total = ctx->live.size();
+    std::size_t& per_ip = ctx->per_ip[ip];
+    if (total >= cfg.limits.connections_max || per_ip >= cfg.limits.connections_per_ip_max) {
+      if (per_ip == 0) ctx->per_ip.erase(ip);
+      log->write("refused", {{"peer", ip}, {"listener", l.name}, {"reason", "connection limit"}});
+      // RFC 5321 §3.1: a server that cannot serve may answer 421 and close.
+      if (l.implicit_tls) continue;  // no clear text before a TLS handshake: just close
+      asio::co_spawn(io, refuse(std::move(socket), "421 4.7.0 " + cfg.server.hostname +
+                                                     " Error: too many connections\r\n"),
+                     asio::detached);
+      continue;
+    }
+    ++per_ip;
+    asio::co_spawn(io, serve_connection(std::move(socket), l, *ctx), asio::detached);
+  }
+}
+
+asio::awaitable<void> smtp_server::impl::refuse(tcp::socket socket, std::string text) {
+  boost::system::error_code ec;
+  co_await asio::async_write(socket, asio::buffer(text), asio::redirect_error(asio::use_awaitable, ec));
+  socket.close(ec);
+}
+
+}  // namespace mailsim::server

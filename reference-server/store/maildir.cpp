@@ -1,0 +1,261 @@
+#include "reference-server/store/maildir.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "reference-server/store/error.hpp"
+#include "reference-server/store/maildir_layout.hpp"
+
+namespace mailsim::store {
+namespace {
+
+// Process-wide rather than per store: two stores over one root in one process (tests, the
+// IMAP APPEND path next to SMTP delivery) must not make the same name in the same millisecond.
+std::atomic<std::uint64_t> name_counter{0};
+
+// A taken name means another writer shares our pid and host name (two containers on one
+// volume); a few fresh names get past it, a persistent clash is reported.
+constexpr int name_attempts_max = 4;
+
+std::string parent_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string base_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+}  // namespace
+
+// One copy of one request: a file in tmp/, later in new/.
+struct maildir_store::copy {
+  std::size_t request = 0;
+  std::string user;
+  std::string maildir;  // "<domain>/<local>/Maildir", relative to the root
+  std::string path;     // where the file is now, relative to the root
+  std::uint64_t size_bytes = 0;
+  bool sync_alone = false;  // fsync'd by itself: fsync_each mode, or not on the root's fs
+  bool removed = false;
+};
+
+struct maildir_store::batch_state {
+  explicit batch_state(std::size_t requests) : errors(requests) {}
+
+  bool failed(const copy& file) const { return static_cast<bool>(errors[file.request]); }
+  void fail(std::size_t request, std::error_code error) {
+    if (!errors[request]) errors[request] = error;  // the first cause is the useful one
+  }
+  // Whether some live copy relies on syncfs(2) of the root.
+  bool any_shared() const {
+    for (const auto& file : copies) {
+      if (!failed(file) && !file.sync_alone) return true;
+    }
+    return false;
+  }
+
+  std::vector<copy> copies;
+  std::vector<std::error_code> errors;  // per request
+};
+
+maildir_store::maildir_store(maildir_config config, const core::clock& clock)
+    : config_(std::move(config)), clock_(clock) {}
+
+std::error_code maildir_store::open() {
+  const auto made = fs::make_directory(AT_FDCWD, config_.root);
+  if (made.error) return made.error;
+  if (made.created && config_.barrier != barrier_mode::none) {
+    if (auto error = fs::sync_path(AT_FDCWD, parent_of(config_.root))) return error;
+  }
+  std::error_code error;
+  root_fd_ = fs::open_directory(AT_FDCWD, config_.root, error);
+  if (error) return error;
+  maildirs_.clear();
+  return fs::device_of(root_fd_.get(), ".", root_device_);
+}
+
+std::vector<delivery_result> maildir_store::commit_batch(
+    std::span<const delivery_request> batch) {
+  batch_state state(batch.size());
+  if (!root_fd_.valid()) {
+    for (std::size_t i = 0; i < batch.size(); ++i) state.fail(i, errc::not_open);
+    return results(batch, state);
+  }
+  // One time for the whole batch: the counter keeps the names apart.
+  const core::time_point now = clock_.now();
+  write_phase(batch, now, state);
+  data_barrier(state);
+  discard_failed(state);
+  rename_phase(now, state);
+  directory_barrier(state);
+  discard_failed(state);
+  return results(batch, state);
+}
+
+// Creates <maildir>/{tmp,new,cur} and the folders above, once per Maildir and process.
+std::error_code maildir_store::ensure_maildir(const std::string& maildir) {
+  if (maildirs_.contains(maildir)) return {};
+  const std::string levels[] = {parent_of(parent_of(maildir)), parent_of(maildir), maildir,
+                                maildir + "/tmp", maildir + "/new", maildir + "/cur"};
+  for (const auto& path : levels) {
+    const auto made = fs::make_directory(root_fd_.get(), path);
+    if (made.error) return made.error;
+    // A folder's entry lives in its parent: unless the parent is synced, a crash can take
+    // the folder away together with the messages acknowledged in it.
+    if (made.created && config_.barrier != barrier_mode::none) {
+      if (auto error = fs::sync_path(root_fd_.get(), parent_of(path))) return error;
+    }
+  }
+  std::uint64_t device = 0;
+  if (auto error = fs::device_of(root_fd_.get(), maildir, device)) return error;
+  maildirs_[maildir] = device == root_device_;
+  return {};
+}
+
+std::string maildir_store::unique_name(core::time_point now, std::uint64_t size_bytes) const {
+  const std::uint64_t counter = name_counter.fetch_add(1, std::memory_order_relaxed);
+  return maildir_file_name({now, config_.pid, counter, config_.hostname, size_bytes});
+}
+
+fs::unique_fd maildir_store::create_unique(const std::string& folder, core::time_point now,
+                                           std::uint64_t size_bytes, std::string& path,
+                                           std::error_code& error) {
+  for (int attempt = 0; attempt < name_attempts_max; ++attempt) {
+    path = folder + "/" + unique_name(now, size_bytes);
+    fs::unique_fd fd = fs::create_file(root_fd_.get(), path, error);
+    if (error != std::errc::file_exists) return fd;
+  }
+  error = errc::name_collision;
+  return {};
+}
+
+void maildir_store::write_phase(std::span<const delivery_request> batch, core::time_point now,
+                                batch_state& state) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].users.empty()) state.fail(i, errc::no_recipients);
+    for (const auto& user : batch[i].users) {
+      if (auto error = write_copy(batch[i], i, user, now, state)) {
+        state.fail(i, error);
+        // Ask the file system again next time: the folder may have been removed or repaired.
+        if (const auto maildir = maildir_relative_path(user)) maildirs_.erase(*maildir);
+        break;
+      }
+    }
+  }
+}
+
+std::error_code maildir_store::write_copy(const delivery_request& request, std::size_t index,
+                                          const std::string& user, core::time_point now,
+                                          batch_state& state) {
+  const auto maildir = maildir_relative_path(user);
+  if (!maildir) return errc::invalid_user_name;
+  if (auto error = ensure_maildir(*maildir)) return error;
+  copy file;
+  file.request = index;
+  file.user = user;
+  file.maildir = *maildir;
+  file.size_bytes = request.trace.size() + request.message.size();
+  const bool same_fs = maildirs_[*maildir];
+  file.sync_alone = config_.barrier == barrier_mode::fsync_each ||
+                    (config_.barrier == barrier_mode::syncfs && !same_fs);
+  std::error_code error;
+  fs::unique_fd fd = create_unique(*maildir + "/tmp", now, file.size_bytes, file.path, error);
+  if (error) return error;
+  state.copies.push_back(file);  // the file exists from here on: a failure must remove it
+  error = fs::write_all(fd.get(), request.trace, request.message);
+  if (!error && file.sync_alone) error = fs::sync_fd(fd.get());
+  const std::error_code closed = fd.close();
+  return error ? error : closed;
+}
+
+void maildir_store::data_barrier(batch_state& state) {
+  // fsync_each synced each file as it was written; none never syncs.
+  if (config_.barrier != barrier_mode::syncfs || !state.any_shared()) return;
+  if (::syncfs(root_fd_.get()) == 0) return;
+  // A write-back error somewhere on the file system, perhaps not in our files: ask each of
+  // them. Linux reports a write-back error nobody has seen yet to a descriptor opened later.
+  for (const auto& file : state.copies) {
+    if (state.failed(file) || file.sync_alone) continue;
+    if (auto error = fs::sync_path(root_fd_.get(), file.path)) state.fail(file.request, error);
+  }
+}
+
+void maildir_store::rename_phase(core::time_point now, batch_state& state) {
+  for (auto& file : state.copies) {
+    if (state.failed(file)) continue;
+    if (auto error = rename_into_new(file, now)) state.fail(file.request, error);
+  }
+}
+
+// Maildir delivery: a message becomes visible by its rename from tmp/ into new/. The name is
+// kept; an existing file is never replaced (rename(2) would silently drop another message).
+std::error_code maildir_store::rename_into_new(copy& file, core::time_point now) {
+  std::string target = file.maildir + "/new/" + base_name(file.path);
+  for (int attempt = 0; attempt < name_attempts_max; ++attempt) {
+    const std::error_code error = fs::rename_no_replace(root_fd_.get(), file.path, target);
+    if (!error) {
+      file.path = target;
+      return {};
+    }
+    if (error != std::errc::file_exists) return error;
+    target = file.maildir + "/new/" + unique_name(now, file.size_bytes);
+  }
+  return errc::name_collision;
+}
+
+void maildir_store::directory_barrier(batch_state& state) {
+  if (config_.barrier == barrier_mode::none) return;
+  const bool syncfs_done = config_.barrier == barrier_mode::syncfs && state.any_shared() &&
+                           ::syncfs(root_fd_.get()) == 0;
+  // Otherwise each distinct new/ folder once: its entries are what the renames changed.
+  std::map<std::string, std::error_code> folders;
+  for (const auto& file : state.copies) {
+    if (!state.failed(file) && (file.sync_alone || !syncfs_done)) {
+      folders.emplace(file.maildir + "/new", std::error_code{});
+    }
+  }
+  for (auto& [folder, error] : folders) error = fs::sync_path(root_fd_.get(), folder);
+  for (const auto& file : state.copies) {
+    const auto found = folders.find(file.maildir + "/new");
+    if (found != folders.end() && found->second) state.fail(file.request, found->second);
+  }
+}
+
+// Removes every file of the failed requests, wherever it is now. Best effort: a file that
+// cannot be removed from tmp/ is cleaned by recover(); one left in new/ is a duplicate.
+void maildir_store::discard_failed(batch_state& state) {
+  for (auto& file : state.copies) {
+    if (!state.failed(file) || file.removed) continue;
+    (void)fs::remove_file(root_fd_.get(), file.path);
+    file.removed = true;
+  }
+}
+
+std::vector<delivery_result> maildir_store::results(std::span<const delivery_request> batch,
+                                                    const batch_state& state) {
+  std::vector<delivery_result> out(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    out[i].error = state.errors[i];
+    out[i].bytes = batch[i].trace.size() + batch[i].message.size();
+  }
+  for (const auto& file : state.copies) {
+    if (state.failed(file)) continue;
+    out[file.request].files.push_back(config_.root + "/" + file.path);
+    usage_.add(file.user, file.size_bytes);
+  }
+  return out;
+}
+
+quota_state maildir_store::quota_check(const user_account& user, std::uint64_t message_bytes) {
+  if (user.quota_bytes == 0) return quota_state::ok;  // unlimited: no need to scan
+  return decide_quota(usage_bytes(user.name), user.quota_bytes, message_bytes);
+}
+
+std::uint64_t maildir_store::usage_bytes(std::string_view user) {
+  return usage_.get(user, [this, user] { return scan_usage(user); });
+}
+
+void maildir_store::forget_usage(std::string_view user) { usage_.forget(user); }
+
+}  // namespace mailsim::store
