@@ -44,11 +44,12 @@ struct log_config {
 struct server_section {
   std::string hostname = "localhost";          // greeting, EHLO, Received (RFC 5321 §4.1.1.1)
   std::string state_dir = "/var/lib/mailsim";  // queue, indexes, logs (FHS /var/lib)
-  std::string maildir_root;                    // required: <root>/<domain>/<local>/
+  std::string maildir_root;                    // required: where the users' Maildirs live
   log_config log;
 };
 
-// RFC 6409 message submission, RFC 8314 implicit TLS, RFC 5321 relay (MX).
+// smtp: RFC 5321 relay (the MX); submission: RFC 6409 with STARTTLS; submissions: RFC 8314
+// implicit TLS. The role sets the port and the TLS and AUTH rules (docs/configuration.md).
 enum class listener_role { smtp, submission, submissions };
 
 struct listener {
@@ -56,9 +57,9 @@ struct listener {
   listener_role role = listener_role::smtp;
   std::string address = "127.0.0.1";  // an IPv4 or IPv6 literal, in canonical form
   std::uint16_t port = 25;            // defaults by role: 25, 587, 465
-  bool implicit_tls = false;          // submissions: TLS from the first byte (RFC 8314 §3)
+  bool implicit_tls = false;          // submissions: TLS from the first byte (RFC 8314 §3.3)
   bool require_tls = false;           // submission: STARTTLS before MAIL or AUTH (RFC 3207)
-  bool require_auth = false;          // submission(s): AUTH before MAIL (RFC 6409 §4)
+  bool require_auth = false;          // submission(s): AUTH before MAIL (RFC 6409 §4.3)
   bool auth_without_tls = false;      // lab only: offer AUTH on an unencrypted connection
 };
 

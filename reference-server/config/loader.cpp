@@ -199,10 +199,11 @@ value make_value(const YAML::Node& key_node, const YAML::Node& node, std::string
   return {node, std::move(key), key_where, where};
 }
 
-// An item of a list value: errors name the list's key.
+// An item of a list value: errors name the list's key and point at the item (a missing
+// key of a mapping item too).
 value item_value(const value& list, const YAML::Node& item) {
   const position where = item.IsNull() || item.Mark().is_null() ? list.where : at(item.Mark());
-  return {item, list.key, list.key_where, where};
+  return {item, list.key, where, where};
 }
 
 [[noreturn]] void expected(const value& v, std::string_view what) {
@@ -607,9 +608,10 @@ class loader {
                                           {{"smtp", listener_role::smtp},
                                            {"submission", listener_role::submission},
                                            {"submissions", listener_role::submissions}});
-      // Role defaults: relay on port 25 (RFC 5321 §4.5.4.2), AUTH offered but not required;
-      // submission on 587 (RFC 6409 §3.1) after STARTTLS and AUTH (RFC 8314 §3.4 prefers
-      // TLS for submission); submissions on 465 with implicit TLS (RFC 8314 §3.3, §7.3).
+      // Role defaults: relay on port 25 (RFC 5321 §4.5.4.2), where TLS and AUTH must not be
+      // required (RFC 3207 §4); submission on 587 (RFC 6409 §3.1) with AUTH required (RFC 6409
+      // §4.3) and TLS required (RFC 8314 §4.1); submissions on 465 with implicit TLS (RFC
+      // 8314 §3.3, §7.3).
       switch (l.role) {
         case listener_role::smtp:
           l.port = 25;

@@ -29,6 +29,7 @@ class connection {
   asio::awaitable<bool> read_more();
   asio::awaitable<void> wait_delayed_reply();
   asio::awaitable<smtp::decision> deliver();
+  asio::awaitable<void> run_auth();
   smtp::decision decide(const smtp::server_event& ev);
   void arm_timeout(std::optional<core::time_point> deadline);
   void log_replies(std::string_view output);
@@ -89,6 +90,9 @@ asio::awaitable<void> connection::run() {
         break;
       case smtp::server_event_kind::message:
         session_.submit(co_await deliver());
+        break;
+      case smtp::server_event_kind::auth:
+        co_await run_auth();
         break;
       case smtp::server_event_kind::close:
         co_await flush();
@@ -176,6 +180,19 @@ asio::awaitable<smtp::decision> connection::deliver() {
                                       {"recipients", rcpts}, {"size", session_.message().size()},
                                       {"auth", env.auth_user.value_or("")}});
   co_return smtp::decision::accept_with(smtp::make_reply(250, "2.0.0", "Ok: queued as " + id));
+}
+
+// Password hashing is slow on purpose (hundreds of milliseconds); it runs on the auth pool
+// so that the I/O thread keeps serving every other session meanwhile.
+asio::awaitable<void> connection::run_auth() {
+  asio::steady_timer done(socket_.get_executor(), asio::steady_timer::time_point::max());
+  auto io = socket_.get_executor();
+  asio::post(ctx_.auth_pool, [this, &done, io] {
+    session_.run_auth();
+    asio::post(io, [&done] { done.cancel(); });
+  });
+  error_code ec;
+  co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
 asio::awaitable<bool> connection::flush() {

@@ -33,6 +33,7 @@ struct server_context {
   core::random_source& random;
   const sasl::credential_store& credentials;
   net::tls_server_context* tls = nullptr;
+  boost::asio::thread_pool& auth_pool;  // SASL steps (password hashing) run here
   bool stopping = false;
   std::uint64_t next_session_id = 1;
   std::uint64_t messages_accepted = 0;

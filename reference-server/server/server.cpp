@@ -57,6 +57,7 @@ struct smtp_server::impl {
   asio::signal_set signals{io, SIGINT, SIGTERM};
   asio::steady_timer grace{io};
   std::unique_ptr<delivery_worker> worker;
+  asio::thread_pool auth_pool{1};
   std::optional<server_context> ctx;
 
   explicit impl(config::server_config c) : cfg(std::move(c)) {}
@@ -93,7 +94,7 @@ std::string smtp_server::start() {
   m.worker = std::make_unique<delivery_worker>(
       *m.store, [&io = m.io](std::function<void()> f) { asio::post(io, std::move(f)); });
   m.ctx.emplace(server_context{m.cfg, *m.policy, *m.worker, *m.log, m.clock, m.random,
-                               m.credentials, m.tls.get(), false, 1, 0, {}, {}});
+                               m.credentials, m.tls.get(), m.auth_pool, false, 1, 0, {}, {}});
   return m.open_listeners();
 }
 
@@ -135,6 +136,7 @@ void smtp_server::run() {
     if (!ec) m.begin_shutdown();
   });
   m.io.run();
+  m.auth_pool.join();
   m.worker.reset();  // commit whatever is still queued before returning
   m.log->write("stopped", {{"messages_accepted", m.ctx->messages_accepted}});
 }

@@ -22,6 +22,11 @@ struct mailbox {
 
   // local@domain, re-quoting the local part when it needs quotes (RFC 5321 §4.1.2).
   std::string to_string() const;
+
+  // True when the local part holds '%', '!' or '@' (the %-hack, a UUCP bang path, a quoted
+  // '@'): relays that route on them can be abused, so the session refuses such recipients
+  // unless they are local and known.
+  bool has_relay_chars() const { return local_part.find_first_of("%!@") != std::string::npos; }
 };
 
 struct path {
@@ -46,7 +51,8 @@ struct address_options {
   bool allow_missing_brackets = true;  // "MAIL FROM:user@x": common client bug, Postfix accepts
 };
 
-// Parses a path at the start of `text` (leading spaces allowed).
+// Parses a path at the start of `text` (leading spaces allowed, and counted in consumed).
+// Without brackets (allow_missing_brackets) the path ends at the first space.
 path_parse parse_path(std::string_view text, const address_options& options);
 
 // True when `domain` is a syntactically valid RFC 5321 Domain or address-literal.

@@ -47,7 +47,8 @@ server_event server_session::handler::auth(server_session& s, command& cmd) {
       return {};
     }
     s.state_ = state::auth;
-    s.auth_step(s.mechanism_->start(initial));
+    s.auth_job_ = std::make_unique<auth_job>(auth_job{true, std::move(initial), std::nullopt});
+    return {server_event_kind::auth};
   }
   return {};
 }
@@ -74,8 +75,8 @@ server_event server_session::handler::auth_response(server_session& s, std::stri
     s.protocol_error(501, "5.5.2", "Error: invalid base64 data");
     return {};
   }
-  s.auth_step(s.mechanism_->step(*decoded));
-  return {};
+  s.auth_job_ = std::make_unique<auth_job>(auth_job{false, std::move(decoded), std::nullopt});
+  return {server_event_kind::auth};
 }
 
 void server_session::auth_step(const sasl::step_result& r) {

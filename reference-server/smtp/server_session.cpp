@@ -48,6 +48,12 @@ void server_session::feed_eof() { eof_ = true; }
 
 server_event server_session::next_event() {
   if (state_ == state::closed) return {server_event_kind::close};
+  if (auth_job_) {
+    if (!auth_job_->result) return {server_event_kind::auth};
+    sasl::step_result r = std::move(*auth_job_->result);
+    auth_job_.reset();
+    auth_step(r);
+  }
   if (pending_ || delayed_reply_ || state_ == state::tls_wait) {
     return {server_event_kind::waiting};
   }
@@ -72,6 +78,7 @@ server_event server_session::step() {
       default: ev = process_line(); break;
     }
     if (ev.kind != server_event_kind::need_more || state_ == state::closed) return ev;
+    if (auth_job_) return {server_event_kind::auth};
     if (delayed_reply_ || state_ == state::tls_wait) return {server_event_kind::waiting};
     if (!progressed_) return ev;
     progressed_ = false;
@@ -295,6 +302,12 @@ void server_session::on_timeout(core::time_point now) {
   if (deadline && now >= *deadline) {  // RFC 5321 §4.5.3.2.7
     close_with(421, "4.4.2", options_.hostname + " Error: timeout exceeded");
   }
+}
+
+void server_session::run_auth() {
+  if (!auth_job_ || auth_job_->result || !mechanism_) return;
+  auth_job_->result = auth_job_->start ? mechanism_->start(auth_job_->input)
+                                       : mechanism_->step(auth_job_->input.value_or(""));
 }
 
 bool server_session::shutdown() {

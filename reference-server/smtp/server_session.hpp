@@ -80,6 +80,8 @@ enum class server_event_kind {
   vrfy,       // VRFY when enabled: reply (250/251/252/550/553) — accept means 252
   message,    // DATA or BDAT LAST complete: accept once durable (250 2.0.0) or reply
   starttls,   // the 220 is queued: flush it, do the TLS handshake, then tls_started()
+  auth,       // a SASL step must run (password hashing: slow by design): call run_auth(),
+              // on any thread, before the next call to next_event()
   close,      // flush take_output(), then close the connection
 };
 
@@ -129,6 +131,10 @@ class server_session {
 
   // The TLS handshake that followed a starttls event succeeded.
   void tls_started();
+
+  // Runs the SASL step an auth event asked for. It touches only the mechanism, so a driver
+  // may run it on a worker thread while it makes no other call on this session.
+  void run_auth();
 
   // The server is stopping: between transactions, answer 421 4.3.2 and close (RFC 5321
   // §3.8); returns false (and does nothing) while a transaction or a decision is under way.
@@ -205,6 +211,8 @@ class server_session {
   // AUTH.
   std::unique_ptr<sasl::server_mechanism> mechanism_;
   std::optional<std::string> auth_final_user_;  // success sent as a 334 awaiting the empty ack
+  struct auth_job;
+  std::unique_ptr<auth_job> auth_job_;  // a SASL step waiting for run_auth()
   std::optional<reply> delayed_reply_;  // an AUTH failure answered later (slowing guessers)
   bool delayed_close_ = false;
   core::time_point delayed_until_{};

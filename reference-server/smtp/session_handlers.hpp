@@ -4,9 +4,17 @@
 // in server_session.cpp maps verbs to handlers. Not a public header.
 #pragma once
 
+#include "reference-server/sasl/mechanism.hpp"
 #include "reference-server/smtp/server_session.hpp"
 
 namespace mailsim::smtp {
+
+// A SASL step handed to the driver (an auth event), and its result once run_auth() ran.
+struct server_session::auth_job {
+  bool start = false;                 // mechanism start() rather than step()
+  std::optional<std::string> input;   // the client's decoded message
+  std::optional<sasl::step_result> result;
+};
 
 struct server_session::handler {
   static server_event dispatch(server_session& s, command& cmd);

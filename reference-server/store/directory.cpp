@@ -5,7 +5,9 @@
 namespace mailsim::store {
 namespace {
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char ascii_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -52,7 +54,9 @@ resolution finish(const std::string& key, bool ok, resolution out) {
 
 }  // namespace
 
-std::string fold_address(std::string_view address) { return lower(address); }
+std::string fold_address(std::string_view address) {
+  return lower(address);
+}
 
 struct directory::expansion {
   resolution& out;
@@ -60,8 +64,7 @@ struct directory::expansion {
   std::set<std::string> done;      // aliases and users already fully taken into `out`
 };
 
-directory::directory(const directory_config& config)
-    : alias_depth_max_(config.alias_depth_max) {
+directory::directory(const directory_config& config) : alias_depth_max_(config.alias_depth_max) {
   for (const auto& domain : config.domains) domains_.insert(lower(domain));
   for (const auto& [address, account] : config.users) {
     user_account copy = account;
@@ -139,8 +142,8 @@ bool directory::expand(const std::string& target, std::size_t depth, expansion& 
 bool directory::expand_alias(const std::string& address, const std::vector<std::string>& targets,
                              std::size_t depth, expansion& state) const {
   if (depth >= alias_depth_max_) {
-    state.out.detail = "aliases nested deeper than " + std::to_string(alias_depth_max_) +
-                       " levels at " + address;
+    state.out.detail =
+        "aliases nested deeper than " + std::to_string(alias_depth_max_) + " levels at " + address;
     return false;
   }
   state.chain.push_back(address);

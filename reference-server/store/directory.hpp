@@ -46,11 +46,11 @@ struct user_account {
 };
 
 struct directory_config {
-  std::vector<std::string> domains;                          // the local domains
-  std::map<std::string, user_account> users;                 // "local@domain" → account
-  std::map<std::string, std::vector<std::string>> aliases;   // "local@domain" → targets
-  std::map<std::string, std::string> catch_all;              // domain → target address
-  std::size_t alias_depth_max = 10;                          // nesting levels of aliases
+  std::vector<std::string> domains;                         // the local domains
+  std::map<std::string, user_account> users;                // "local@domain" → account
+  std::map<std::string, std::vector<std::string>> aliases;  // "local@domain" → targets
+  std::map<std::string, std::string> catch_all;             // domain → target address
+  std::size_t alias_depth_max = 10;                         // nesting levels of aliases
 };
 
 enum class resolve_status {

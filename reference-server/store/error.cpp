@@ -10,10 +10,14 @@ class store_error_category final : public std::error_category {
   const char* name() const noexcept override { return "mailsim.store"; }
   std::string message(int code) const override {
     switch (static_cast<errc>(code)) {
-      case errc::invalid_user_name: return "user name is not local@domain";
-      case errc::no_recipients: return "delivery request names no user";
-      case errc::not_open: return "mailbox store is not open";
-      case errc::name_collision: return "unique file names keep colliding";
+      case errc::invalid_user_name:
+        return "user name is not local@domain";
+      case errc::no_recipients:
+        return "delivery request names no user";
+      case errc::not_open:
+        return "mailbox store is not open";
+      case errc::name_collision:
+        return "unique file names keep colliding";
     }
     return "unknown store error";
   }

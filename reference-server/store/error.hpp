@@ -14,7 +14,7 @@ enum class errc {
   invalid_user_name = 1,  // a user name is not "local@domain" (a caller bug)
   no_recipients,          // a delivery request names no user
   not_open,               // the store root is not open: open() failed or was never called
-  name_collision,         // fresh unique file names kept colliding: another writer shares pid and host
+  name_collision,  // fresh unique file names kept colliding: another writer shares pid and host
 };
 
 const std::error_category& store_category() noexcept;

@@ -25,7 +25,9 @@ std::string parent_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-std::string base_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+std::string base_name(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
 
 }  // namespace
 
@@ -75,8 +77,7 @@ std::error_code maildir_store::open() {
   return fs::device_of(root_fd_.get(), ".", root_device_);
 }
 
-std::vector<delivery_result> maildir_store::commit_batch(
-    std::span<const delivery_request> batch) {
+std::vector<delivery_result> maildir_store::commit_batch(std::span<const delivery_request> batch) {
   batch_state state(batch.size());
   if (!root_fd_.valid()) {
     for (std::size_t i = 0; i < batch.size(); ++i) state.fail(i, errc::not_open);
@@ -96,8 +97,12 @@ std::vector<delivery_result> maildir_store::commit_batch(
 // Creates <maildir>/{tmp,new,cur} and the folders above, once per Maildir and process.
 std::error_code maildir_store::ensure_maildir(const std::string& maildir) {
   if (maildirs_.contains(maildir)) return {};
-  const std::string levels[] = {parent_of(parent_of(maildir)), parent_of(maildir), maildir,
-                                maildir + "/tmp", maildir + "/new", maildir + "/cur"};
+  const std::string levels[] = {parent_of(parent_of(maildir)),
+                                parent_of(maildir),
+                                maildir,
+                                maildir + "/tmp",
+                                maildir + "/new",
+                                maildir + "/cur"};
   for (const auto& path : levels) {
     const auto made = fs::make_directory(root_fd_.get(), path);
     if (made.error) return made.error;
@@ -256,6 +261,8 @@ std::uint64_t maildir_store::usage_bytes(std::string_view user) {
   return usage_.get(user, [this, user] { return scan_usage(user); });
 }
 
-void maildir_store::forget_usage(std::string_view user) { usage_.forget(user); }
+void maildir_store::forget_usage(std::string_view user) {
+  usage_.forget(user);
+}
 
 }  // namespace mailsim::store

@@ -23,15 +23,16 @@ std::vector<std::string> folders_of(int root, const std::string& maildir) {
   return out;
 }
 
-// Every <domain>/<local>/Maildir under the root.
+// Every <domain>/<local>/Maildir under the root. Symbolic links are followed, as delivery
+// follows them: an administrator may place a mailbox on another disk.
 std::vector<std::string> all_maildirs(int root, std::error_code& error) {
   std::vector<std::string> out;
   for (const auto& domain : fs::list_directory(root, ".", error)) {
-    if (!domain.directory) continue;
+    if (!fs::is_directory(root, domain.name)) continue;
     std::error_code listing;
     for (const auto& local : fs::list_directory(root, domain.name, listing)) {
       const std::string maildir = domain.name + "/" + local.name + "/Maildir";
-      if (local.directory && fs::is_directory(root, maildir)) out.push_back(maildir);
+      if (fs::is_directory(root, maildir)) out.push_back(maildir);
     }
     keep_first(error, listing);
   }

@@ -12,8 +12,7 @@ quota_state decide_quota(std::uint64_t usage_bytes, std::uint64_t quota_bytes,
   return quota_state::ok;
 }
 
-std::uint64_t usage_cache::get(std::string_view user,
-                               const std::function<std::uint64_t()>& scan) {
+std::uint64_t usage_cache::get(std::string_view user, const std::function<std::uint64_t()>& scan) {
   {
     const std::lock_guard lock(mutex_);
     if (const auto found = bytes_.find(user); found != bytes_.end()) return found->second;

@@ -38,15 +38,15 @@ std::string protocol_word(const protocol_flags& flags);
 protocol_flags protocol_flags_of(const smtp::envelope& envelope);
 
 struct trace_info {
-  std::string reverse_path;               // MAIL FROM address without brackets; "" for <>
-  std::string helo;                       // the HELO/EHLO argument, as given
-  std::string peer_ip;                    // "192.0.2.1" or "2001:db8::1"
-  std::optional<std::string> peer_name;   // the verified reverse DNS name, if any
-  std::string hostname;                   // this server's name
-  std::string protocol;                   // protocol_word()
-  std::string id;                         // the transaction's id (queue id); omitted if empty
-  std::optional<std::string> recipient;   // only when the message has a single recipient
-  core::time_point time;                  // when the message was received
+  std::string reverse_path;              // MAIL FROM address without brackets; "" for <>
+  std::string helo;                      // the HELO/EHLO argument, as given
+  std::string peer_ip;                   // "192.0.2.1" or "2001:db8::1"
+  std::optional<std::string> peer_name;  // the verified reverse DNS name, if any
+  std::string hostname;                  // this server's name
+  std::string protocol;                  // protocol_word()
+  std::string id;                        // the transaction's id (queue id); omitted if empty
+  std::optional<std::string> recipient;  // only when the message has a single recipient
+  core::time_point time;                 // when the message was received
 };
 
 std::string trace_headers(const trace_info& info);

@@ -11,7 +11,7 @@ namespace mailsim::config {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr std::uint64_t mib = 1024 * 1024;
+constexpr std::uint64_t mib = std::uint64_t{1024} * 1024;
 
 fs::path source_root() {
   return fs::canonical(MAILSIM_SOURCE_DIR);
@@ -320,6 +320,8 @@ TEST(load_string, bad_configs_name_the_place_and_what_was_expected) {
        "bad.yaml:3:3: duplicate key 'maildir_root' in 'server' (first on line 2)"},
       {"missing_required_key", "server:\n  hostname: a.test\nlisteners: [{role: smtp}]\n",
        "bad.yaml:1:1: missing key 'maildir_root' in 'server'"},
+      {"listener_without_role", head + "listeners:\n  - {role: smtp}\n  - name: x\n",
+       "bad.yaml:5:5: missing key 'role' in 'listeners'"},
       {"missing_listeners", head, "bad.yaml:1:1: missing top-level key 'listeners'"},
       {"no_listeners", head + "listeners: []\n",
        "bad.yaml:3:12: expected at least one listener in 'listeners'"},

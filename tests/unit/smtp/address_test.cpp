@@ -232,6 +232,21 @@ TEST(address, invalid_paths_are_refused_with_a_reason) {
   }
 }
 
+TEST(address, relay_characters_are_visible_in_the_local_part) {
+  const std::vector<std::pair<std::string, bool>> cases = {
+      {"<user%other.example@local.example>", true},
+      {"<other.example!user@local.example>", true},
+      {R"(<"user@other.example"@local.example>)", true},
+      {"<@relay.example:user@local.example>", false},  // the route is dropped, not kept
+      {"<user.name+tag@local.example>", false},
+  };
+  for (const auto& [input, relay] : cases) {
+    const path_parse got = parse_path(input, {});
+    ASSERT_TRUE(got.value.has_value()) << input;
+    EXPECT_EQ(got.value->box.has_relay_chars(), relay) << input;
+  }
+}
+
 TEST(address, is_valid_domain_checks_domains_and_literals) {
   const std::vector<std::pair<std::string, bool>> ascii = {
       {"example.com", true},

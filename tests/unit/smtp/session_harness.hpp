@@ -64,6 +64,10 @@ inline session_run run_session(const mailsim::test::pieces& input, const harness
         run.closed = true;
         return;
       }
+      if (ev.kind == server_event_kind::auth) {  // a driver may do this on a worker thread
+        s.run_auth();
+        continue;
+      }
       if (ev.kind == server_event_kind::starttls) {
         ++run.tls_handshakes;
         s.tls_started();

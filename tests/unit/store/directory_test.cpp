@@ -60,11 +60,20 @@ TEST(directory, resolution_table) {
       {"alice", "example.org", local, {"dave@example.org"}},  // catch-all
       {"anyone", "EXAMPLE.org", local, {"dave@example.org"}},
       // bob is an alias too (a local copy and a forward): the lists follow it.
-      {"sales", "example.com", local, {"alice@example.com", "bob@example.com"},
+      {"sales",
+       "example.com",
+       local,
+       {"alice@example.com", "bob@example.com"},
        {"bob@elsewhere.net"}},
-      {"team", "example.com", local, {"alice@example.com", "bob@example.com"},
+      {"team",
+       "example.com",
+       local,
+       {"alice@example.com", "bob@example.com"},
        {"bob@elsewhere.net", "ext@remote.net"}},
-      {"diamond", "example.com", local, {"alice@example.com", "bob@example.com"},
+      {"diamond",
+       "example.com",
+       local,
+       {"alice@example.com", "bob@example.com"},
        {"bob@elsewhere.net", "ext@remote.net"}},
       {"fwd", "example.com", local, {}, {"Someone@remote.net", "someone@remote.net"}},
       {"bob", "example.com", local, {"bob@example.com"}, {"bob@elsewhere.net"}},
@@ -72,9 +81,9 @@ TEST(directory, resolution_table) {
       {"loopy", "example.com", local, {"alice@example.com"}},
       {"broken", "example.com", config_error, {}},
       {"notaddress", "example.com", config_error, {}},
-      {"d0", "example.com", config_error, {}},  // deeper than alias_depth_max
+      {"d0", "example.com", config_error, {}},              // deeper than alias_depth_max
       {"d2", "example.com", local, {"alice@example.com"}},  // ten levels: within the bound
-      {"whoever", "broken.test", config_error, {}},          // catch-all to nobody
+      {"whoever", "broken.test", config_error, {}},         // catch-all to nobody
       // Relay tricks: never local, never the catch-all, unless configured exactly.
       {"alice%other.com", "example.com", unknown_user, {}},
       {"other.com!alice", "example.com", unknown_user, {}},

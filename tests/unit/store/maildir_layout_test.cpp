@@ -43,12 +43,9 @@ TEST(maildir_layout, file_names) {
 
 TEST(maildir_layout, sizes_from_names) {
   const std::vector<std::pair<std::string, std::optional<std::uint64_t>>> cases = {
-      {"1700000000.M0P1Q1.h,S=1234", 1234},
-      {"1700000000.M0P1Q1.h,S=1234:2,FS", 1234},
-      {"1700000000.M0P1Q1.h,S=1234,W=1300:2,", 1234},
-      {"1700000000.M0P1Q1.h", std::nullopt},
-      {"1700000000.M0P1Q1.h,S=", std::nullopt},
-      {"1700000000.M0P1Q1.h,S=12x", std::nullopt},
+      {"1700000000.M0P1Q1.h,S=1234", 1234},           {"1700000000.M0P1Q1.h,S=1234:2,FS", 1234},
+      {"1700000000.M0P1Q1.h,S=1234,W=1300:2,", 1234}, {"1700000000.M0P1Q1.h", std::nullopt},
+      {"1700000000.M0P1Q1.h,S=", std::nullopt},       {"1700000000.M0P1Q1.h,S=12x", std::nullopt},
       {"1700000000.M0P1Q1.h:2,S=5", std::nullopt},  // in the info part: a flag list, not a size
   };
   for (const auto& [name, expected] : cases) {

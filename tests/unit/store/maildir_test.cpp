@@ -15,8 +15,12 @@ namespace {
 using test::names_in;
 using test::read_file;
 
-const std::string trace = "Return-Path: <s@example.net>\r\nReceived: test\r\n";
-const std::string body = "Subject: hi\r\n\r\nHello.\r\n";
+constexpr std::string_view trace_text = "Return-Path: <s@example.net>\r\nReceived: test\r\n";
+constexpr std::string_view body = "Subject: hi\r\n\r\nHello.\r\n";
+
+std::string trace_block() {
+  return std::string(trace_text);
+}
 
 class maildir_fixture : public ::testing::TestWithParam<barrier_mode> {
  protected:
@@ -52,29 +56,30 @@ class maildir_fixture : public ::testing::TestWithParam<barrier_mode> {
 
 TEST_P(maildir_fixture, delivers_exact_bytes_into_new) {
   const std::vector<delivery_request> batch = {
-      {body, trace, {"alice@example.com", "bob@example.com"}}};
+      {body, trace_block(), {"alice@example.com", "bob@example.com"}}};
   const auto results = store_.commit_batch(batch);
   ASSERT_EQ(results.size(), 1u);
   ASSERT_TRUE(results[0].ok()) << results[0].error.message();
-  EXPECT_EQ(results[0].bytes, trace.size() + body.size());
+  EXPECT_EQ(results[0].bytes, trace_text.size() + body.size());
   ASSERT_EQ(results[0].files.size(), 2u);
   const std::regex name(R"(1700000000\.M0P4242Q\d+\.mx\.test,S=)" +
-                        std::to_string(trace.size() + body.size()));
+                        std::to_string(trace_text.size() + body.size()));
   for (const char* user : {"alice", "bob"}) {
     const auto files = names_in(maildir("example.com", user) + "/new");
     ASSERT_EQ(files.size(), 1u) << user;
     EXPECT_TRUE(std::regex_match(files[0], name)) << files[0];
-    EXPECT_EQ(read_file(maildir("example.com", user) + "/new/" + files[0]), trace + body);
+    EXPECT_EQ(read_file(maildir("example.com", user) + "/new/" + files[0]),
+              trace_block() + std::string(body));
     EXPECT_TRUE(names_in(maildir("example.com", user) + "/cur").empty());
     EXPECT_TRUE(std::filesystem::is_directory(maildir("example.com", user) + "/cur"));
   }
-  EXPECT_EQ(read_file(results[0].files[0]), trace + body);
+  EXPECT_EQ(read_file(results[0].files[0]), trace_block() + std::string(body));
   EXPECT_TRUE(tmp_debris().empty());
 }
 
 TEST_P(maildir_fixture, names_are_unique_within_and_across_batches_at_one_time) {
-  const std::vector<delivery_request> batch = {{body, trace, {"alice@example.com"}},
-                                               {body, trace, {"alice@example.com"}},
+  const std::vector<delivery_request> batch = {{body, trace_block(), {"alice@example.com"}},
+                                               {body, trace_block(), {"alice@example.com"}},
                                                {body, "", {"alice@example.com"}}};
   for (int round = 0; round < 2; ++round) {
     for (const auto& result : store_.commit_batch(batch)) EXPECT_TRUE(result.ok());
@@ -93,12 +98,14 @@ TEST_P(maildir_fixture, a_failing_request_fails_alone_and_leaves_nothing) {
   std::filesystem::create_directories(maildir("example.com", "tmpfile"));
   test::write_file(maildir("example.com", "tmpfile") + "/tmp", "");
   const std::vector<delivery_request> batch = {
-      {body, trace, {"alice@example.com"}},
-      {body, trace, {"bob@example.com", "broken@example.com"}},  // bob's copy is written first
-      {body, trace, {"carol@example.com"}},
-      {body, trace, {"dave@example.com", "tmpfile@example.com"}},
-      {body, trace, {}},
-      {body, trace, {"no-at-sign"}},
+      {body, trace_block(), {"alice@example.com"}},
+      {body,
+       trace_block(),
+       {"bob@example.com", "broken@example.com"}},  // bob's copy is written first
+      {body, trace_block(), {"carol@example.com"}},
+      {body, trace_block(), {"dave@example.com", "tmpfile@example.com"}},
+      {body, trace_block(), {}},
+      {body, trace_block(), {"no-at-sign"}},
   };
   const auto results = store_.commit_batch(batch);
   ASSERT_EQ(results.size(), batch.size());
@@ -116,13 +123,13 @@ TEST_P(maildir_fixture, a_failing_request_fails_alone_and_leaves_nothing) {
   EXPECT_TRUE(tmp_debris().empty());
   // Repaired, the same user receives again: the store does not remember the failure.
   std::filesystem::remove(maildir("example.com", "tmpfile") + "/tmp");
-  const std::vector<delivery_request> again = {{body, trace, {"tmpfile@example.com"}}};
+  const std::vector<delivery_request> again = {{body, trace_block(), {"tmpfile@example.com"}}};
   EXPECT_TRUE(store_.commit_batch(again)[0].ok());
 }
 
 TEST_P(maildir_fixture, odd_local_parts_stay_inside_their_folder) {
   const std::vector<delivery_request> batch = {
-      {body, trace, {"../../evil@Example.COM", "a b/c@example.com", "@example.com"}}};
+      {body, trace_block(), {"../../evil@Example.COM", "a b/c@example.com", "@example.com"}}};
   ASSERT_TRUE(store_.commit_batch(batch)[0].ok());
   EXPECT_EQ(names_in(root_), std::vector<std::string>{"example.com"});
   EXPECT_EQ(names_in(root_ + "/example.com"),
@@ -131,7 +138,7 @@ TEST_P(maildir_fixture, odd_local_parts_stay_inside_their_folder) {
 }
 
 TEST_P(maildir_fixture, recover_removes_tmp_debris_only) {
-  const std::vector<delivery_request> batch = {{body, trace, {"alice@example.com"}}};
+  const std::vector<delivery_request> batch = {{body, trace_block(), {"alice@example.com"}}};
   ASSERT_TRUE(store_.commit_batch(batch)[0].ok());
   const std::string alice = maildir("example.com", "alice");
   test::write_file(alice + "/tmp/1.M1P1Q1.crashed", "half a mess");
@@ -149,14 +156,36 @@ TEST_P(maildir_fixture, recover_removes_tmp_debris_only) {
   EXPECT_EQ(store_.recover().removed_files, 0u);
 }
 
+TEST_P(maildir_fixture, a_maildir_on_another_file_system_is_synced_on_its_own) {
+  // syncfs(2) of the root does not reach another file system: such a Maildir (here a
+  // symbolic link into /dev/shm, a tmpfs) must get its own fsyncs and still be delivered to.
+  if (!std::filesystem::is_directory("/dev/shm")) GTEST_SKIP() << "no /dev/shm";
+  test::temp_dir elsewhere("/dev/shm");
+  ASSERT_FALSE(elsewhere.path().empty());
+  std::filesystem::create_directories(root_ + "/example.com");
+  std::filesystem::create_directory_symlink(elsewhere.path(), root_ + "/example.com/shm");
+  const std::vector<delivery_request> batch = {
+      {body, trace_block(), {"shm@example.com", "alice@example.com"}}};
+  const auto results = store_.commit_batch(batch);
+  ASSERT_TRUE(results[0].ok()) << results[0].error.message();
+  EXPECT_EQ(names_in(elsewhere.path() + "/Maildir/new").size(), 1u);
+  EXPECT_EQ(names_in(maildir("example.com", "alice") + "/new").size(), 1u);
+  EXPECT_TRUE(tmp_debris().empty());
+  test::write_file(elsewhere.path() + "/Maildir/tmp/1.M1P1Q1.crashed", "");
+  EXPECT_EQ(store_.recover().removed_files, 1u);  // recover() follows the link too
+}
+
 INSTANTIATE_TEST_SUITE_P(barriers, maildir_fixture,
                          ::testing::Values(barrier_mode::syncfs, barrier_mode::fsync_each,
                                            barrier_mode::none),
                          [](const auto& test_info) {
                            switch (test_info.param) {
-                             case barrier_mode::syncfs: return std::string("syncfs");
-                             case barrier_mode::fsync_each: return std::string("fsync_each");
-                             case barrier_mode::none: return std::string("none");
+                             case barrier_mode::syncfs:
+                               return std::string("syncfs");
+                             case barrier_mode::fsync_each:
+                               return std::string("fsync_each");
+                             case barrier_mode::none:
+                               return std::string("none");
                            }
                            return std::string("unknown");
                          });
@@ -165,7 +194,7 @@ TEST(maildir_store, reports_not_open) {
   test::temp_dir dir;
   core::manual_clock clock;
   maildir_store store({dir.path() + "/store", "mx.test", 1, barrier_mode::syncfs}, clock);
-  const std::vector<delivery_request> batch = {{body, trace, {"alice@example.com"}}};
+  const std::vector<delivery_request> batch = {{body, trace_block(), {"alice@example.com"}}};
   EXPECT_EQ(store.commit_batch(batch)[0].error, errc::not_open);
   EXPECT_EQ(store.recover().error, errc::not_open);
 }
@@ -180,8 +209,7 @@ TEST(maildir_store, open_fails_when_the_parent_is_missing) {
 TEST(maildir_store, clock_time_appears_in_names) {
   test::temp_dir dir;
   core::manual_clock clock(core::from_epoch_ms(1'709'208'000'123));
-  maildir_store store({dir.path() + "/store", "host/with:odd,chars", 7, barrier_mode::none},
-                      clock);
+  maildir_store store({dir.path() + "/store", "host/with:odd,chars", 7, barrier_mode::none}, clock);
   ASSERT_FALSE(store.open());
   const std::vector<delivery_request> batch = {{"x", "", {"a@example.com"}}};
   const auto results = store.commit_batch(batch);

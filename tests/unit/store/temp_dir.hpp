@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,8 +15,8 @@ namespace mailsim::store::test {
 
 class temp_dir {
  public:
-  temp_dir() {
-    std::string pattern = "/tmp/mailsim-store-XXXXXX";
+  explicit temp_dir(const std::string& base = "/tmp") {
+    std::string pattern = base + "/mailsim-store-XXXXXX";
     if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
   }
   ~temp_dir() {
