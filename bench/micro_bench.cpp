@@ -8,7 +8,10 @@
 // timed loops; nothing here does I/O. Results and how to run them: docs/benchmarks.md.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -484,6 +485,10 @@ int main(int argc, char** argv) {
   go.store(true, std::memory_order_release);
   for (auto& t : threads) t.join();
   double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  double cpu_s = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                 static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 
   client_result total;
   int pipelined = 0;
@@ -509,7 +514,7 @@ int main(int argc, char** argv) {
   std::printf("  elapsed %.2f s  accepted(250) %llu  refused %llu  io_errors %llu\n", elapsed,
               static_cast<unsigned long long>(total.accepted), static_cast<unsigned long long>(total.refused),
               static_cast<unsigned long long>(total.io_errors));
-  std::printf("  %.1f msg/s  %.2f MB/s\n", msgs, mbs);
+  std::printf("  %.1f msg/s  %.2f MB/s  (load generator CPU %.2f s)\n", msgs, mbs, cpu_s);
   std::printf("  DATA->250 latency (first message byte to 250): p50 %.3f ms  p99 %.3f ms\n", d50, d99);
   std::printf("  end-of-data->250 latency:                      p50 %.3f ms  p99 %.3f ms\n", e50, e99);
   for (auto& s : total.samples) std::printf("  error sample: %s\n", s.c_str());
@@ -518,11 +523,11 @@ int main(int argc, char** argv) {
         "RESULT {\"label\":\"%s\",\"port\":%d,\"connections\":%d,\"body_bytes\":%zu,\"wire_bytes_per_msg\":%zu,"
         "\"pipelining\":%s,\"elapsed_s\":%.3f,\"accepted\":%llu,\"refused\":%llu,\"io_errors\":%llu,"
         "\"msg_per_s\":%.1f,\"mb_per_s\":%.3f,\"data_to_250_p50_ms\":%.3f,\"data_to_250_p99_ms\":%.3f,"
-        "\"eod_to_250_p50_ms\":%.3f,\"eod_to_250_p99_ms\":%.3f,\"error_samples\":[",
+        "\"eod_to_250_p50_ms\":%.3f,\"eod_to_250_p99_ms\":%.3f,\"client_cpu_s\":%.3f,\"error_samples\":[",
         json_escape(o.label).c_str(), o.port, o.connections, o.body_bytes, wire_size,
         o.pipelining ? "true" : "false", elapsed, static_cast<unsigned long long>(total.accepted),
         static_cast<unsigned long long>(total.refused), static_cast<unsigned long long>(total.io_errors), msgs,
-        mbs, d50, d99, e50, e99);
+        mbs, d50, d99, e50, e99, cpu_s);
     for (std::size_t i = 0; i < total.samples.size(); ++i) {
       std::printf("%s\"%s\"", i ? "," : "", json_escape(total.samples[i]).c_str());
     }

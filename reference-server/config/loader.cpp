@@ -219,8 +219,9 @@ class section {
   section(const value& v, std::string name, std::vector<std::string_view> keys)
       : name_(std::move(name)), where_(v.key_where) {
     if (!v.node.IsMap()) expected(v, "a mapping");
-    for (auto it = v.node.begin(); it != v.node.end(); ++it) {
-      const YAML::Node& key_node = it->first;
+    // yaml-cpp iterators hand out temporaries: the nodes are copied (they are handles).
+    for (const auto& entry : v.node) {
+      const YAML::Node key_node = entry.first;
       const position key_where = at(key_node.Mark());
       if (!key_node.IsScalar()) fail(key_where, "expected a key name" + in());
       const std::string& key = key_node.Scalar();
@@ -234,7 +235,7 @@ class section {
                               std::to_string(seen.key_where.line) + ")");
         }
       }
-      entries_.push_back(make_value(key_node, it->second, key));
+      entries_.push_back(make_value(key_node, entry.second, key));
     }
   }
 
@@ -725,14 +726,14 @@ class loader {
 
   void read_aliases(const value& v) {
     if (!v.node.IsMap()) expected(v, "a mapping of alias address to address(es)");
-    for (auto it = v.node.begin(); it != v.node.end(); ++it) {
-      const value key = make_value(it->first, it->first, "aliases");
+    for (const auto& entry : v.node) {
+      const value key = make_value(entry.first, entry.first, "aliases");
       const std::string alias = read_address(key);
       must_be_local(key, "alias", alias);
       if (config_.aliases.count(alias) != 0) {
         fail(key.where, "duplicate alias " + quote(alias));
       }
-      const value target = make_value(it->first, it->second, alias);
+      const value target = make_value(entry.first, entry.second, alias);
       std::vector<std::string> targets;
       if (target.node.IsSequence()) {
         for (const auto& item : read_list(target, "")) targets.push_back(read_address(item));
@@ -748,8 +749,8 @@ class loader {
 
   void read_catch_all(const value& v) {
     if (!v.node.IsMap()) expected(v, "a mapping of domain to address");
-    for (auto it = v.node.begin(); it != v.node.end(); ++it) {
-      const value key = make_value(it->first, it->first, "catch_all");
+    for (const auto& entry : v.node) {
+      const value key = make_value(entry.first, entry.first, "catch_all");
       const std::string& text = read_text(key, "a domain like example.test");
       if (!is_domain(text)) expected(key, "a domain like example.test");
       const std::string domain = to_lower(text);
@@ -759,7 +760,8 @@ class loader {
       if (config_.catch_all.count(domain) != 0) {
         fail(key.where, "duplicate catch_all domain " + quote(domain));
       }
-      config_.catch_all.emplace(domain, read_address(make_value(it->first, it->second, domain)));
+      config_.catch_all.emplace(domain,
+                                read_address(make_value(entry.first, entry.second, domain)));
     }
   }
 

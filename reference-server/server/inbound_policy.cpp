@@ -19,7 +19,9 @@ bool is_relay_trick(const smtp::mailbox& box) {
 rcpt_decision inbound_policy::on_rcpt(const smtp::path& recipient, bool authenticated) const {
   const smtp::mailbox& box = recipient.box;
   if (is_relay_trick(box)) return {relay_denied(), {}};
-  store::resolution r = directory_.resolve(box.local_part, box.domain);
+  // RFC 5321 §4.1.1.3: "<Postmaster>" without a domain must be accepted; it means ours.
+  const std::string& domain = box.domain.empty() ? primary_domain_ : box.domain;
+  store::resolution r = directory_.resolve(box.local_part, domain);
   switch (r.status) {
     case store::resolve_status::not_local_domain:
       if (!authenticated) return {relay_denied(), {}};

@@ -26,8 +26,10 @@ struct rcpt_decision {
 
 class inbound_policy {
  public:
-  inbound_policy(const store::directory& directory, store::mailbox_store& store)
-      : directory_(directory), store_(store) {}
+  // `primary_domain` receives mail for the bare "<Postmaster>" (RFC 5321 §4.1.1.3).
+  inbound_policy(const store::directory& directory, store::mailbox_store& store,
+                 std::string primary_domain)
+      : directory_(directory), store_(store), primary_domain_(std::move(primary_domain)) {}
 
   rcpt_decision on_rcpt(const smtp::path& recipient, bool authenticated) const;
   // VRFY when enabled: 250 for a local address, 550 5.1.1 otherwise (RFC 5321 §3.5.3).
@@ -39,6 +41,7 @@ class inbound_policy {
  private:
   const store::directory& directory_;
   store::mailbox_store& store_;
+  std::string primary_domain_;
 };
 
 }  // namespace mailsim::server

@@ -90,7 +90,8 @@ std::string smtp_server::start() {
   if (auto ec = m.store->open()) return "cannot open maildir root " + mc.root + ": " + ec.message();
   store::recover_report rec = m.store->recover();  // crash debris of unfinished deliveries
   m.log->write("recover", {{"removed_tmp_files", rec.removed_files}, {"maildirs", rec.maildirs}});
-  m.policy = std::make_unique<inbound_policy>(m.directory, *m.store);
+  m.policy = std::make_unique<inbound_policy>(
+      m.directory, *m.store, m.cfg.domains.empty() ? std::string() : m.cfg.domains.front());
   m.worker = std::make_unique<delivery_worker>(
       *m.store, [&io = m.io](std::function<void()> f) { asio::post(io, std::move(f)); });
   m.ctx.emplace(server_context{m.cfg, *m.policy, *m.worker, *m.log, m.clock, m.random,

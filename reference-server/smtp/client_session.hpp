@@ -136,7 +136,7 @@ server_capabilities parse_ehlo_reply(const reply& r);
 // that were stuffed; a missing final CRLF is added; ".CRLF" ends it.
 struct data_encoding {
   std::string wire;                 // the bytes to send after the 354
-  std::uint64_t message_bytes = 0;  // the message as the receiver stores it (RFC 1870 §3)
+  std::uint64_t message_bytes = 0;  // the size RFC 1870 §5 defines (no stuffing, no ".")
 };
 data_encoding encode_data(std::string_view message);
 
@@ -186,6 +186,9 @@ struct transaction_result {
 };
 
 struct client_event {
+  client_event() = default;
+  explicit client_event(client_event_kind k) : kind(k) {}
+
   client_event_kind kind = client_event_kind::need_more;
   std::size_t recipient = 0;   // recipient_result: index in the envelope's recipients
   reply answer;                // recipient_result: the RCPT reply; closed: the cause, if any
@@ -244,38 +247,70 @@ class client_session {
     expect kind = expect::greeting;
     std::size_t index = 0;  // rcpt: which recipient
   };
-  struct transaction;
-  struct handler;
-  friend struct handler;
+  // One transaction from MAIL to its final reply.
+  struct transaction {
+    std::string mail_line;
+    std::vector<std::string> rcpt_lines;
+    std::string content;        // DATA wire form (stuffed, ".CRLF" at the end) or BDAT bytes
+    bool bdat = false;
+    bool pipelined = false;
+    std::optional<reply> mail_refusal;
+    std::vector<std::optional<reply>> rcpt_replies;
+    std::size_t accepted = 0;
+    std::optional<reply> first_refusal;  // the first RCPT refusal
+    std::optional<reply> data_refusal;   // DATA refused although recipients were accepted
+    std::optional<reply> final_reply;    // the reply after the message data
+    bool discarding = false;  // a 354 came though nothing can be delivered: data ended at once
+    bool needs_rset = false;  // the server may still hold the transaction
+  };
+  using reply_handler = void (client_session::*)(const reply&, std::size_t);
 
   // client_session.cpp: the reply loop, output, deadlines and closing.
   void on_reply(const reply& r);
+  void dispatch(const awaited& a, const reply& r);
   void on_eof();
   void send_line(std::string_view line);
   void await(expect kind, std::size_t index = 0);
   core::duration_ms timeout_for(expect kind) const;
   void restart_deadline();
-  void close(close_reason reason, std::string detail, const reply& answer);
+  void close(close_reason reason, std::string detail, const reply& answer, bool local);
   void push_event(client_event ev);
   void drop_ready_events();
   // client_setup.cpp: greeting, EHLO/HELO, STARTTLS, AUTH, QUIT.
+  void on_greeting(const reply& r, std::size_t);
+  void on_ehlo(const reply& r, std::size_t);
+  void on_helo(const reply& r, std::size_t);
+  void on_starttls(const reply& r, std::size_t);
+  void on_auth(const reply& r, std::size_t);
+  void on_quit(const reply& r, std::size_t);
   void continue_setup();
-  void send_ehlo();
   bool wants_starttls() const;
   void start_auth();
-  std::unique_ptr<sasl::client_mechanism> pick_mechanism(std::string& name);
+  std::unique_ptr<sasl::client_mechanism> pick_mechanism(std::string& name) const;
   void auth_challenge(const reply& r);
   void auth_cancel(std::string reason);
   void send_quit(close_reason reason, std::string detail, const reply& answer);
   void become_ready();
   // client_transaction.cpp: MAIL, RCPT, DATA, BDAT, RSET and the result.
-  std::optional<reply> local_check(const envelope& env, std::string_view message,
-                                   transaction& tx) const;
-  void send_next_rcpt_or_data();
+  void on_mail(const reply& r, std::size_t);
+  void on_rcpt(const reply& r, std::size_t index);
+  void on_data(const reply& r, std::size_t);
+  void on_data_end(const reply& r, std::size_t);
+  void on_bdat(const reply& r, std::size_t);
+  void on_rset(const reply& r, std::size_t);
+  std::string check_request(const envelope& env) const;
+  bool refuse_request(std::string why);
+  std::optional<reply> prepare(const envelope& env, std::string_view message,
+                               transaction& tx) const;
+  std::string mail_line(const envelope& env, std::uint64_t size, bool eight_bit) const;
+  std::string rcpt_line(const recipient& r) const;
+  void send_group();
+  void after_last_rcpt();
   void send_content_command();
-  void start_streaming(std::string body);
+  void start_streaming();
   void finish_transaction();
-  void fail_local(const envelope& env, reply answer);
+  transaction_result build_result() const;
+  void fail_local(std::size_t recipients, const reply& answer);
   transaction_result result_on_close(const reply& answer, bool local) const;
 
   client_options options_;
@@ -300,19 +335,18 @@ class client_session {
 
   // Session facts (capabilities are forgotten after STARTTLS, RFC 3207 §4.2).
   server_capabilities caps_;
-  bool greeted_ = false;      // EHLO or HELO answered 250 since the last TLS start
+  bool greeted_ = false;  // EHLO or HELO answered 250 since the connection or TLS started
   bool tls_ = false;
   bool tls_tried_ = false;
   bool authenticated_ = false;
   std::unique_ptr<sasl::client_mechanism> mechanism_;
   bool auth_cancelled_ = false;
-  bool auth_done_ = false;     // the mechanism has nothing more to send
+  bool auth_done_ = false;  // the mechanism has nothing more to send
   std::string auth_error_;
 
   // The transaction in flight, and the streaming of its message data.
   std::unique_ptr<transaction> tx_;
-  std::string body_;
-  std::size_t body_sent_ = 0;
+  std::size_t content_sent_ = 0;
   bool streaming_ = false;
   core::time_point block_taken_{};
 };

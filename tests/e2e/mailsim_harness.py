@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -115,9 +116,36 @@ def _plain_key(key) -> bool:
 # ------------------------------------------------------------------------------------------
 # Ports.
 
+def _ephemeral_port_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
 def free_port() -> int:
-    """A port the kernel just handed out; the server binds it moments later (a race that
-    ServerProcess.start() survives by retrying with new ports)."""
+    """A port nobody listens on, for the server to bind moments later (a race that
+    ServerProcess.start() survives by retrying with new ports).
+
+    It comes from outside the kernel's ephemeral range, so that no client socket ever gets
+    it as its own local port: a client connecting to a port whose server is down (between a
+    kill and a restart) could otherwise connect to itself (TCP simultaneous open) and hold
+    the port the server is about to bind.
+    """
+    low, high = _ephemeral_port_range()
+    choices = [(10000, low - 1), (high + 1, 65535)]
+    choices = [(a, b) for a, b in choices if b - a >= 1000]
+    rng = random.SystemRandom()
+    for _ in range(100 if choices else 0):
+        a, b = rng.choice(choices)
+        port = rng.randint(a, b)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((HOST, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
@@ -193,6 +221,7 @@ class ServerProcess:
     cert: Path | None
     key: Path | None
     users: dict[str, str]                  # address -> password hash
+    quotas: dict[str, str] = field(default_factory=dict)   # address -> size ("100KiB")
     aliases: dict[str, object] = field(default_factory=dict)
     domains: list[str] = field(default_factory=lambda: ["example.test"])
     catch_all: dict[str, str] = field(default_factory=dict)
@@ -201,6 +230,7 @@ class ServerProcess:
     delivery: dict[str, object] = field(default_factory=dict)
     roles: tuple[str, ...] = ("smtp", "submission", "submissions")
     hostname: str = "mx.example.test"
+    log_level: str = "debug"               # debug also logs every 2xx/3xx reply
     binary: Path = field(default_factory=server_binary)
 
     proc: subprocess.Popen | None = None
@@ -225,7 +255,7 @@ class ServerProcess:
                 "hostname": self.hostname,
                 "state_dir": str(self.state_dir),
                 "maildir_root": str(self.maildir_root),
-                "log": {"file": str(self.log_path), "level": "debug"},
+                "log": {"file": str(self.log_path), "level": self.log_level},
             },
             "listeners": [
                 {"name": role, "role": role, "address": HOST, "port": self.ports[role]}
@@ -235,7 +265,9 @@ class ServerProcess:
         if self.cert is not None:
             cfg["tls"] = {"certificate": str(self.cert), "private_key": str(self.key)}
         cfg["domains"] = list(self.domains)
-        cfg["users"] = [{"address": a, "password_hash": h} for a, h in self.users.items()]
+        cfg["users"] = [{"address": a, "password_hash": h,
+                         **({"quota": self.quotas[a]} if a in self.quotas else {})}
+                        for a, h in self.users.items()]
         aliases = {f"postmaster@{d}": next(iter(self.users)) for d in self.domains}
         aliases.update(self.aliases)
         cfg["aliases"] = aliases
@@ -389,7 +421,15 @@ def _parse_json_lines(path: Path, offset: int) -> list[dict]:
         try:
             events.append(json.loads(line))
         except ValueError:
-            pass  # a line still being written
+            # A line still being written, or one cut short by a SIGKILL with the next run's
+            # first line appended to it: keep the complete object at the end, if any.
+            pos = line.find(b'{"', 1)
+            while pos != -1:
+                try:
+                    events.append(json.loads(line[pos:]))
+                    break
+                except ValueError:
+                    pos = line.find(b'{"', pos + 1)
     return events
 
 

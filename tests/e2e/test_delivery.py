@@ -311,3 +311,148 @@ def test_size_extension_refuses_too_big(make_server, size):
         code, text = s.data(body)
         assert code == 552, (code, text)
     assert server.all_files() == []
+
+
+def test_dsn_parameters_are_accepted(server):
+    body = crlf("From: sender@remote.example\nSubject: dsn\n\nwith DSN parameters\n")
+    with RawSmtp(server.mx_port) as c:
+        text = c.expect("EHLO client.remote.example", 250)
+        assert "DSN" in text.split("\n")
+        c.expect("MAIL FROM:<sender@remote.example> RET=HDRS ENVID=QQ314159", 250)
+        c.expect("RCPT TO:<alice@example.test> NOTIFY=SUCCESS,DELAY "
+                 "ORCPT=rfc822;Alice+2B@example.test", 250)
+        c.expect("RCPT TO:<bob@example.test> NOTIFY=NEVER", 250)
+        c.expect("DATA", 354)
+        c.send(body + b".\r\n")
+        code, text = c.reply()
+        assert code == 250, text
+        code, text = c.cmd("RCPT TO:<carol@example.test> NOTIFY=NEVER,SUCCESS")
+        assert code == 501 or code == 503, (code, text)
+    for rcpt in ("alice@example.test", "bob@example.test"):
+        assert_delivered(server, rcpt, body, b"sender@remote.example", for_clause=False)
+
+
+SMUGGLING_VECTORS = {
+    "lf_dot_lf": b"\n.\n",
+    "cr_dot_cr": b"\r.\r",
+    "lf_dot_crlf": b"\n.\r\n",
+    "crlf_dot_lf": b"\r\n.\n",
+    "crlf_dot_cr": b"\r\n.\r",
+    "cr_dot_crlf": b"\r.\r\n",
+}
+
+
+@pytest.mark.parametrize("vector", list(SMUGGLING_VECTORS))
+def test_smuggled_second_message_is_never_delivered(server, vector):
+    """CVE-2023-51766 family: a sloppy end-of-data must not split one message into two."""
+    smuggled = (b"MAIL FROM:<ceo@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n"
+                b"From: ceo@example.test\r\nSubject: smuggled\r\n\r\npay now\r\n")
+    with RawSmtp(server.mx_port) as c:
+        c.expect("EHLO client.remote.example", 250)
+        c.expect("MAIL FROM:<sender@remote.example>", 250)
+        c.expect("RCPT TO:<alice@example.test>", 250)
+        c.expect("DATA", 354)
+        c.send(b"From: sender@remote.example\r\nSubject: carrier\r\n\r\nhello"
+               + SMUGGLING_VECTORS[vector] + smuggled + b".\r\n")
+        code, text = c.reply()
+        # The default policy (bare_newlines: reject) refuses the whole message.
+        assert code == 554 and text.startswith("5.5.2"), (code, text)
+        c.expect("NOOP", 250)  # the session is still in step: nothing was left unread
+    assert server.delivered("bob@example.test") == []
+    assert server.all_files() == []
+
+
+def test_bare_newline_normalize_policy_keeps_one_message(make_server):
+    server = make_server(smtp={"bare_newlines": "normalize"})
+    with RawSmtp(server.mx_port) as c:
+        c.expect("EHLO client.remote.example", 250)
+        c.expect("MAIL FROM:<sender@remote.example>", 250)
+        c.expect("RCPT TO:<alice@example.test>", 250)
+        c.expect("DATA", 354)
+        c.send(b"Subject: carrier\r\n\r\nhello\n.\nMAIL FROM:<ceo@example.test>\r\n"
+               b"RCPT TO:<bob@example.test>\r\nDATA\r\nSubject: smuggled\r\n\r\nx\r\n.\r\n")
+        code, text = c.reply()
+        assert code == 250, (code, text)
+        c.expect("NOOP", 250)
+    assert server.delivered("bob@example.test") == []
+    (got,) = server.delivered("alice@example.test")
+    assert b"MAIL FROM:<ceo@example.test>" in got.body  # it stayed inside the one message
+    assert b"\r\n" in got.body and b"\n" not in got.body.replace(b"\r\n", b"")
+
+
+def test_quota_refusals(make_server):
+    server = make_server(start=False, quotas={"bob@example.test": "100KiB",
+                                              "carol@example.test": "100KiB"})
+    # Bob's mailbox is full already: a message of exactly his quota sits in cur/.
+    cur = server.maildir("bob@example.test") / "cur"
+    for sub in ("tmp", "new", "cur"):
+        (cur.parent / sub).mkdir(parents=True, exist_ok=True)
+    (cur / "1700000000.M1P1Q1.prefill,S=102400:2,S").write_bytes(b"x" * 102400)
+    server.start()
+    big = crlf("From: sender@remote.example\nSubject: big\n\n") + b"y" * 70 + b"\r\n"
+    big = big * 850  # about 60 KiB
+    with smtplib.SMTP(HOST, server.mx_port, timeout=TIMEOUT_S) as s:
+        s.ehlo()
+        s.mail("sender@remote.example")
+        code, text = s.rcpt("bob@example.test")
+        assert code == 452 and text.startswith(b"4.2.2"), (code, text)
+        s.rset()
+        assert s.sendmail("sender@remote.example", ["carol@example.test"], big) == {}
+        s.mail("sender@remote.example")
+        assert s.rcpt("carol@example.test")[0] == 250
+        code, text = s.data(big)
+        assert code == 552 and text.startswith(b"5.2.2"), (code, text)
+        small = crlf("From: sender@remote.example\nSubject: small\n\nfits\n")
+        assert s.sendmail("sender@remote.example", ["carol@example.test"], small) == {}
+    assert sorted(d.body for d in server.delivered("carol@example.test")) == sorted([big, small])
+    assert server.delivered("bob@example.test") == []
+
+
+def test_unqualified_postmaster_is_accepted(server):
+    # RFC 5321 §4.1.1.3 and §4.5.1: "<Postmaster>" without a domain MUST be accepted.
+    body = crlf("From: sender@remote.example\nTo: postmaster\nSubject: abuse report\n\nhi\n")
+    with smtplib.SMTP(HOST, server.mx_port, timeout=TIMEOUT_S) as s:
+        s.ehlo("client.remote.example")
+        s.mail("sender@remote.example")
+        code, text = s.rcpt("postmaster")
+        assert code == 250, (code, text)
+        code, text = s.data(body)
+        assert code == 250, (code, text)
+    # postmaster@example.test is an alias of alice@example.test in the test config.
+    (got,) = server.delivered("alice@example.test")
+    assert got.body == body
+
+
+def test_pipelined_transaction_with_a_refused_recipient(server):
+    body = crlf("From: sender@remote.example\nSubject: pipelined\n\npipelined\n")
+    with RawSmtp(server.mx_port) as c:
+        text = c.expect("EHLO client.remote.example", 250)
+        assert "PIPELINING" in text.split("\n")
+        c.send(b"MAIL FROM:<sender@remote.example>\r\nRCPT TO:<alice@example.test>\r\n"
+               b"RCPT TO:<nobody@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n")
+        assert [c.reply()[0] for _ in range(5)] == [250, 250, 550, 250, 354]
+        c.send(body + b".\r\nQUIT\r\n")
+        code, text = c.reply()
+        assert code == 250, text
+        assert c.reply()[0] == 221
+    for rcpt in ("alice@example.test", "bob@example.test"):
+        assert_delivered(server, rcpt, body, b"sender@remote.example", for_clause=False)
+    assert server.delivered("nobody@example.test") == []
+
+
+def test_rset_after_a_bdat_chunk_discards_the_message(server):
+    with RawSmtp(server.mx_port) as c:
+        c.expect("EHLO client.remote.example", 250)
+        c.expect("MAIL FROM:<sender@remote.example>", 250)
+        c.expect("RCPT TO:<alice@example.test>", 250)
+        chunk = b"Subject: abandoned\r\n\r\nfirst part\r\n"
+        c.send(b"BDAT %d\r\n" % len(chunk) + chunk)
+        assert c.reply()[0] == 250
+        c.expect("RSET", 250)
+        # A BDAT after RSET has no transaction; its bytes are still read, not executed.
+        payload = b"RCPT TO:<bob@example.test>\r\n"
+        c.send(b"BDAT %d LAST\r\n" % len(payload) + payload)
+        code, _ = c.reply()
+        assert code == 503
+        c.expect("NOOP", 250)
+    assert server.all_files("new") == []

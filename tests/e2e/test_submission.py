@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import smtplib
+import socket
 import ssl
 import subprocess
 import time
@@ -234,3 +235,27 @@ def test_hash_password_without_input_fails(binary):
                             capture_output=True, timeout=60)
     assert result.returncode == 2
     assert result.stdout == b""
+
+
+def test_repeated_auth_failures_slow_down_then_close(make_server, client_tls):
+    # A short delay keeps the test fast; the growth per failure is what is checked.
+    server = make_server(limits={"auth_failure_delay": "200ms", "auth_failures_max": 3})
+    sock = client_tls.wrap_socket(socket.create_connection((HOST, server.submissions_port),
+                                                           timeout=TIMEOUT_S),
+                                  server_hostname=HOST)
+    with RawSmtp(0, sock=sock) as c:
+        c.expect("EHLO laptop.example.test", 250)
+        wrong = "PLAIN " + _plain("alice@example.test", "wrong")
+        for failure in range(1, 4):
+            started = time.monotonic()
+            code, text = c.cmd("AUTH " + wrong)
+            elapsed = time.monotonic() - started
+            assert code == 535 and text.startswith("5.7.8"), (failure, code, text)
+            assert elapsed >= 0.2 * failure * 0.9, f"failure {failure} after {elapsed:.2f}s"
+        # Enough: the server says goodbye instead of letting the guessing go on.
+        try:
+            c.send(b"AUTH " + wrong.encode() + b"\r\n")
+        except OSError:
+            pass
+        rest = c.read_until_closed()
+    assert rest.startswith(b"421 4.7.0 "), rest
