@@ -5,7 +5,7 @@
 // the two API entry points, together with yaml-cpp's own exceptions; nothing escapes. This
 // module belongs to the server layer (L4), where exceptions are allowed; they keep each
 // check a single line instead of threading a result through forty readers.
-#include <arpa/inet.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -15,9 +15,11 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include "reference-server/config/config.hpp"
+#include "reference-server/core/ip_address.hpp"
 #include "reference-server/config/units.hpp"
 #include "reference-server/sasl/mechanism.hpp"
 
@@ -156,15 +158,9 @@ std::string domain_of(const std::string& address) {
 
 // An IPv4 or IPv6 literal, written back in its canonical form ("0:0::1" -> "::1").
 std::optional<std::string> normalize_ip(const std::string& text) {
-  std::array<unsigned char, 16> bytes{};
-  std::array<char, INET6_ADDRSTRLEN> out{};
-  for (int family : {AF_INET, AF_INET6}) {
-    if (inet_pton(family, text.c_str(), bytes.data()) == 1 &&
-        inet_ntop(family, bytes.data(), out.data(), out.size()) != nullptr) {
-      return std::string(out.data());
-    }
-  }
-  return std::nullopt;
+  std::optional<core::ip_address> ip = core::parse_ip(text);
+  if (!ip) return std::nullopt;
+  return core::to_string(*ip);
 }
 
 bool is_ipv6(const std::string& address) {
@@ -789,20 +785,59 @@ std::optional<position> tab_in_indentation(std::string_view yaml, const YAML::Ma
   return std::nullopt;
 }
 
+// Records where each document starts, building nothing.
+class document_starts final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> marks;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// Refuses a second document. yaml-cpp 0.7's LoadAll() cannot be used for this: when its
+// parser stops consuming input (a stray ',' at the start of a document, yaml-cpp issue
+// #1040, fixed upstream in 2024) it adds empty documents forever, allocating until the
+// process dies. Here at most two documents are looked at, and two starting at the same place
+// mean the parser is stuck there.
+void check_single_document(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  document_starts starts;
+  for (int i = 0; i < 2 && parser.HandleNextDocument(starts); ++i) {
+  }
+  if (starts.marks.size() < 2) return;
+  const YAML::Mark& first = starts.marks[0];
+  const YAML::Mark& second = starts.marks[1];
+  if (second.pos != first.pos) {
+    fail(at(second), "expected one YAML document, found a second one");
+  }
+  const auto pos = static_cast<std::size_t>(first.pos);
+  const char c = pos < text.size() ? text[pos] : '\0';
+  fail(at(first), c > ' ' && c < 0x7f ? "YAML syntax error: unexpected " + quote({&c, 1})
+                                      : std::string("YAML syntax error: unexpected character"));
+}
+
 load_result load(std::string_view yaml, const std::string& name, const fs::path& base_dir) {
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
-    if (documents.empty() || documents.front().IsNull()) {
+    const std::string text(yaml);
+    check_single_document(text);
+    const YAML::Node root = YAML::Load(text);
+    if (root.IsNull()) {
       return to_error(name, {1, 1},
-                      "the file is empty; expected a mapping with 'server' and "
-                      "'listeners'");
-    }
-    if (documents.size() > 1) {
-      return to_error(name, at(documents[1].Mark()),
-                      "expected one YAML document, found a second one");
+                      "the file is empty; expected a mapping with 'server' and 'listeners'");
     }
     loader l(base_dir);
-    return l.run(documents.front());
+    return l.run(root);
   } catch (const failure& f) {
     return to_error(name, f.where, f.message);
   } catch (const YAML::ParserException& e) {

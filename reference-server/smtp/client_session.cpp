@@ -13,10 +13,11 @@
 namespace mailsim::smtp {
 namespace {
 
+// The names of client_session::expect, in its order, for timeout messages.
 std::string_view expect_name(std::size_t kind) {
   static constexpr std::array<std::string_view, 12> names = {
-      "greeting", "EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA",
-      "end of data", "BDAT", "RSET", "QUIT"};
+      "greeting", "EHLO", "HELO",        "STARTTLS", "AUTH", "MAIL",
+      "RCPT",     "DATA", "end of data", "BDAT",     "RSET", "QUIT"};
   return kind < names.size() ? names[kind] : "command";
 }
 
@@ -24,24 +25,36 @@ std::string_view expect_name(std::size_t kind) {
 
 std::string_view close_reason_name(close_reason r) {
   switch (r) {
-    case close_reason::none: return "none";
-    case close_reason::quit: return "quit";
-    case close_reason::peer_closed: return "peer_closed";
-    case close_reason::service_unavailable: return "service_unavailable";
-    case close_reason::greeting_refused: return "greeting_refused";
-    case close_reason::helo_refused: return "helo_refused";
-    case close_reason::tls_required: return "tls_required";
-    case close_reason::auth_unavailable: return "auth_unavailable";
-    case close_reason::auth_failed: return "auth_failed";
-    case close_reason::timeout: return "timeout";
-    case close_reason::protocol_error: return "protocol_error";
+    case close_reason::none:
+      return "none";
+    case close_reason::quit:
+      return "quit";
+    case close_reason::peer_closed:
+      return "peer_closed";
+    case close_reason::service_unavailable:
+      return "service_unavailable";
+    case close_reason::greeting_refused:
+      return "greeting_refused";
+    case close_reason::helo_refused:
+      return "helo_refused";
+    case close_reason::tls_required:
+      return "tls_required";
+    case close_reason::auth_unavailable:
+      return "auth_unavailable";
+    case close_reason::auth_failed:
+      return "auth_failed";
+    case close_reason::timeout:
+      return "timeout";
+    case close_reason::protocol_error:
+      return "protocol_error";
   }
   return "unknown";
 }
 
 std::size_t transaction_result::delivered_count() const {
-  return static_cast<std::size_t>(std::count_if(
-      recipients.begin(), recipients.end(), [](const recipient_outcome& o) { return o.delivered(); }));
+  return static_cast<std::size_t>(
+      std::count_if(recipients.begin(), recipients.end(),
+                    [](const recipient_outcome& o) { return o.delivered(); }));
 }
 
 client_session::client_session(client_options options, client_limits limits, client_deps deps)
@@ -53,7 +66,7 @@ client_session::client_session(client_options options, client_limits limits, cli
   // RFC 5321 §4.1.4: the EHLO argument is a domain or an address literal; checking it here
   // also keeps a configured name from carrying a line break into the command stream.
   if (!is_valid_domain(options_.helo_name, false)) options_.helo_name = "localhost";
-  if (limits_.data_block_bytes == 0) limits_.data_block_bytes = 64 * 1024;
+  if (limits_.data_block_bytes == 0) limits_.data_block_bytes = client_limits{}.data_block_bytes;
   await(expect::greeting);  // RFC 5321 §3.1: the server speaks first
 }
 
@@ -66,7 +79,9 @@ void client_session::feed(std::string_view bytes) {
   parser_.feed(bytes);
 }
 
-void client_session::feed_eof() { eof_ = true; }
+void client_session::feed_eof() {
+  eof_ = true;
+}
 
 client_event client_session::next_event() {
   for (;;) {
@@ -76,7 +91,16 @@ client_event client_session::next_event() {
       return ev;
     }
     if (phase_ == phase::closed) return closed_event_;
-    if (phase_ == phase::tls_wait) return client_event(client_event_kind::waiting);
+    if (phase_ == phase::tls_wait) {
+      if (!eof_) return client_event(client_event_kind::waiting);
+      on_eof();  // the server went away instead of doing the handshake
+      continue;
+    }
+    // A reply can only answer a command that was written: until the driver has taken the
+    // output (the message data included), replies wait in the parser. A server that answers
+    // early is then read in order, as if its reply had come late. After EOF nothing more
+    // will be read by anyone, so what is left is settled at once.
+    if (has_output() && !eof_) return client_event(client_event_kind::need_more);
     reply_event r = parser_.next();
     if (r.state == reply_event::status::error) {
       close(close_reason::protocol_error, "unparseable reply: " + r.error,
@@ -93,14 +117,13 @@ client_event client_session::next_event() {
 }
 
 void client_session::on_reply(const reply& r) {
-  if (awaited_.empty() || streaming_) {
+  if (awaited_.empty()) {
     // RFC 5321 §3.8: a server may announce 421 at any time before it closes.
     if (r.code == 421) {
       close(close_reason::service_unavailable, "server closing: " + r.text(), r, false);
     } else {
-      std::string when = awaited_.empty() ? "with no command in flight"
-                                          : "before the message data was sent";
-      close(close_reason::protocol_error, "reply " + std::to_string(r.code) + " " + when,
+      close(close_reason::protocol_error,
+            "reply " + std::to_string(r.code) + " with no command in flight",
             make_reply(451, "4.5.0", "protocol error: unexpected reply"), true);
     }
     return;
@@ -155,13 +178,19 @@ void client_session::await(expect kind, std::size_t index) {
 // starts waiting for it (for a pipelined group: from the previous reply).
 core::duration_ms client_session::timeout_for(expect kind) const {
   switch (kind) {
-    case expect::greeting: return limits_.greeting_timeout;    // §4.5.3.2.1
-    case expect::mail: return limits_.mail_timeout;            // §4.5.3.2.2
-    case expect::rcpt: return limits_.rcpt_timeout;            // §4.5.3.2.3
-    case expect::data: return limits_.data_init_timeout;       // §4.5.3.2.4
+    case expect::greeting:
+      return limits_.greeting_timeout;  // §4.5.3.2.1
+    case expect::mail:
+      return limits_.mail_timeout;  // §4.5.3.2.2
+    case expect::rcpt:
+      return limits_.rcpt_timeout;  // §4.5.3.2.3
+    case expect::data:
+      return limits_.data_init_timeout;  // §4.5.3.2.4
     case expect::data_end:
-    case expect::bdat: return limits_.data_term_timeout;       // §4.5.3.2.6
-    default: return limits_.command_timeout;
+    case expect::bdat:
+      return limits_.data_term_timeout;  // §4.5.3.2.6
+    default:
+      return limits_.command_timeout;
   }
 }
 
@@ -186,7 +215,9 @@ std::string client_session::take_output() {
   return out;
 }
 
-bool client_session::has_output() const { return !output_.empty() || streaming_; }
+bool client_session::has_output() const {
+  return !output_.empty() || streaming_;
+}
 
 std::optional<core::time_point> client_session::next_deadline() const {
   // The TLS handshake is timed by the driver that performs it; an idle connection between
@@ -254,7 +285,9 @@ transaction_result client_session::result_on_close(const reply& answer, bool loc
   return res;
 }
 
-void client_session::push_event(client_event ev) { events_.push_back(std::move(ev)); }
+void client_session::push_event(client_event ev) {
+  events_.push_back(std::move(ev));
+}
 
 // A queued ready_for_transaction is stale once the caller has started a transaction or quit.
 void client_session::drop_ready_events() {

@@ -9,7 +9,10 @@
 //   next_deadline()            when on_timeout() must be called
 //   on_timeout(now)            a deadline passed
 // The outbound queue's Asio driver (reference-server/server) and the simulator's senders
-// drive the same object.
+// drive the same object. A reply is read only after take_output() has handed over every
+// byte written before it (it cannot answer a command that was never sent); message data
+// comes out in blocks, one per take_output() call, and each take counts as progress for
+// the data block timeout.
 //
 // What it does: waits for the 220 greeting (RFC 5321 §3.1); EHLO, falling back to HELO
 // when EHLO gets a 5xx (§3.2, §4.1.4); reads the EHLO keywords into server_capabilities;
@@ -39,7 +42,7 @@
 // - error means a call was refused (start_transaction at the wrong time or with an unusable
 //   envelope); the session is unchanged.
 // DSN parameters are passed on only to servers that offer DSN; when one does not, the caller
-// owes the "relayed" notifications of RFC 3461 §4.3 (capabilities().dsn tells it).
+// owes the "relayed" notifications of RFC 3461 §5.2.2 (capabilities().dsn tells it).
 // Never throws.
 #pragma once
 
@@ -90,11 +93,11 @@ struct client_options {
 };
 
 struct client_limits {
-  reply_limits replies;               // line length and lines per reply
-  std::size_t recipients_max = 100;   // per transaction; the caller splits larger lists
+  reply_limits replies;              // line length and lines per reply
+  std::size_t recipients_max = 100;  // per transaction; the caller splits larger lists
   // Message data is handed out by take_output() in blocks of at most this size, so that the
   // data block timeout measures the progress of each block (RFC 5321 §4.5.3.2.5).
-  std::size_t data_block_bytes = 64 * 1024;
+  std::size_t data_block_bytes = std::size_t{64} * 1024;
   // RFC 5321 §4.5.3.2.1 to §4.5.3.2.6.
   core::duration_ms greeting_timeout{5 * 60 * 1000};
   core::duration_ms mail_timeout{5 * 60 * 1000};
@@ -113,17 +116,17 @@ struct client_deps {
 
 // What the server's EHLO reply announced (all false after HELO).
 struct server_capabilities {
-  bool esmtp = false;                   // EHLO was answered with 250
-  bool pipelining = false;              // RFC 2920
-  bool size = false;                    // RFC 1870
-  std::uint64_t size_max = 0;           // SIZE's value; 0 when none or no fixed limit
-  bool eight_bit_mime = false;          // RFC 6152
-  bool smtputf8 = false;                // RFC 6531
-  bool chunking = false;                // RFC 3030 BDAT
-  bool binary_mime = false;             // RFC 3030 BODY=BINARYMIME
-  bool dsn = false;                     // RFC 3461
-  bool starttls = false;                // RFC 3207
-  bool enhanced_status_codes = false;   // RFC 2034
+  bool esmtp = false;                        // EHLO was answered with 250
+  bool pipelining = false;                   // RFC 2920
+  bool size = false;                         // RFC 1870
+  std::uint64_t size_max = 0;                // SIZE's value; 0 when none or no fixed limit
+  bool eight_bit_mime = false;               // RFC 6152
+  bool smtputf8 = false;                     // RFC 6531
+  bool chunking = false;                     // RFC 3030 BDAT
+  bool binary_mime = false;                  // RFC 3030 BODY=BINARYMIME
+  bool dsn = false;                          // RFC 3461
+  bool starttls = false;                     // RFC 3207
+  bool enhanced_status_codes = false;        // RFC 2034
   std::vector<std::string> auth_mechanisms;  // RFC 4954, upper-case
 };
 
@@ -190,11 +193,11 @@ struct client_event {
   explicit client_event(client_event_kind k) : kind(k) {}
 
   client_event_kind kind = client_event_kind::need_more;
-  std::size_t recipient = 0;   // recipient_result: index in the envelope's recipients
-  reply answer;                // recipient_result: the RCPT reply; closed: the cause, if any
-  transaction_result result;   // transaction_result
+  std::size_t recipient = 0;  // recipient_result: index in the envelope's recipients
+  reply answer;               // recipient_result: the RCPT reply; closed: the cause, if any
+  transaction_result result;  // transaction_result
   close_reason reason = close_reason::none;  // closed
-  std::string detail;          // closed and error: what happened, for logs
+  std::string detail;                        // closed and error: what happened, for logs
 };
 
 class client_session {
@@ -241,8 +244,20 @@ class client_session {
  private:
   enum class phase { setup, tls_wait, ready, transaction, quitting, closed };
   // What a reply in flight answers; replies are matched to commands in order (RFC 2920 §3.1).
-  enum class expect { greeting, ehlo, helo, starttls, auth, mail, rcpt, data, data_end, bdat,
-                      rset, quit };
+  enum class expect {
+    greeting,
+    ehlo,
+    helo,
+    starttls,
+    auth,
+    mail,
+    rcpt,
+    data,
+    data_end,
+    bdat,
+    rset,
+    quit
+  };
   struct awaited {
     expect kind = expect::greeting;
     std::size_t index = 0;  // rcpt: which recipient
@@ -251,7 +266,7 @@ class client_session {
   struct transaction {
     std::string mail_line;
     std::vector<std::string> rcpt_lines;
-    std::string content;        // DATA wire form (stuffed, ".CRLF" at the end) or BDAT bytes
+    std::string content;  // DATA wire form (stuffed, ".CRLF" at the end) or BDAT bytes
     bool bdat = false;
     bool pipelined = false;
     std::optional<reply> mail_refusal;

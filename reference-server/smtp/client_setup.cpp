@@ -1,6 +1,7 @@
 // The SMTP client session from the greeting to ready_for_transaction: EHLO with HELO
 // fallback (RFC 5321 §3.2), STARTTLS (RFC 3207), AUTH (RFC 4954), and QUIT (§4.1.1.10).
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <utility>
 
@@ -22,7 +23,9 @@ std::string upper(std::string_view text) {
   return out;
 }
 
-bool is_2xx(const reply& r) { return r.code / 100 == 2; }
+bool is_2xx(const reply& r) {
+  return r.code / 100 == 2;
+}
 
 void add_mechanisms(std::string_view list, std::vector<std::string>& out) {
   while (!list.empty()) {
@@ -46,6 +49,18 @@ std::uint64_t parse_size(std::string_view text) {
 }  // namespace
 
 server_capabilities parse_ehlo_reply(const reply& r) {
+  using flag = bool server_capabilities::*;
+  static constexpr std::array<std::pair<std::string_view, flag>, 9> flags = {{
+      {"PIPELINING", &server_capabilities::pipelining},                      // RFC 2920
+      {"SIZE", &server_capabilities::size},                                  // RFC 1870
+      {"8BITMIME", &server_capabilities::eight_bit_mime},                    // RFC 6152
+      {"SMTPUTF8", &server_capabilities::smtputf8},                          // RFC 6531
+      {"CHUNKING", &server_capabilities::chunking},                          // RFC 3030
+      {"BINARYMIME", &server_capabilities::binary_mime},                     // RFC 3030
+      {"DSN", &server_capabilities::dsn},                                    // RFC 3461
+      {"STARTTLS", &server_capabilities::starttls},                          // RFC 3207
+      {"ENHANCEDSTATUSCODES", &server_capabilities::enhanced_status_codes},  // RFC 2034
+  }};
   server_capabilities c;
   c.esmtp = true;
   // RFC 5321 §4.1.1.1: the first line greets; each further one is "keyword [params]".
@@ -55,20 +70,13 @@ server_capabilities parse_ehlo_reply(const reply& r) {
     const std::string keyword = upper(line.substr(0, space));
     const std::string_view params =
         space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
-    if (keyword == "PIPELINING") c.pipelining = true;
-    else if (keyword == "SIZE") { c.size = true; c.size_max = parse_size(params); }
-    else if (keyword == "8BITMIME") c.eight_bit_mime = true;
-    else if (keyword == "SMTPUTF8") c.smtputf8 = true;
-    else if (keyword == "CHUNKING") c.chunking = true;
-    else if (keyword == "BINARYMIME") c.binary_mime = true;
-    else if (keyword == "DSN") c.dsn = true;
-    else if (keyword == "STARTTLS") c.starttls = true;
-    else if (keyword == "ENHANCEDSTATUSCODES") c.enhanced_status_codes = true;
-    else if (keyword == "AUTH") add_mechanisms(params, c.auth_mechanisms);
-    // Old servers still write "AUTH=MECH ..." (pre-RFC 4954 drafts); it means the same.
-    else if (keyword.rfind("AUTH=", 0) == 0) {
-      add_mechanisms(line.substr(5), c.auth_mechanisms);
+    for (const auto& [name, member] : flags) {
+      if (name == keyword) c.*member = true;
     }
+    if (keyword == "SIZE") c.size_max = parse_size(params);
+    if (keyword == "AUTH") add_mechanisms(params, c.auth_mechanisms);  // RFC 4954 §3
+    // Old servers still write "AUTH=MECH ..." (pre-RFC 4954 drafts); it means the same.
+    if (keyword.rfind("AUTH=", 0) == 0) add_mechanisms(line.substr(5), c.auth_mechanisms);
   }
   return c;
 }
@@ -175,10 +183,10 @@ void client_session::start_auth() {
   std::string name;
   mechanism_ = pick_mechanism(name);
   if (!mechanism_) {
-    return send_quit(close_reason::auth_unavailable,
-                     caps_.auth_mechanisms.empty() ? "AUTH not offered"
-                                                   : "no usable AUTH mechanism offered",
-                     {});
+    return send_quit(
+        close_reason::auth_unavailable,
+        caps_.auth_mechanisms.empty() ? "AUTH not offered" : "no usable AUTH mechanism offered",
+        {});
   }
   auth_cancelled_ = false;
   auth_done_ = false;

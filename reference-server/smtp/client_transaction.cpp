@@ -10,7 +10,9 @@
 namespace mailsim::smtp {
 namespace {
 
-bool is_2xx(const reply& r) { return r.code / 100 == 2; }
+bool is_2xx(const reply& r) {
+  return r.code / 100 == 2;
+}
 
 bool has_8bit(std::string_view bytes) {
   return std::any_of(bytes.begin(), bytes.end(),
@@ -167,9 +169,9 @@ std::optional<reply> client_session::prepare(const envelope& env, std::string_vi
   }
   // RFC 1870 §4: a message above the announced limit would get 552; do not send it.
   if (caps_.size && caps_.size_max > 0 && size > caps_.size_max) {
-    return make_reply(552, "5.3.4", "message of " + std::to_string(size) +
-                                        " bytes exceeds the server's limit of " +
-                                        std::to_string(caps_.size_max));
+    return make_reply(552, "5.3.4",
+                      "message of " + std::to_string(size) +
+                          " bytes exceeds the server's limit of " + std::to_string(caps_.size_max));
   }
   tx.mail_line = mail_line(env, size, eight_bit);
   for (const recipient& r : env.recipients) tx.rcpt_lines.push_back(rcpt_line(r));
@@ -202,7 +204,7 @@ std::string client_session::rcpt_line(const recipient& r) const {
   if (caps_.dsn) {
     const std::string notify = r.notify.specified ? notify_value(r.notify) : std::string();
     if (!notify.empty()) line += " NOTIFY=" + notify;  // RFC 3461 §4.1
-    if (r.orcpt) line += " ORCPT=" + *r.orcpt;          // RFC 3461 §4.2
+    if (r.orcpt) line += " ORCPT=" + *r.orcpt;         // RFC 3461 §4.2
   }
   return line;
 }

@@ -437,8 +437,10 @@ TEST(load_string, bad_configs_name_the_place_and_what_was_expected) {
       {"not_a_mapping", "- a\n- b\n",
        "bad.yaml:1:1: expected a mapping with 'server' and 'listeners' at the top level, got a "
        "list"},
+      // yaml-cpp 0.7's LoadAll() would loop forever on this one (yaml-cpp issue #1040).
+      {"stray_comma", ", x\nserver: {}\n", "bad.yaml:1:1: YAML syntax error: unexpected ','"},
       {"two_documents", std::string(minimal) + "---\nserver: {}\n",
-       "bad.yaml:6:1: expected one YAML document, found a second one"},
+       "bad.yaml:5:1: expected one YAML document, found a second one"},
   };
   for (const auto& c : cases) {
     const load_result result = load_string(c.yaml, "bad.yaml");

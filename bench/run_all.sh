@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# bench/run_all.sh — every benchmark of docs/benchmarks.md, one after the other, each one
+# holding the build lock only while it measures (so builds can run in between).
+#
+#   bash bench/run_all.sh [--build-dir DIR] [--out DIR] [--wait-quiet MINUTES]
+# --wait-quiet: before each step, wait (at most MINUTES) until the machine has been less
+# than 15% busy for 10 s, so that other people's tests do not share the 2 cores with a
+# measurement. Each step still records the background load it saw.
+# Steps: micro-benchmarks; disk sync rates + ingest side by side with Postfix; idle RSS;
+# a strace/perf profile of mailsim-server at 1 and 50 connections.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+build_dir="$repo/build/release"
+out="/var/tmp/mailsim-bench-results/all-$(date -u +%Y%m%d-%H%M%S)"
+quiet_min=0
+lock=/tmp/mailsim-build.lock
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --build-dir) build_dir=$(cd "$2" && pwd); shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --wait-quiet) quiet_min=$2; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "unknown option: $1" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$out"
+
+busy_10s() {
+  local a b
+  a=$(awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6}' /proc/stat)
+  sleep 10
+  b=$(awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6}' /proc/stat)
+  /usr/bin/python3 -c 'import sys; t0,i0=map(int,sys.argv[1].split()); t1,i1=map(int,sys.argv[2].split()); print(round(100*(1-(i1-i0)/max(t1-t0,1))))' "$a" "$b"
+}
+
+wait_quiet() {
+  [[ $quiet_min -gt 0 ]] || return 0
+  local end=$(( $(date +%s) + quiet_min * 60 )) b
+  while [[ $(date +%s) -lt $end ]]; do
+    b=$(busy_10s)
+    [[ $b -lt 15 ]] && { echo "machine quiet (${b}% busy over 10 s)"; return 0; }
+    echo "$(date +%T) machine ${b}% busy; waiting"
+  done
+  echo "machine still busy after $quiet_min min; measuring anyway (the background load is recorded)"
+}
+
+step() {  # step NAME COMMAND...: one measurement under the build lock
+  local name=$1; shift
+  wait_quiet
+  echo "=== $name ($(date -u +%T) UTC) ==="
+  flock "$lock" "$@" 2>&1 | tee "$out/$name.txt"
+}
+
+step micro "$build_dir/bin/mailsim_micro_bench" --benchmark_repetitions=5 \
+  --benchmark_report_aggregates_only=true --benchmark_out="$out/micro.json" --benchmark_out_format=json
+step ingest bash "$here/run_ingest.sh" --build-dir "$build_dir" --out "$out/ingest"
+step idle_rss bash "$here/run_idle_rss.sh" --build-dir "$build_dir"
+step profile_1conn bash "$here/profile_mailsim.sh" --build-dir "$build_dir" --conns 1 --duration 6
+step profile_50conn bash "$here/profile_mailsim.sh" --build-dir "$build_dir" --conns 50 --duration 6
+echo "all results in $out"
