@@ -12,17 +12,19 @@ server_event server_session::handler::bdat(server_session& s, command& cmd) {
   s.bdat_last_ = cmd.bdat_last;
   // RFC 3030 §2: a chunk that will be refused is still read in full, then answered, so
   // that its bytes are never taken for commands.
-  auto refuse = [&](int code, std::string_view enhanced, std::string_view text) {
-    ++s.stats_.errors;
+  auto refuse = [&](int code, std::string_view enhanced, std::string_view text, bool ours) {
+    if (!ours) ++s.stats_.errors;
     s.bdat_skip_reply_ = make_reply(code, enhanced, text);
     s.state_ = state::bdat_skip;
     return server_event{};
   };
-  if (!s.has_mail_) return refuse(503, "5.5.1", need_mail_text);
-  if (s.envelope_.recipients.empty()) return refuse(554, "5.5.1", "Error: no valid recipients");
+  if (!s.has_mail_) return refuse(503, "5.5.1", need_mail_text, s.mail_refused_);
+  if (s.envelope_.recipients.empty()) {
+    return refuse(554, "5.5.1", "Error: no valid recipients", true);
+  }
   if (cmd.bdat_size > s.limits_.message_bytes_max - s.message_.size()) {
     s.reset_transaction();
-    return refuse(552, "5.3.4", "Error: message exceeds fixed maximum message size");
+    return refuse(552, "5.3.4", "Error: message exceeds fixed maximum message size", true);
   }
   s.bdat_started_ = true;
   s.state_ = state::bdat;

@@ -5,11 +5,12 @@ namespace mailsim::smtp {
 
 server_event server_session::handler::data(server_session& s, command&) {
   if (!s.has_mail_) {
-    s.protocol_error(503, "5.5.1", need_mail_text);
+    s.sequence_error(503, "5.5.1", need_mail_text);
     return {};
   }
   if (s.envelope_.recipients.empty()) {  // RFC 5321 §3.3: 503 or 554 "no valid recipients"
-    s.protocol_error(554, "5.5.1", "Error: no valid recipients");
+    // Every RCPT was refused by policy: the client's pipelined DATA is no client error.
+    s.send(554, "5.5.1", "Error: no valid recipients");
     return {};
   }
   // RFC 3030 §3: BINARYMIME content, and a transaction already using BDAT, need BDAT.

@@ -88,6 +88,7 @@ server_event server_session::handler::mail(server_session& s, command& cmd) {
       s.reset_transaction();
       s.send(*error);
       ++s.stats_.errors;
+      s.mail_refused_ = true;
       return {};
     }
   }

@@ -53,7 +53,7 @@ std::optional<reply> apply_rcpt_param(const esmtp_param& p, recipient& r, bool d
 
 server_event server_session::handler::rcpt(server_session& s, command& cmd) {
   if (!s.has_mail_) {
-    s.protocol_error(503, "5.5.1", need_mail_text);
+    s.sequence_error(503, "5.5.1", need_mail_text);
     return {};
   }
   // RFC 5321 §4.5.3.1.10: 452 and the client sends the rest in another transaction.

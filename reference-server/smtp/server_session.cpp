@@ -213,6 +213,7 @@ void server_session::answer_event(const decision& d) {
       }
       break;
     case server_event_kind::mail:
+      mail_refused_ = !accept;
       if (accept) {
         has_mail_ = true;
         ++transactions_;
@@ -258,6 +259,14 @@ void server_session::protocol_error(int code, std::string_view enhanced, std::st
   send(code, enhanced, text);
   if (limits_.errors_max > 0 && stats_.errors >= limits_.errors_max) {
     close_with(421, "4.7.0", options_.hostname + " Error: too many errors");
+  }
+}
+
+void server_session::sequence_error(int code, std::string_view enhanced, std::string_view text) {
+  if (mail_refused_) {
+    send(code, enhanced, text);
+  } else {
+    protocol_error(code, enhanced, text);
   }
 }
 

@@ -168,6 +168,9 @@ class server_session {
   server_event continue_bdat();
   void answer_event(const decision& d);
   void protocol_error(int code, std::string_view enhanced, std::string_view text);
+  // A 503/554 that a pipelining client earns only because this server refused its MAIL or
+  // every RCPT (RFC 2920 §3.1): answered, but not counted toward errors_max.
+  void sequence_error(int code, std::string_view enhanced, std::string_view text);
   void send(int code, std::string_view enhanced, std::string_view text);
   void send(const reply& r);
   void reset_transaction();
@@ -196,6 +199,7 @@ class server_session {
   // The transaction.
   envelope envelope_;
   bool has_mail_ = false;
+  bool mail_refused_ = false;  // the last MAIL was refused: following RCPT/DATA errors are ours
   std::string message_;
   std::unique_ptr<data_reader> data_reader_;
   std::uint64_t bdat_remaining_ = 0;

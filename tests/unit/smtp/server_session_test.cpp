@@ -370,3 +370,39 @@ TEST(server_session, no_reply_to_a_message_before_the_decision) {
 
 }  // namespace
 }  // namespace mailsim::smtp
+
+namespace mailsim::smtp {
+namespace {
+
+// RFC 2920 §3.1: a pipelining client sends RCPTs and DATA before it sees the MAIL reply;
+// the 503s that follow a refused MAIL are this server's doing and must not cost the client
+// its connection through errors_max.
+TEST(server_session, errors_after_a_refused_mail_do_not_count_toward_the_limit) {
+  auto config = default_config();
+  config.lim.errors_max = 3;
+  config.policy = [](server_event_kind kind, const server_session&) {
+    return kind == server_event_kind::mail ? decision::refuse(make_reply(550, "5.7.1", "No"))
+                                           : decision::accept();
+  };
+  std::string group = "MAIL FROM:<a@c.test>\r\n";
+  for (int i = 0; i < 5; ++i) group += "RCPT TO:<b@mx.test>\r\n";
+  group += "DATA\r\n";
+  auto run = run_every_split("EHLO c.test\r\n" + group + group + "NOOP\r\n", config);
+  EXPECT_FALSE(run.closed && run.output.find("421") != std::string::npos) << printable(run.output);
+  EXPECT_NE(run.output.find("250 2.0.0 Ok\r\n"), std::string::npos);
+}
+
+TEST(server_session, data_after_refused_recipients_does_not_count_either) {
+  auto config = default_config();
+  config.lim.errors_max = 2;
+  config.policy = [](server_event_kind kind, const server_session&) {
+    return kind == server_event_kind::rcpt ? decision::refuse(make_reply(550, "5.1.1", "No"))
+                                           : decision::accept();
+  };
+  std::string tx = "MAIL FROM:<a@c.test>\r\nRCPT TO:<b@mx.test>\r\nDATA\r\nRSET\r\n";
+  auto run = run_every_split("EHLO c.test\r\n" + tx + tx + tx + "NOOP\r\n", config);
+  EXPECT_EQ(run.output.find("421"), std::string::npos) << printable(run.output);
+}
+
+}  // namespace
+}  // namespace mailsim::smtp
