@@ -27,7 +27,7 @@ class connection {
   asio::awaitable<bool> handshake();
   asio::awaitable<bool> flush();
   asio::awaitable<bool> read_more();
-  asio::awaitable<void> wait_delayed_reply();
+  asio::awaitable<bool> wait_delayed_reply();
   asio::awaitable<smtp::decision> deliver();
   asio::awaitable<void> run_auth();
   smtp::decision decide(const smtp::server_event& ev);
@@ -81,8 +81,7 @@ asio::awaitable<void> connection::run() {
         alive = co_await flush() && co_await read_more();
         break;
       case smtp::server_event_kind::waiting:
-        alive = co_await flush();
-        if (alive) co_await wait_delayed_reply();
+        alive = co_await flush() && co_await wait_delayed_reply();
         break;
       case smtp::server_event_kind::starttls:
         alive = co_await flush() && co_await handshake();
@@ -226,14 +225,16 @@ asio::awaitable<bool> connection::read_more() {
   co_return true;  // the session decides what an end of input means
 }
 
-asio::awaitable<void> connection::wait_delayed_reply() {
+// The session holds a reply until a deadline (a failed AUTH, answered late).
+asio::awaitable<bool> connection::wait_delayed_reply() {
   auto deadline = session_.next_deadline();
-  if (!deadline) co_return;
+  if (!deadline) co_return false;  // waiting for nothing the driver can give: give up
   auto delay = *deadline - ctx_.clock.now();
   asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(std::max<std::int64_t>(0, delay.count())));
   error_code ec;
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   session_.on_timeout(ctx_.clock.now());
+  co_return true;
 }
 
 asio::awaitable<bool> connection::handshake() {
