@@ -90,6 +90,7 @@ server_event server_session::process_line() {
   if (l.state == core::line::status::need_more) return {};
   progressed_ = true;
   if (l.state == core::line::status::too_long) {
+    if (state_ == state::auth) end_auth();  // an over-long SASL response ends the exchange
     protocol_error(500, "5.5.2", "Error: line too long");  // RFC 5321 §4.5.3.1.4
     return {};
   }

@@ -107,6 +107,8 @@ TEST(server_session_auth, errors_and_refusals) {
   const std::string ehlo = "EHLO c.test\r\n";
   const std::vector<error_case> cases = {
       {"cancel", ehlo + "AUTH LOGIN\r\n*\r\n", "501 5.0.0 Authentication aborted\r\n"},
+      {"too_long", ehlo + "AUTH LOGIN\r\n" + std::string(13000, 'Q') + "\r\nNOOP\r\n",
+       "500 5.5.2 Error: line too long\r\n250 2.0.0 Ok\r\n"},
       {"bad_base64", ehlo + "AUTH PLAIN %%%%\r\n", "501 5.5.4"},
       {"bad_padding", ehlo + "AUTH PLAIN QQ=A\r\n", "501 5.5."},
       {"bad_base64_later", ehlo + "AUTH LOGIN\r\n!!\r\n", "501 5.5.2 Error: invalid base64 data\r\n"},
