@@ -106,11 +106,13 @@ import re, sys, collections
 path, accepted = sys.argv[1], int(sys.argv[2])
 calls = collections.defaultdict(list)
 threads = collections.defaultdict(collections.Counter)
-pat = re.compile(r"^(\d+)\s+(\w+)\(.*<([0-9.]+)>$")
+# A finished call is either "TID name(...) = R <secs>" or, when another thread's call came
+# in between, "TID <... name resumed>...) = R <secs>".
+pat = re.compile(r"^(\d+)\s+(?:<\.\.\.\s+(\w+) resumed>|(\w+)\().*<([0-9.]+)>$")
 for line in open(path, errors="replace"):
     m = pat.match(line.strip())
     if m:
-        pid, name, secs = m.group(1), m.group(2), float(m.group(3))
+        pid, name, secs = m.group(1), m.group(2) or m.group(3), float(m.group(4))
         calls[name].append(secs)
         threads[name][pid] += 1
 print(f"messages accepted: {accepted}")
@@ -135,10 +137,15 @@ if command -v perf >/dev/null; then
   "$load_bin" --port "$port" --connections "$conns" --size "$size" --duration "$duration" --label perf
   wait "$tracer_pid" 2>/dev/null || true
   tracer_pid=""
+  set +o pipefail  # head closes the pipe early; that is not a failure
+  echo "--- by thread (share of the server's samples) ---"
+  perf report -i "$work/perf.data" --no-children --sort comm,tid -g none --stdio 2>/dev/null \
+    | grep -E '^\s+[0-9.]+%' | head -8 | cut -c1-110
+  echo "--- system calls, inclusive time (children included) ---"
+  perf report -i "$work/perf.data" --children --sort symbol -g none --stdio 2>/dev/null \
+    | grep -E '__x64_sys_|__do_sys_' | head -14 | cut -c1-110
   echo "--- top symbols, self time (children excluded) ---"
   perf report -i "$work/perf.data" --no-children --sort dso,symbol -g none --stdio 2>/dev/null \
-    | grep -v '^#' | grep -E '^\s+[0-9.]+%' | head -30 | cut -c1-110
-  echo "--- by thread ---"
-  perf report -i "$work/perf.data" --no-children --sort comm,tid -g none --stdio 2>/dev/null \
-    | grep -v '^#' | grep -E '^\s+[0-9.]+%' | head -8 | cut -c1-110
+    | grep -E '^\s+[0-9.]+%' | head -25 | cut -c1-110
+  set -o pipefail
 fi

@@ -50,7 +50,7 @@ step() {  # step NAME COMMAND...: one measurement under the build lock
   local name=$1; shift
   wait_quiet
   echo "=== $name ($(date -u +%T) UTC) ==="
-  flock "$lock" "$@" 2>&1 | tee "$out/$name.txt"
+  flock "$lock" "$@" 2>&1 | tee "$out/$name.txt" || echo "step $name failed (exit ${PIPESTATUS[0]})"
 }
 
 step micro "$build_dir/bin/mailsim_micro_bench" --benchmark_repetitions=5 \

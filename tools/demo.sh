@@ -8,7 +8,7 @@ bash tools/build.sh release
 mkdir -p var/demo
 server=build/release/bin/mailsim-server
 config=reference-server/config/demo.yaml
-"$server" --check-config "$config" >/dev/null || "$server" --config "$config" --check-config
+"$server" --config "$config" --check-config
 "$server" --config "$config" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
