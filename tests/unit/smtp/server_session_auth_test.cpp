@@ -66,11 +66,9 @@ TEST(server_session_auth, login_exchange_authenticates) {
 TEST(server_session_auth, wrong_password_is_answered_late_then_the_session_closes) {
   auto config = auth_config();
   config.lim.auth_failures_max = 2;
-  core::manual_clock clock;
-  core::splitmix_random random(1);
-  server_session s(config.options, config.lim, {&clock, &random, &credentials()});
-  s.next_event();
-  s.submit(decision::accept());
+  test::manual_session m(config);
+  server_session& s = m.s;
+  core::manual_clock& clock = m.clock;
   s.feed("EHLO c.test\r\nAUTH PLAIN " + plain("alice@mx.test", "wrong") + "\r\n");
   ASSERT_EQ(s.next_event().kind, server_event_kind::helo);
   s.submit(decision::accept());

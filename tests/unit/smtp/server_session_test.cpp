@@ -289,11 +289,8 @@ TEST(server_session, starttls_drops_pipelined_commands_and_resets_state) {
 TEST(server_session, after_tls_the_client_must_greet_again_and_starttls_is_gone) {
   auto config = default_config();
   config.options.tls_available = true;
-  core::manual_clock clock;
-  core::splitmix_random random(1);
-  server_session s(config.options, config.lim, {&clock, &random, nullptr});
-  ASSERT_EQ(s.next_event().kind, server_event_kind::connect);
-  s.submit(decision::accept());
+  test::manual_session m(config);
+  server_session& s = m.s;
   s.feed("EHLO c.test\r\n");
   ASSERT_EQ(s.next_event().kind, server_event_kind::helo);
   s.submit(decision::accept());
@@ -325,11 +322,9 @@ TEST(server_session, submission_requires_tls_then_auth) {
 
 TEST(server_session, idle_timeout_closes_with_421) {
   auto config = default_config();
-  core::manual_clock clock;
-  core::splitmix_random random(1);
-  server_session s(config.options, config.lim, {&clock, &random, nullptr});
-  s.next_event();
-  s.submit(decision::accept());
+  test::manual_session m(config);
+  server_session& s = m.s;
+  core::manual_clock& clock = m.clock;
   EXPECT_EQ(s.next_event().kind, server_event_kind::need_more);
   auto deadline = s.next_deadline();
   ASSERT_TRUE(deadline.has_value());
@@ -351,11 +346,8 @@ TEST(server_session, eof_in_data_drops_the_message) {
 
 TEST(server_session, no_reply_to_a_message_before_the_decision) {
   auto config = default_config();
-  core::manual_clock clock;
-  core::splitmix_random random(1);
-  server_session s(config.options, config.lim, {&clock, &random, nullptr});
-  s.next_event();
-  s.submit(decision::accept());
+  test::manual_session m(config);
+  server_session& s = m.s;
   s.feed("EHLO c.test\r\nMAIL FROM:<a@c.test>\r\nRCPT TO:<b@mx.test>\r\nDATA\r\nx\r\n.\r\n");
   for (auto ev = s.next_event(); ev.kind != server_event_kind::message; ev = s.next_event()) {
     s.submit(decision::accept());

@@ -39,6 +39,19 @@ struct harness_config {
 
 inline decision accept_all(server_event_kind, const server_session&) { return decision::accept(); }
 
+// A session driven by hand, step by step, already past its 220 greeting.
+struct manual_session {
+  core::manual_clock clock;
+  core::splitmix_random random{1};
+  server_session s;
+
+  explicit manual_session(const harness_config& config)
+      : s(config.options, config.lim, {&clock, &random, config.credentials}) {
+    s.next_event();
+    s.submit(decision::accept());
+  }
+};
+
 // Runs one session over the given input pieces.
 inline session_run run_session(const mailsim::test::pieces& input, const harness_config& config) {
   core::manual_clock clock;
