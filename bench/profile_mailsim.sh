@@ -88,7 +88,7 @@ for _ in $(seq 1 200); do
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/stdout.txt" >&2; exit 1; }
   sleep 0.1
 done
-echo "mailsim-server pid $server_pid, $durability, $conns connection(s), body $size B, ${duration}s per step"
+echo "mailsim-server pid $server_pid ($(ls /proc/$server_pid/task | wc -l) threads), $durability, $conns connection(s), body $size B, ${duration}s per step"
 
 echo "=== 1. system calls of the server (strace; throughput here is slowed by strace) ==="
 strace -f -T -qq -e trace=syncfs,fsync,fdatasync,rename,renameat,renameat2,openat,write,sendto,sendmsg,recvfrom,read \
@@ -139,7 +139,7 @@ if command -v perf >/dev/null; then
   tracer_pid=""
   set +o pipefail  # head closes the pipe early; that is not a failure
   echo "--- by thread (share of the server's samples) ---"
-  perf report -i "$work/perf.data" --no-children --sort comm,tid -g none --stdio 2>/dev/null \
+  perf report -i "$work/perf.data" --no-children --sort pid -g none --stdio 2>/dev/null \
     | grep -E '^\s+[0-9.]+%' | head -8 | cut -c1-110
   echo "--- system calls, inclusive time (children included) ---"
   perf report -i "$work/perf.data" --children --sort symbol -g none --stdio 2>/dev/null \
