@@ -21,6 +21,8 @@ server_event server_session::handler::auth(server_session& s, command& cmd) {
     s.protocol_error(503, "5.5.1", "Error: send EHLO first");
   } else if (s.options_.auth_mechanisms.empty()) {
     s.protocol_error(502, "5.5.1", "Error: authentication not enabled");
+  } else if (s.options_.require_tls && !s.tls_) {  // RFC 3207 §4: nothing before STARTTLS
+    s.protocol_error(530, "5.7.0", "Must issue a STARTTLS command first");
   } else if (s.options_.auth_requires_tls && !s.tls_) {  // RFC 4954 §6
     s.protocol_error(538, "5.7.11", "Error: encryption required for authentication");
   } else if (s.auth_user_) {  // RFC 4954 §4: one successful AUTH per session

@@ -37,7 +37,8 @@ reply server_session::handler::ehlo_reply(const server_session& s) {
   }
   if (o.dsn) r.lines.emplace_back("DSN");                          // RFC 3461
   if (o.tls_available && !s.tls_) r.lines.emplace_back("STARTTLS");  // RFC 3207
-  if (!o.auth_mechanisms.empty() && (s.tls_ || !o.auth_requires_tls)) {
+  bool clear_text_auth = !o.auth_requires_tls && !o.require_tls;
+  if (!o.auth_mechanisms.empty() && (s.tls_ || clear_text_auth)) {
     std::string line = "AUTH";                                     // RFC 4954
     for (const auto& m : o.auth_mechanisms) line += " " + m;
     r.lines.push_back(std::move(line));

@@ -132,5 +132,19 @@ TEST(server_session_auth, not_offered_without_tls_when_tls_is_required_for_it) {
   EXPECT_NE(run.output.find("538 5.7.11"), std::string::npos);
 }
 
+TEST(server_session_auth, require_tls_refuses_auth_before_starttls_even_in_clear_text_labs) {
+  auto config = auth_config();
+  config.options.tls_active = false;
+  config.options.tls_available = true;
+  config.options.require_tls = true;
+  config.options.auth_requires_tls = false;
+  auto run = test::run_every_split(
+      "EHLO c.test\r\nAUTH PLAIN " + plain("alice@mx.test", "secret") + "\r\n", config);
+  EXPECT_EQ(run.output.find("AUTH PLAIN LOGIN"), std::string::npos) << printable(run.output);
+  EXPECT_NE(run.output.find("530 5.7.0 Must issue a STARTTLS command first\r\n"),
+            std::string::npos);
+  EXPECT_EQ(run.output.find("235"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mailsim::smtp
