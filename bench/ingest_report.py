@@ -55,8 +55,8 @@ def main():
 
     print()
     print("| body | conns | server | machine busy before run (others) | busy during run "
-          "| server CPU s | server CPU µs/msg | load generator CPU s |")
-    print("|---:|---:|---|---:|---:|---:|---:|---:|")
+          "| server CPU s | server CPU µs/msg | load generator CPU s | file create probe µs |")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in sorted(rows, key=lambda r: (r["body_bytes"], r["connections"], r["server"])):
         size = r["body_bytes"]
         body = f"{size // 1024} KiB" if size % 1024 == 0 else f"{size} B"
@@ -64,7 +64,7 @@ def main():
         per = f"{1e6 * scpu / r['accepted']:.0f}" if scpu is not None and r["accepted"] else "–"
         print(f"| {body} | {r['connections']} | {r['server']} | {r.get('background_busy_pct', '–')}% "
               f"| {r.get('busy_pct', '–')}% | {'–' if scpu is None else f'{scpu:.2f}'} | {per} "
-              f"| {r.get('client_cpu_s', 0):.2f} |")
+              f"| {r.get('client_cpu_s', 0):.2f} | {r.get('create_probe_us', '–')} |")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,14 @@
 # bench/run_all.sh — every benchmark of docs/benchmarks.md, one after the other, each one
 # holding the build lock only while it measures (so builds can run in between).
 #
-#   bash bench/run_all.sh [--build-dir DIR] [--out DIR] [--wait-quiet MINUTES]
+#   bash bench/run_all.sh [--build-dir DIR] [--out DIR] [--wait-quiet MINUTES] [--steps "A B"]
 # --wait-quiet: before each step, wait (at most MINUTES) until the machine has been less
 # than 15% busy for 10 s, so that other people's tests do not share the 2 cores with a
 # measurement. Each step still records the background load it saw.
-# Steps: micro-benchmarks; disk sync rates + ingest side by side with Postfix; idle RSS;
-# a strace/perf profile of mailsim-server at 1 and 50 connections.
+# Steps (all by default): micro, ingest (with the disk sync rates), ingest_pipelining
+# (1 KiB, client PIPELINING), idle_rss, profile_1conn, profile_50conn (strace and perf of
+# mailsim-server). Runs that delete many files leave ext4 slow at creating files for a few
+# minutes (see docs/benchmarks.md); the ingest runs record a file-creation probe for this.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -15,13 +17,15 @@ repo=$(cd "$here/.." && pwd)
 build_dir="$repo/build/release"
 out="/var/tmp/mailsim-bench-results/all-$(date -u +%Y%m%d-%H%M%S)"
 quiet_min=0
+steps="micro ingest ingest_pipelining idle_rss profile_1conn profile_50conn"
 lock=/tmp/mailsim-build.lock
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) build_dir=$(cd "$2" && pwd); shift 2 ;;
     --out) out=$2; shift 2 ;;
     --wait-quiet) quiet_min=$2; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --steps) steps=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
@@ -48,6 +52,7 @@ wait_quiet() {
 
 step() {  # step NAME COMMAND...: one measurement under the build lock
   local name=$1; shift
+  [[ " $steps " == *" $name "* ]] || return 0
   wait_quiet
   echo "=== $name ($(date -u +%T) UTC) ==="
   flock "$lock" "$@" 2>&1 | tee "$out/$name.txt" || echo "step $name failed (exit ${PIPESTATUS[0]})"
@@ -56,6 +61,8 @@ step() {  # step NAME COMMAND...: one measurement under the build lock
 step micro "$build_dir/bin/mailsim_micro_bench" --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true --benchmark_out="$out/micro.json" --benchmark_out_format=json
 step ingest bash "$here/run_ingest.sh" --build-dir "$build_dir" --out "$out/ingest"
+step ingest_pipelining bash "$here/run_ingest.sh" --build-dir "$build_dir" --out "$out/ingest_pipelining" \
+  --pipelining --sizes 1024 --no-disk
 step idle_rss bash "$here/run_idle_rss.sh" --build-dir "$build_dir"
 step profile_1conn bash "$here/profile_mailsim.sh" --build-dir "$build_dir" --conns 1 --duration 6
 step profile_50conn bash "$here/profile_mailsim.sh" --build-dir "$build_dir" --conns 50 --duration 6

@@ -274,6 +274,23 @@ run_case() {  # run_case SERVER PORT SIZE CONNS
   if [[ $server == mailsim ]]; then maildirs="$work/mailsim/maildir"; else maildirs="$work/postfix-maildir"; fi
   if [[ $server == postfix ]]; then ensure_maildir "$maildirs" nobody:nogroup; fi
   before=$(count_new "$maildirs")
+  # File-creation probe: µs to create a 1 KiB file in a folder beside the Maildir (so, most
+  # likely, in the same ext4 block group as Maildir/tmp; the files stay until the end, see
+  # ensure_maildir). Slow creates (hundreds of µs instead of tens) mean that inodes of this
+  # part of the disk were freed in the last minutes, by us or by anyone.
+  local probe
+  probe=$(/usr/bin/python3 - "$maildirs/mailsim.test/demo/probe-$size-$n" <<'PY'
+import os, sys, time
+d = sys.argv[1]
+os.makedirs(d)
+t = time.monotonic()
+for i in range(300):
+    fd = os.open(f"{d}/{i}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, b"x" * 1024)
+    os.close(fd)
+print(f"{(time.monotonic() - t) / 300 * 1e6:.0f}")
+PY
+)
   # Background load: how busy the machine is with nothing of ours running (1 s sample).
   local c0 c1 c2 bg busy t0=0 t1=0
   c0=$(cpu_snapshot); sleep 1; c1=$(cpu_snapshot)
@@ -283,13 +300,13 @@ run_case() {  # run_case SERVER PORT SIZE CONNS
            $pipelining --json --label "$server" | tee "$out/run-$server-$size-$n.txt" | grep '^RESULT ' | cut -c8-)
   c2=$(cpu_snapshot)
   busy=$(busy_pct "$c1" "$c2")
-  extra=",\"background_busy_pct\":$bg,\"busy_pct\":$busy"
+  extra=",\"background_busy_pct\":$bg,\"busy_pct\":$busy,\"create_probe_us\":$probe"
   if [[ $server == mailsim ]]; then
     t1=$(proc_ticks "$mailsim_pid")
     extra="$extra,\"server_cpu_s\":$(/usr/bin/python3 -c "print(($t1 - $t0) / $clk_tck)")"
   fi
   sed -n '1,/RESULT/p' "$out/run-$server-$size-$n.txt" | grep -v '^RESULT' | sed 's/^/  /'
-  echo "  CPU: machine busy ${bg}% before the run (others), ${busy}% during it (2 cores = 100%)"
+  echo "  CPU: machine busy ${bg}% before the run (others), ${busy}% during it (2 cores = 100%); file create probe ${probe} µs"
   [[ $bg -lt 10 ]] || echo "  WARNING: other processes were using ${bg}% of the CPU before this run"
   local accepted
   accepted=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])["accepted"])' "$line")
