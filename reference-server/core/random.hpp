@@ -1,6 +1,6 @@
 // mailsim::core random source — the injected source of randomness.
 //
-// Contract: code below the drivers never uses std::random_device or the OS RNG directly;
+// Contract: code below the drivers never draws from the OS random generator directly;
 // it is handed a random_source. Real: OpenSSL RAND_bytes (reference-server/net). Simulated:
 // a seeded PRNG, so that the same seed gives the same run. `splitmix_random` is a small
 // deterministic generator for tests and for seeding sub-streams.
