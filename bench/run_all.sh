@@ -3,13 +3,17 @@
 # holding the build lock only while it measures (so builds can run in between).
 #
 #   bash bench/run_all.sh [--build-dir DIR] [--out DIR] [--wait-quiet MINUTES] [--steps "A B"]
+#         [--settle SECONDS]
 # --wait-quiet: before each step, wait (at most MINUTES) until the machine has been less
 # than 15% busy for 10 s, so that other people's tests do not share the 2 cores with a
 # measurement. Each step still records the background load it saw.
 # Steps (all by default): micro, ingest (with the disk sync rates), ingest_pipelining
 # (1 KiB, client PIPELINING), idle_rss, profile_1conn, profile_50conn (strace and perf of
-# mailsim-server). Runs that delete many files leave ext4 slow at creating files for a few
-# minutes (see docs/benchmarks.md); the ingest runs record a file-creation probe for this.
+# mailsim-server). An ingest step deletes its work folder (hundreds of thousands of files)
+# at the end, and on this machine's ext4 without journal that makes creating files slow for
+# a few minutes (docs/benchmarks.md); so after each ingest step and after profile_1conn it
+# waits --settle seconds (default 360, without the lock) before the next step. The ingest runs also record
+# a file-creation probe, so a slow-create run can be recognised.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,6 +22,7 @@ build_dir="$repo/build/release"
 out="/var/tmp/mailsim-bench-results/all-$(date -u +%Y%m%d-%H%M%S)"
 quiet_min=0
 steps="micro ingest ingest_pipelining idle_rss profile_1conn profile_50conn"
+settle_s=360
 lock=/tmp/mailsim-build.lock
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -25,7 +30,8 @@ while [[ $# -gt 0 ]]; do
     --out) out=$2; shift 2 ;;
     --wait-quiet) quiet_min=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --settle) settle_s=$2; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
@@ -56,6 +62,10 @@ step() {  # step NAME COMMAND...: one measurement under the build lock
   wait_quiet
   echo "=== $name ($(date -u +%T) UTC) ==="
   flock "$lock" "$@" 2>&1 | tee "$out/$name.txt" || echo "step $name failed (exit ${PIPESTATUS[0]})"
+  if [[ ($name == ingest* || $name == profile_1conn) && $settle_s -gt 0 ]]; then
+    echo "letting the disk settle for ${settle_s}s after the deletions of $name"
+    sleep "$settle_s"
+  fi
 }
 
 step micro "$build_dir/bin/mailsim_micro_bench" --benchmark_repetitions=5 \
