@@ -6,7 +6,7 @@
 # bounded time against mailsim-server, then against Postfix's smtpd, then checks that the
 # Maildir holds exactly one new file per 250 (for Postfix, after its queue has drained; it
 # also reports how many of the acknowledged messages had been delivered when the load
-# stopped). It measures the disk's raw fsync/syncfs rates once, for context.
+# stopped). At the end it measures the disk's raw fsync/syncfs rates, for context.
 #
 # Run it while holding the build lock, so that no compiler shares the 2 cores (and no
 # build's dirty pages are flushed by mailsim's syncfs) during a measurement:
@@ -21,7 +21,8 @@
 #   --durability MODE   mailsim delivery.durability: syncfs (default) or fsync_each
 #   --log FILE|null     mailsim log: "file" keeps the JSON log in the work folder (default),
 #                       "null" sends it to /dev/null; Postfix always logs to its maillog_file
-#   --out DIR           results folder (default: bench-results/<date> under the work folder)
+#   --out DIR           results folder (default: results/ in the work folder, copied to
+#                       /var/tmp/mailsim-bench-results/<work folder name>/ at exit)
 #   --no-disk           skip the raw fsync/syncfs measurement
 #   --keep              keep the work folder (Maildirs, logs) afterwards
 # Output: a table on standard output and results.jsonl + results.md in the results folder.
@@ -138,7 +139,7 @@ count_new() {  # files delivered to the one test mailbox of a server
 # The Maildirs are never emptied between runs: each run counts the files it added. On this
 # machine's ext4 (no journal) a file created soon after many deletions is slow to create —
 # ext4 skips inodes freed in the last minute or so (fs/ext4/ialloc.c, recently_deleted()) —
-# and deleting ten thousand messages between runs made the following run up to 4× slower.
+# and deleting 40,000 messages between runs made the following run about 3.5× slower.
 # For the same reason all mailsim runs come before all Postfix runs (Postfix deletes a queue
 # file for every message it delivers), and the raw disk measurement, which deletes its
 # scratch files, comes last.
