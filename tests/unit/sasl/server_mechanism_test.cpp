@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/sasl/sasl_vectors.hpp"
+
 #include <map>
 #include <string>
 
@@ -12,6 +14,8 @@
 
 namespace mailsim::sasl {
 namespace {
+
+using namespace mailsim::sasl::test;
 
 using status = step_result::status;
 using namespace std::string_literals;
@@ -30,25 +34,7 @@ class map_store final : public credential_store {
 };
 
 // RFC 7677 §3.
-constexpr std::string_view rfc_salt_b64 = "W22ZaJ0SNY7soEsUEjb6gQ==";
-constexpr std::string_view rfc_client_first = "n,,n=user,r=rOprNGfwEbeRWgbNEkqO";
-constexpr std::string_view rfc_server_nonce = "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
-constexpr std::string_view rfc_server_first =
-    "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
-constexpr std::string_view rfc_client_final =
-    "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
-    "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
-constexpr std::string_view rfc_server_final = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
 
-hash_params cheap(hash_scheme scheme) {
-  hash_params p;
-  p.scheme = scheme;
-  p.iterations = 4096;
-  p.scrypt_log2_n = 10;
-  p.scrypt_r = 8;
-  p.scrypt_p = 1;
-  return p;
-}
 
 class server_test : public ::testing::Test {
  protected:
