@@ -13,6 +13,8 @@ packages=(
   # runtime tools and test peers
   openssl unbound python3 python3-pytest swaks
   libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl
+  # independent DKIM implementations the signer is checked against
+  python3-dkim python3-nacl python3-dnspython opendkim-tools
   # sanitizers and fuzzing
   clang-14 libclang-rt-14-dev
 )
