@@ -1,7 +1,9 @@
 // mailsim::core timer service — the injected way to be called back later.
 //
 // Contract: a callback runs at or after `at`, on the caller's event loop, never re-entrantly
-// from schedule(). Cancelling an id that already ran (or was never issued) is harmless.
+// from schedule(). Callbacks due at the same `at` run in the order they were scheduled.
+// Cancelling an id that already ran (or was never issued) is harmless; ids are never reused.
+// Destroying the service cancels every timer: no callback runs after the destruction.
 // Implementations: Asio steady timers in reference-server/net, the simulator's scheduler.
 #pragma once
 
