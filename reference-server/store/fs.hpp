@@ -1,6 +1,8 @@
 // mailsim::store file-system helpers — thin POSIX wrappers that return std::error_code.
 //
-// Contract: internal to the store module. Paths are relative to a directory descriptor
+// Contract: shared by the store module (Maildir) and the queue module (file_spool), and by
+// no one else: both keep mail durable with the same group-commit barriers, and these are
+// the file-system steps they share. Paths are relative to a directory descriptor
 // (the store root), so the root may be renamed or have a long path without affecting them.
 // Nothing here syncs unless its name says so; errno values come back in
 // std::system_category(). EINTR is retried where POSIX allows it.

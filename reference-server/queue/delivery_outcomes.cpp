@@ -1,0 +1,345 @@
+// The delivery engine's bookkeeping half: what each attempt means for each recipient, the
+// spool updates (made durable before anything else happens), the reports and the removal
+// of finished messages.
+#include <algorithm>
+#include <utility>
+
+#include "reference-server/queue/engine_impl.hpp"
+
+namespace mailsim::queue {
+
+namespace {
+
+// RFC 3463 codes for failures that no server reply describes.
+std::string status_of_end(const connection_end& end) {
+  if (end.answer && end.answer->code >= 400) return status_from_reply(*end.answer);
+  if (end.reason == smtp::close_reason::tls_required) return "4.7.4";      // TLS not available
+  if (end.error.category() == core::transport_category()) return "4.7.5";  // cryptographic
+  if (end.reason == smtp::close_reason::timeout) return "4.4.2";           // bad connection
+  return "4.4.1";                                                          // no answer from host
+}
+
+bool throttling(const smtp::reply& r) {
+  return r.code == 421 || (r.transient() && r.enhanced.rfind("4.7.", 0) == 0);
+}
+
+engine_event::kind event_kind(attempt_outcome::kind k) {
+  switch (k) {
+    case attempt_outcome::kind::delivered:
+      return engine_event::kind::delivered;
+    case attempt_outcome::kind::relayed:
+      return engine_event::kind::relayed;
+    case attempt_outcome::kind::failed:
+      return engine_event::kind::failed;
+    case attempt_outcome::kind::deferred:
+      return engine_event::kind::deferred;
+  }
+  return engine_event::kind::deferred;
+}
+
+}  // namespace
+
+void delivery_engine::impl::on_result(outbound_connection& c, delivery_job job,
+                                      const smtp::transaction_result& result) {
+  destination* d = destination_of(c);
+  std::vector<attempt_outcome> outcomes;
+  for (std::size_t k = 0; k < job.recipients.size(); ++k) {
+    const smtp::recipient_outcome& r = k < result.recipients.size()
+                                           ? result.recipients[k]
+                                           : smtp::recipient_outcome{result.answer, true};
+    outcomes.push_back(outcome_of(r, c.capabilities().dsn, c.target()));
+    if (d != nullptr && !r.local) throttle_if_asked(*d, r.answer);
+  }
+  record(job, outcomes);
+}
+
+void delivery_engine::impl::on_finished(outbound_connection& c, const connection_end& end,
+                                        std::optional<delivery_job> unfinished) {
+  destination* d = destination_of(c);
+  attempt_outcome o;
+  o.status = status_of_end(end);
+  if (end.answer && !end.was_ready) o.reply = end.answer;
+  o.diagnostic = end.detail;
+  o.host = end.last.host;
+  o.address = end.last.address;
+  if (unfinished) record_all(*unfinished, o);
+  engine_event ev;
+  ev.what = end.was_ready ? engine_event::kind::session_closed : engine_event::kind::connect_failed;
+  ev.domain = d != nullptr ? d->domain : "";
+  ev.host = end.last.host;
+  ev.address = end.last.address;
+  ev.detail = end.detail;
+  emit(std::move(ev));
+  if (d == nullptr) return;
+  if (end.answer && !end.was_ready) throttle_if_asked(*d, *end.answer);
+  retire(*d, c);
+  // Every address failed and no other connection serves the destination: what waits on it
+  // is settled now, as a 5xx greeting bounces and anything else defers (Postfix does so).
+  const bool others = std::any_of(d->connections.begin(), d->connections.end(),
+                                  [](const auto& p) { return !p->finished(); });
+  if (!end.was_ready && !others) {
+    if (end.answer && end.answer->permanent()) o.what = attempt_outcome::kind::failed;
+    std::deque<delivery_job> jobs = std::move(d->jobs);
+    d->jobs.clear();
+    for (const delivery_job& job : jobs) record_all(job, o);
+    d->plan.reset();  // look again next time
+    return;
+  }
+  pump(*d);
+}
+
+void delivery_engine::impl::throttle_if_asked(destination& d, const smtp::reply& r) {
+  if (!throttling(r)) return;
+  const core::time_point until = deps_.clock->now() + d.settings->throttle_pause;
+  if (d.throttled_until >= until) return;
+  d.throttled_until = until;
+  engine_event ev;
+  ev.what = engine_event::kind::throttled;
+  ev.domain = d.domain;
+  ev.detail = r.text();
+  ev.at = until;
+  emit(std::move(ev));
+  pump_later(d, until);
+}
+
+attempt_outcome delivery_engine::impl::outcome_of(const smtp::recipient_outcome& r,
+                                                  bool dsn_capable,
+                                                  const connection_target& t) const {
+  attempt_outcome o;
+  o.host = t.host;
+  o.address = t.address;
+  o.status = status_from_reply(r.answer);
+  if (r.local) {
+    o.diagnostic = r.answer.text();
+  } else {
+    o.reply = r.answer;
+  }
+  if (r.delivered()) {
+    o.what = dsn_capable ? attempt_outcome::kind::delivered : attempt_outcome::kind::relayed;
+  } else if (r.answer.permanent()) {
+    o.what = attempt_outcome::kind::failed;
+  } else {
+    o.what = attempt_outcome::kind::deferred;
+  }
+  return o;
+}
+
+recipient_status delivery_engine::impl::next_status(const queued_message& m,
+                                                    const queued_recipient& r,
+                                                    const attempt_outcome& o) const {
+  const core::time_point now = deps_.clock->now();
+  recipient_status s = r.status;
+  ++s.attempts;
+  s.last_attempt_at = now;
+  s.status = o.status;
+  s.reply = o.reply;
+  s.remote_mta = o.host;
+  s.remote_address = o.address;
+  s.diagnostic = o.diagnostic;
+  switch (o.what) {
+    case attempt_outcome::kind::delivered:
+      s.state = recipient_state::delivered;
+      s.dsn_sent = true;  // the receiving server took over the reports (RFC 3461 §5.2.1)
+      return s;
+    case attempt_outcome::kind::relayed:
+      s.state = recipient_state::relayed;
+      return s;
+    case attempt_outcome::kind::failed:
+      s.state = recipient_state::failed;
+      return s;
+    case attempt_outcome::kind::deferred:
+      break;
+  }
+  const std::string domain = r.rcpt.address.box.domain;
+  retry_decision next =
+      next_attempt(settings_.retry.for_domain(domain), m.queued_at, s.attempts, now);
+  if (next.expired) {
+    s.state = recipient_state::failed;
+    s.status = std::string(expired_status);
+    if (s.diagnostic.empty() && !s.reply) s.diagnostic = "delivery time expired";
+  } else {
+    s.next_attempt_at = next.next_attempt_at;
+  }
+  return s;
+}
+
+void delivery_engine::impl::record_all(const delivery_job& job, const attempt_outcome& outcome) {
+  record(job, std::vector<attempt_outcome>(job.recipients.size(), outcome));
+}
+
+// Durable first: the spool update; then the events, the reports and the next wake.
+void delivery_engine::impl::record(const delivery_job& job,
+                                   const std::vector<attempt_outcome>& outcomes) {
+  const queued_message* m = deps_.queue->find(job.id);
+  if (m == nullptr) return release(job);
+  state_update up{job.id, {}};
+  for (std::size_t k = 0; k < job.recipients.size(); ++k) {
+    const std::size_t i = job.recipients[k];
+    up.changes.push_back({i, next_status(*m, m->recipients[i], outcomes[k])});
+  }
+  if (std::error_code error = deps_.queue->update(up)) {
+    engine_event ev;
+    ev.what = engine_event::kind::spool_error;
+    ev.id = job.id;
+    ev.detail = error.message();
+    emit(std::move(ev));
+    release(job);
+    // The recipients stay due; a failing disk is not hammered.
+    return schedule_wake(deps_.clock->now() + core::duration_ms{30'000});
+  }
+  for (std::size_t k = 0; k < up.changes.size(); ++k) {
+    const recipient_status& s = up.changes[k].status;
+    engine_event ev;
+    ev.what = s.state == recipient_state::failed ? engine_event::kind::failed
+                                                 : event_kind(outcomes[k].what);
+    ev.id = job.id;
+    ev.domain = job.domain;
+    ev.recipient = m->recipients[up.changes[k].index].rcpt.address.box.to_string();
+    ev.host = s.remote_mta;
+    ev.address = s.remote_address;
+    ev.status = s.status;
+    ev.detail = s.reply ? s.reply->text() : s.diagnostic;
+    if (s.state == recipient_state::pending) ev.at = s.next_attempt_at;
+    if (s.state == recipient_state::pending)
+      ++stats.deferred;
+    else if (s.state == recipient_state::failed)
+      ++stats.failed;
+    else
+      ++stats.delivered;
+    emit(std::move(ev));
+  }
+  release(job);
+  settle(job.id);
+  wake();
+}
+
+void delivery_engine::impl::release(const delivery_job& job) {
+  for (std::size_t i : job.recipients) in_flight_.erase({job.id, i});
+  auto it = in_flight_.lower_bound({job.id, 0});
+  if (it == in_flight_.end() || it->first != job.id) bytes_cache_.erase(job.id);
+}
+
+// Reports owed now, in one report per message; then removal when nothing is left to do.
+void delivery_engine::impl::settle(const std::string& id) {
+  const queued_message* m = deps_.queue->find(id);
+  if (m == nullptr || reporting_.count(id)) return;
+  const core::time_point now = deps_.clock->now();
+  std::vector<std::size_t> indices, delayed;
+  std::vector<dsn_recipient> reports;
+  std::vector<recipient_change> silent;
+  for (std::size_t i = 0; i < m->recipients.size(); ++i) {
+    const queued_recipient& r = m->recipients[i];
+    const recipient_status& s = r.status;
+    dsn_action action = dsn_action::failed;
+    if (s.state == recipient_state::pending) {
+      const auto warn =
+          delay_warning_at(settings_.retry.for_domain(r.rcpt.address.box.domain), m->queued_at);
+      if (s.delay_warning_sent || s.attempts == 0 || !warn || *warn > now) continue;
+      action = dsn_action::delayed;
+    } else if (s.dsn_sent) {
+      continue;
+    } else if (s.state != recipient_state::failed) {
+      action = s.state == recipient_state::relayed ? dsn_action::relayed : dsn_action::delivered;
+    }
+    recipient_status flagged = s;
+    (action == dsn_action::delayed ? flagged.delay_warning_sent : flagged.dsn_sent) = true;
+    if (!dsn_due(m->envelope.reverse_path, r.rcpt.notify, action, settings_.dsn)) {
+      silent.push_back({i, flagged});
+      continue;
+    }
+    dsn_recipient rep;
+    rep.final_recipient = r.rcpt.address.box.to_string();
+    rep.orcpt = r.rcpt.orcpt;
+    rep.action = action;
+    rep.status = s.status.empty() ? (action == dsn_action::failed ? "5.0.0" : "4.0.0") : s.status;
+    if (action == dsn_action::relayed && rep.status[0] != '2') rep.status = "2.0.0";
+    rep.remote_mta = s.remote_mta;
+    rep.remote_reply = s.reply;
+    rep.diagnostic = s.diagnostic;
+    rep.last_attempt = s.last_attempt_at;
+    if (action == dsn_action::delayed) {
+      rep.will_retry_until =
+          m->queued_at + settings_.retry.for_domain(r.rcpt.address.box.domain).lifetime;
+      delayed.push_back(i);
+    } else {
+      indices.push_back(i);
+    }
+    reports.push_back(std::move(rep));
+  }
+  // Reports nobody asked for are marked done at once, with the status as it is now.
+  if (!silent.empty() && deps_.queue->update(state_update{id, std::move(silent)})) return;
+  m = deps_.queue->find(id);
+  if (m != nullptr && !reports.empty())
+    return send_report(*m, indices, std::move(reports), delayed);
+  if (m == nullptr || m->has_pending()) return;
+  if (std::any_of(m->recipients.begin(), m->recipients.end(),
+                  [](const queued_recipient& r) { return !r.status.dsn_sent; })) {
+    return;
+  }
+  if (deps_.queue->remove(id)) return;
+  bytes_cache_.erase(id);
+  engine_event ev;
+  ev.what = engine_event::kind::removed;
+  ev.id = id;
+  emit(std::move(ev));
+}
+
+void delivery_engine::impl::send_report(const queued_message& m, std::vector<std::size_t> indices,
+                                        std::vector<dsn_recipient> reports,
+                                        std::vector<std::size_t> delayed) {
+  std::error_code error;
+  std::shared_ptr<const std::string> bytes = deps_.queue->load_message(m.id, error);
+  dsn_request request;
+  request.reporting_mta = settings_.hostname;
+  request.now = deps_.clock->now();
+  request.token = make_dsn_token(*deps_.random);
+  request.original = original_of(m.envelope, m.queued_at, bytes ? std::string_view(*bytes) : "");
+  request.recipients = std::move(reports);
+  request.options = settings_.dsn_content;
+  dsn_build_result built = build_dsn(request);
+  const std::string id = m.id;
+  if (!built.value) {
+    engine_event ev;
+    ev.what = engine_event::kind::spool_error;
+    ev.id = id;
+    ev.detail = "report not built: " + built.detail;
+    return emit(std::move(ev));
+  }
+  engine_event ev;
+  ev.what = engine_event::kind::report_queued;
+  ev.id = id;
+  ev.recipient = built.value->recipient.to_string();
+  ev.detail = built.value->message_id;
+  reporting_.insert(id);
+  ++stats.reports;
+  std::weak_ptr<bool> alive = alive_;
+  deps_.reports(std::move(*built.value), [this, alive, id, indices, delayed, ev](bool ok) {
+    if (alive.expired()) return;
+    reporting_.erase(id);
+    const queued_message* now_m = deps_.queue->find(id);
+    if (!ok || now_m == nullptr) {
+      if (ok) return;
+      // The report could not be stored: try again later; nothing is marked sent.
+      std::weak_ptr<bool> again = alive_;
+      deps_.timers->schedule(deps_.clock->now() + core::duration_ms{60'000}, [this, again, id] {
+        if (!again.expired()) settle(id);
+      });
+      return;
+    }
+    emit(ev);
+    state_update up{id, {}};
+    for (std::size_t i : indices) {
+      recipient_status s = now_m->recipients[i].status;
+      s.dsn_sent = true;
+      up.changes.push_back({i, s});
+    }
+    for (std::size_t i : delayed) {
+      recipient_status s = now_m->recipients[i].status;
+      s.delay_warning_sent = true;
+      up.changes.push_back({i, s});
+    }
+    if (!deps_.queue->update(up)) settle(id);
+  });
+}
+
+}  // namespace mailsim::queue

@@ -1,0 +1,92 @@
+// mailsim::queue file spool — the durable outbound queue on disk.
+//
+// Contract: the spool interface (spool.hpp) over a folder:
+//   <root>/msg/<id>       the message bytes (trace + message), written once, never changed
+//   <root>/state/<id>     the envelope and recipient state (state_file.hpp), replaced whole
+//   <root>/tmp/           files being written; debris after a crash
+//   <root>/corrupt/       state files that failed their checks, and their messages, kept
+//                         for a human to look at
+// Durability follows the Maildir store's group commit (reference-server/store/maildir.hpp)
+// and shares its file-system helpers (store/fs.hpp):
+// - enqueue: write tmp/<id>.msg and tmp/<id>.state for every message of the batch; one data
+//   barrier, syncfs(2) on the root; rename each into msg/ then state/ (never replacing); one
+//   directory barrier, syncfs(2) again. Success is reported only after the second barrier.
+//   The message goes first, so that a state file always has its message; a crash between
+//   the renames leaves a message without state, never acknowledged, which recover() deletes.
+// - update: write tmp/<id>.update for each message; data barrier; rename(2) over
+//   state/<id> (atomic replacement); directory barrier. A crash leaves the old state or the
+//   new one, never a mixture. When a barrier fails, the update is reported failed and the
+//   spool keeps the old state in memory, though the new file may be on disk: the next
+//   update of the message writes the whole state again.
+// - remove: unlink state/<id>, then msg/<id>; not synced (see spool.hpp).
+// - recover: deletes everything in tmp/; loads each state/<id> whose checks pass (checksum,
+//   id, msg/<id> present with the recorded size); moves a failing state file (and its
+//   message, if any) into corrupt/ and reports it; deletes msg/<id> files without a state;
+//   leaves files whose names are not ids alone, and reports them. It never stops at a bad
+//   file. Operations other than recover() fail with errc::not_open until it has run.
+// barrier_mode::fsync_each fsyncs each file after writing it and each changed folder after
+// the renames (used automatically when a spool folder is on another file system than the
+// root, which syncfs(2) would not cover); when syncfs(2) fails (a write-back error somewhere
+// on the file system), each file or folder is fsync'd instead, so that an error of ours is
+// seen and one of another program is not taken for ours. barrier_mode::none never syncs:
+// for tests and benchmarks, never for service.
+// What it must not do: read the OS clock or real randomness (ids come from the injected
+// clock and random source), start threads, touch anything outside the root, or read a
+// state file larger than state_bytes_max (it is taken as corrupt). Not thread-safe; assumes one
+// process per root.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <system_error>
+
+#include "reference-server/queue/spool.hpp"
+#include "reference-server/store/fs.hpp"
+
+namespace mailsim::queue {
+
+enum class barrier_mode { syncfs, fsync_each, none };
+
+struct file_spool_config {
+  std::string root;  // created if missing (its parent must exist)
+  barrier_mode barrier = barrier_mode::syncfs;
+  // A bigger state file is taken as corrupt: 64 MiB is ~300,000 recipients.
+  std::uint64_t state_bytes_max = std::uint64_t{64} << 20;
+};
+
+class file_spool final : public spool {
+ public:
+  file_spool(file_spool_config config, spool_limits limits, const core::clock& clock,
+             core::random_source& random);
+
+  // Creates the root and its folders if needed and opens it; recover() comes next.
+  std::error_code open();
+
+  const std::string& root() const { return config_.root; }
+
+ protected:
+  std::vector<std::error_code> store_new(std::span<const new_message> batch) override;
+  std::vector<std::error_code> store_states(
+      std::span<const queued_message* const> entries) override;
+  std::error_code erase(const std::string& id) override;
+  std::shared_ptr<const std::string> read_message(const std::string& id,
+                                                  std::error_code& error) override;
+  void load_all(std::vector<queued_message>& out, recover_report& report) override;
+
+ private:
+  struct written;
+  std::error_code write_file(const std::string& path, std::string_view first,
+                             std::string_view second);
+  void data_barrier(std::vector<written>& files, std::vector<std::error_code>& errors);
+  void directory_barrier(std::vector<written>& files, std::vector<std::error_code>& errors);
+  std::error_code read_file(const std::string& path, std::uint64_t limit, std::string& out);
+  std::string move_aside(const std::string& path, const std::string& name, recover_report& report);
+  void check_state(const std::string& id, std::vector<queued_message>& out, recover_report& report);
+
+  file_spool_config config_;
+  barrier_mode barrier_;  // config_.barrier, or fsync_each across file systems
+  store::fs::unique_fd root_fd_;
+};
+
+}  // namespace mailsim::queue

@@ -1,0 +1,60 @@
+#include "reference-server/queue/memory_spool.hpp"
+
+#include "reference-server/queue/error.hpp"
+
+namespace mailsim::queue {
+
+memory_spool::memory_spool(spool_limits limits, const core::clock& clock,
+                           core::random_source& random)
+    : spool(limits, clock, random) {
+  set_ready(true);
+}
+
+std::vector<std::error_code> memory_spool::store_new(std::span<const new_message> batch) {
+  std::vector<std::error_code> errors(batch.size(), write_error_);
+  if (write_error_) return errors;
+  for (const auto& item : batch) {
+    auto bytes = std::make_shared<std::string>();
+    bytes->reserve(item.trace.size() + item.message.size());
+    bytes->append(item.trace).append(item.message);
+    stored_[item.entry->id] = {*item.entry, std::move(bytes)};
+  }
+  return errors;
+}
+
+std::vector<std::error_code> memory_spool::store_states(
+    std::span<const queued_message* const> entries) {
+  std::vector<std::error_code> errors(entries.size(), write_error_);
+  if (write_error_) return errors;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto found = stored_.find(entries[i]->id);
+    if (found == stored_.end()) {
+      errors[i] = errc::unknown_message;
+      continue;
+    }
+    found->second.state = *entries[i];
+  }
+  return errors;
+}
+
+std::error_code memory_spool::erase(const std::string& id) {
+  stored_.erase(id);
+  return {};
+}
+
+std::shared_ptr<const std::string> memory_spool::read_message(const std::string& id,
+                                                              std::error_code& error) {
+  const auto found = stored_.find(id);
+  if (found == stored_.end()) {
+    error = errc::unknown_message;
+    return nullptr;
+  }
+  return found->second.bytes;
+}
+
+void memory_spool::load_all(std::vector<queued_message>& out, recover_report& /*report*/) {
+  out.reserve(stored_.size());
+  for (const auto& [id, item] : stored_) out.push_back(item.state);
+}
+
+}  // namespace mailsim::queue

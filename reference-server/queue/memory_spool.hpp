@@ -1,0 +1,46 @@
+// mailsim::queue memory spool — the spool of the virtual world and of unit tests.
+//
+// Contract: the spool interface (spool.hpp) kept in memory. "Durable" means stored in this
+// object, apart from the index the shared logic keeps: recover() rebuilds that index from
+// what was stored, as a sender restarting after a crash would, so the simulator can crash
+// and restart a sender without losing acknowledged mail. Message bytes are stored once and
+// shared: load_message() hands out the same bytes without copying them. fail_writes() makes
+// every store fail with the given error until it is called with an empty one: the
+// scenario fault "disk full" (std::errc::no_space_on_device). Ready as soon as constructed.
+// No I/O, no clock, no threads; not thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include "reference-server/queue/spool.hpp"
+
+namespace mailsim::queue {
+
+class memory_spool final : public spool {
+ public:
+  memory_spool(spool_limits limits, const core::clock& clock, core::random_source& random);
+
+  void fail_writes(std::error_code error) { write_error_ = error; }
+
+ protected:
+  std::vector<std::error_code> store_new(std::span<const new_message> batch) override;
+  std::vector<std::error_code> store_states(
+      std::span<const queued_message* const> entries) override;
+  std::error_code erase(const std::string& id) override;
+  std::shared_ptr<const std::string> read_message(const std::string& id,
+                                                  std::error_code& error) override;
+  void load_all(std::vector<queued_message>& out, recover_report& report) override;
+
+ private:
+  struct stored {
+    queued_message state;
+    std::shared_ptr<const std::string> bytes;
+  };
+  std::map<std::string, stored, std::less<>> stored_;
+  std::error_code write_error_;
+};
+
+}  // namespace mailsim::queue

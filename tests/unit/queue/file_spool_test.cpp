@@ -1,0 +1,249 @@
+// The file spool's files: their layout, and what recover() does with a crash's leftovers.
+#include "reference-server/queue/file_spool.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "reference-server/queue/error.hpp"
+#include "reference-server/queue/state_file.hpp"
+#include "tests/unit/store/temp_dir.hpp"
+
+namespace mailsim::queue {
+namespace {
+
+using store::test::names_in;
+using store::test::read_file;
+using store::test::write_file;
+
+constexpr std::string_view body = "Subject: hi\r\n\r\nHello.\r\n";
+
+smtp::envelope envelope_to(std::size_t count) {
+  smtp::envelope e;
+  e.reverse_path.box.local_part = "alice";
+  e.reverse_path.box.domain = "example.com";
+  for (std::size_t i = 0; i < count; ++i) {
+    smtp::recipient r;
+    r.address.box.local_part = "user" + std::to_string(i);
+    r.address.box.domain = "example.org";
+    e.recipients.push_back(r);
+  }
+  return e;
+}
+
+class file_spool_fixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir_.path().empty());
+    open_spool();
+  }
+
+  recover_report open_spool() {
+    spool_ =
+        std::make_unique<file_spool>(file_spool_config{root_}, spool_limits{}, clock_, random_);
+    EXPECT_FALSE(spool_->open());
+    return spool_->recover();
+  }
+
+  std::string enqueue(std::size_t recipients = 1, std::string_view message = body) {
+    const enqueue_request request{envelope_to(recipients), "", message, ""};
+    const auto result = spool_->enqueue(std::span(&request, 1)).front();
+    EXPECT_TRUE(result.ok()) << result.error.message();
+    return result.id;
+  }
+
+  std::string path(const std::string& relative) const { return root_ + "/" + relative; }
+  bool exists(const std::string& relative) const { return std::filesystem::exists(path(relative)); }
+
+  store::test::temp_dir dir_;
+  std::string root_ = dir_.path() + "/queue";
+  core::manual_clock clock_;
+  core::splitmix_random random_{3};
+  std::unique_ptr<file_spool> spool_;
+};
+
+TEST_F(file_spool_fixture, lays_out_one_message_file_and_one_readable_state_file) {
+  const std::string id = enqueue(2);
+  EXPECT_EQ(names_in(root_), (std::vector<std::string>{"corrupt", "msg", "state", "tmp"}));
+  EXPECT_EQ(names_in(path("msg")), (std::vector<std::string>{id}));
+  EXPECT_EQ(names_in(path("state")), (std::vector<std::string>{id}));
+  EXPECT_TRUE(names_in(path("tmp")).empty());
+  EXPECT_EQ(read_file(path("msg/" + id)), body);
+  const std::string state = read_file(path("state/" + id));
+  EXPECT_EQ(state.rfind("mailsim-queue-state 1\nid " + id + "\n", 0), 0u) << state;
+  EXPECT_NE(state.find("\nrcpt user1@example.org\nstate pending\n"), std::string::npos) << state;
+}
+
+TEST_F(file_spool_fixture, a_large_message_is_written_once) {
+  const std::string large(10 * 1024 * 1024, 'x');
+  const std::string id = enqueue(100, large);
+  EXPECT_EQ(std::filesystem::file_size(path("msg/" + id)), large.size());
+  EXPECT_LT(std::filesystem::file_size(path("state/" + id)), 16u * 1024);
+  recipient_status deferred;
+  deferred.attempts = 1;
+  ASSERT_FALSE(spool_->update({id, {{3, deferred}}}));
+  // An update rewrites the small state file, never the message.
+  EXPECT_EQ(std::filesystem::file_size(path("msg/" + id)), large.size());
+  EXPECT_TRUE(names_in(path("tmp")).empty());
+}
+
+TEST_F(file_spool_fixture, recover_cleans_what_a_killed_writer_left) {
+  const std::string kept = enqueue();
+  // Unfinished writes of an enqueue and of an update.
+  write_file(path("tmp/018bcfe56800ffff00000001.msg"), "partial");
+  write_file(path("tmp/018bcfe56800ffff00000001.state"), "mailsim-queue-state 1\nid");
+  write_file(path("tmp/" + kept + ".update"), "mailsim-queue");
+  // A crash between the two renames of an enqueue: a message without state.
+  write_file(path("msg/018bcfe56800ffff00000002"), "never acknowledged");
+  // A file that is not ours.
+  write_file(path("state/README"), "hello");
+  const auto report = open_spool();
+  EXPECT_FALSE(report.error) << report.error.message();
+  EXPECT_EQ(report.loaded, 1u);
+  EXPECT_EQ(report.removed_tmp, 3u);
+  EXPECT_EQ(report.orphan_messages, 1u);
+  EXPECT_EQ(report.foreign, 1u);
+  EXPECT_EQ(report.corrupt, 0u);
+  EXPECT_EQ(report.problems.size(), 2u);
+  EXPECT_TRUE(names_in(path("tmp")).empty());
+  EXPECT_EQ(names_in(path("msg")), (std::vector<std::string>{kept}));
+  EXPECT_TRUE(exists("state/README")) << "foreign files are left alone";
+  EXPECT_NE(spool_->find(kept), nullptr);
+}
+
+TEST_F(file_spool_fixture, a_damaged_state_file_is_moved_aside_with_its_message) {
+  const std::string good = enqueue();
+  clock_.advance(core::duration_ms{1});
+  const std::string truncated = enqueue();
+  clock_.advance(core::duration_ms{1});
+  const std::string flipped = enqueue();
+  clock_.advance(core::duration_ms{1});
+  const std::string resized = enqueue();
+  const std::string text = read_file(path("state/" + truncated));
+  write_file(path("state/" + truncated), text.substr(0, text.size() / 2));
+  std::string damaged = read_file(path("state/" + flipped));
+  damaged[30] = static_cast<char>(damaged[30] ^ 4);
+  write_file(path("state/" + flipped), damaged);
+  write_file(path("msg/" + resized), "short");  // the message lost bytes
+
+  const auto report = open_spool();
+  EXPECT_FALSE(report.error) << report.error.message();
+  EXPECT_EQ(report.loaded, 1u);
+  EXPECT_EQ(report.corrupt, 3u);
+  ASSERT_EQ(report.problems.size(), 3u);
+  EXPECT_NE(report.problems[0].find("truncated"), std::string::npos) << report.problems[0];
+  EXPECT_NE(report.problems[1].find("checksum"), std::string::npos) << report.problems[1];
+  EXPECT_NE(report.problems[2].find("has 5 bytes"), std::string::npos) << report.problems[2];
+  EXPECT_NE(spool_->find(good), nullptr);
+  EXPECT_EQ(spool_->find(truncated), nullptr);
+  EXPECT_EQ(names_in(path("state")), (std::vector<std::string>{good}));
+  EXPECT_EQ(names_in(path("msg")), (std::vector<std::string>{good}));
+  EXPECT_EQ(names_in(path("corrupt")),
+            (std::vector<std::string>{truncated + ".msg", truncated + ".state", flipped + ".msg",
+                                      flipped + ".state", resized + ".msg", resized + ".state"}));
+  EXPECT_EQ(read_file(path("corrupt/" + truncated + ".msg")), body) << "the bytes are kept";
+  // The next start finds nothing more to do; the same id turning corrupt again gets a new
+  // name in corrupt/.
+  EXPECT_EQ(open_spool().corrupt, 0u);
+  write_file(path("state/" + truncated), "garbage\n");
+  write_file(path("msg/" + truncated), "x");
+  EXPECT_EQ(open_spool().corrupt, 1u);
+  EXPECT_TRUE(exists("corrupt/" + truncated + ".state.1"));
+}
+
+TEST_F(file_spool_fixture, a_state_without_its_message_is_moved_aside) {
+  const std::string id = enqueue();
+  std::filesystem::remove(path("msg/" + id));
+  const auto report = open_spool();
+  EXPECT_EQ(report.loaded, 0u);
+  EXPECT_EQ(report.orphan_states, 1u);
+  EXPECT_TRUE(exists("corrupt/" + id + ".state"));
+}
+
+TEST_F(file_spool_fixture, a_state_file_naming_another_id_is_moved_aside) {
+  const std::string a = enqueue();
+  clock_.advance(core::duration_ms{1});
+  const std::string b = enqueue();
+  std::filesystem::copy_file(path("state/" + a), path("state/" + b),
+                             std::filesystem::copy_options::overwrite_existing);
+  const auto report = open_spool();
+  EXPECT_EQ(report.loaded, 1u);
+  EXPECT_EQ(report.corrupt, 1u);
+  EXPECT_NE(report.problems.at(0).find("names another id"), std::string::npos);
+}
+
+TEST_F(file_spool_fixture, a_failed_enqueue_leaves_nothing_behind) {
+  // msg/ replaced by a plain file: every rename into it fails.
+  std::filesystem::remove(path("msg"));
+  write_file(path("msg"), "");
+  const enqueue_request request{envelope_to(1), "", body, ""};
+  const auto result = spool_->enqueue(std::span(&request, 1)).front();
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.error, std::errc::not_a_directory) << result.error.message();
+  EXPECT_TRUE(names_in(path("tmp")).empty());
+  EXPECT_TRUE(names_in(path("state")).empty());
+  EXPECT_EQ(spool_->message_count(), 0u);
+}
+
+TEST_F(file_spool_fixture, a_failed_update_keeps_the_old_state_everywhere) {
+  const std::string id = enqueue();
+  std::filesystem::rename(path("state"), path("state.saved"));
+  write_file(path("state"), "");
+  recipient_status changed;
+  changed.attempts = 9;
+  EXPECT_EQ(spool_->update({id, {{0, changed}}}), std::errc::not_a_directory);
+  EXPECT_EQ(spool_->find(id)->recipients[0].status.attempts, 0u);
+  EXPECT_TRUE(names_in(path("tmp")).empty());
+  std::filesystem::remove(path("state"));
+  std::filesystem::rename(path("state.saved"), path("state"));
+  open_spool();
+  EXPECT_EQ(spool_->find(id)->recipients[0].status.attempts, 0u);
+  // And the spool goes on working.
+  EXPECT_FALSE(spool_->update({id, {{0, changed}}}));
+}
+
+TEST_F(file_spool_fixture, removal_deletes_both_files) {
+  const std::string id = enqueue();
+  recipient_status done;
+  done.state = recipient_state::relayed;
+  ASSERT_FALSE(spool_->update({id, {{0, done}}}));
+  ASSERT_FALSE(spool_->remove(id));
+  EXPECT_TRUE(names_in(path("msg")).empty());
+  EXPECT_TRUE(names_in(path("state")).empty());
+}
+
+TEST_F(file_spool_fixture, nothing_works_before_open_and_recover) {
+  file_spool unopened(file_spool_config{dir_.path() + "/other"}, {}, clock_, random_);
+  const enqueue_request request{envelope_to(1), "", body, ""};
+  EXPECT_EQ(unopened.enqueue(std::span(&request, 1)).front().error, errc::not_open);
+  ASSERT_FALSE(unopened.open());
+  EXPECT_EQ(unopened.enqueue(std::span(&request, 1)).front().error, errc::not_open)
+      << "recover() first";
+  std::error_code error;
+  EXPECT_EQ(unopened.load_message("018bcfe568000000deadbeef", error), nullptr);
+  EXPECT_EQ(error, errc::not_open);
+  EXPECT_FALSE(unopened.recover().error);
+  EXPECT_TRUE(unopened.enqueue(std::span(&request, 1)).front().ok());
+}
+
+TEST_F(file_spool_fixture, a_root_that_cannot_be_created_is_reported) {
+  file_spool bad(file_spool_config{dir_.path() + "/missing/parent/queue"}, {}, clock_, random_);
+  EXPECT_EQ(bad.open(), std::errc::no_such_file_or_directory);
+  EXPECT_EQ(bad.recover().error, errc::not_open);
+}
+
+TEST_F(file_spool_fixture, barrier_none_still_stores_and_recovers) {
+  file_spool_config config{dir_.path() + "/fast", barrier_mode::none};
+  auto fast = std::make_unique<file_spool>(config, spool_limits{}, clock_, random_);
+  ASSERT_FALSE(fast->open());
+  fast->recover();
+  const enqueue_request request{envelope_to(3), "", body, ""};
+  const auto id = fast->enqueue(std::span(&request, 1)).front().id;
+  fast = std::make_unique<file_spool>(config, spool_limits{}, clock_, random_);
+  ASSERT_FALSE(fast->open());
+  EXPECT_EQ(fast->recover().loaded, 1u);
+  EXPECT_NE(fast->find(id), nullptr);
+}
+
+}  // namespace
+}  // namespace mailsim::queue
