@@ -11,5 +11,6 @@ using args = std::vector<std::string>;
 
 int cmd_serve(const args& a);          // --config FILE [--check-config]
 int cmd_hash_password(const args& a);  // [--scheme pbkdf2-sha256|scrypt], password on stdin
+int cmd_dkim(const args& a);           // keygen | sign | verify (see cmd_dkim.cpp)
 
 }  // namespace mailsim::server
