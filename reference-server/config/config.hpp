@@ -27,6 +27,7 @@
 #include <variant>
 #include <vector>
 
+#include "reference-server/config/outbound.hpp"
 #include "reference-server/core/clock.hpp"
 #include "reference-server/smtp/data_reader.hpp"
 #include "reference-server/smtp/limits.hpp"
@@ -101,6 +102,20 @@ struct delivery_config {
   durability_mode durability = durability_mode::syncfs;
 };
 
+// Where the server's DNS answers come from: the libunbound resolver of reference-server/net
+// (unbound_options). Forwarders when any are given; otherwise local zones and data alone
+// (nothing leaves the process); with none of the three, /etc/resolv.conf and /etc/hosts.
+struct dns_config {
+  std::vector<std::string> forwarders;   // "ip@port": canonical IP, port filled in (53)
+  std::vector<std::string> local_zones;  // "name. type": lower case, with the final dot
+  std::vector<std::string> local_data;   // records as written, "name TTL IN TYPE rdata"
+  core::duration_ms timeout{10'000};     // per query; then the answer is "timeout"
+
+  bool uses_system_resolver() const {
+    return forwarders.empty() && local_zones.empty() && local_data.empty();
+  }
+};
+
 struct server_config {
   server_section server;
   std::vector<listener> listeners;   // at least one
@@ -114,6 +129,8 @@ struct server_config {
   limits_config limits;
   smtp_config smtp;
   delivery_config delivery;
+  outbound_config outbound;  // queue: (config/outbound.hpp)
+  dns_config dns;
 };
 
 struct config_error {

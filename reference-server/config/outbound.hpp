@@ -1,0 +1,28 @@
+// mailsim::config outbound — the `queue:` section: where the outbound spool lives, its
+// limits, and the delivery engine's settings (routes, retry profiles, per-destination limits
+// and TLS policy, source-address pools). Filled by the loader (loader.cpp), read by the
+// server's outbound service. Every key and its default: docs/configuration.md.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "reference-server/queue/delivery_engine.hpp"
+#include "reference-server/queue/spool.hpp"
+
+namespace mailsim::config {
+
+struct outbound_config {
+  // Mail for remote recipients from authenticated clients (and aliases that forward off the
+  // server) is queued and delivered. false: such recipients get 451 4.3.0, as before.
+  bool enabled = true;
+  std::string spool_dir;  // absolute; default <server.state_dir>/queue
+  queue::spool_limits limits;
+  // hostname defaults to server.hostname; routing, retry, destinations, source pools.
+  queue::engine_settings engine;
+  // PEM CA bundle for verifying receivers' certificates (tls_verify trusted/hostname);
+  // empty: the system store.
+  std::string ca_file;
+};
+
+}  // namespace mailsim::config
