@@ -29,6 +29,11 @@ class connection {
   asio::awaitable<bool> read_more();
   asio::awaitable<bool> wait_delayed_reply();
   asio::awaitable<smtp::decision> deliver();
+  store::trace_info trace_of(const smtp::envelope& env, const std::string& id) const;
+  asio::awaitable<std::string> store_locally(const store::trace_info& trace,
+                                             const std::vector<std::string>& users);
+  asio::awaitable<std::string> queue_remote(const smtp::envelope& env, const store::trace_info& trace,
+                                            const std::vector<std::string>& remote);
   asio::awaitable<void> run_auth();
   smtp::decision decide(const smtp::server_event& ev);
   void arm_timeout(std::optional<core::time_point> deadline);
@@ -46,6 +51,7 @@ class connection {
   std::uint64_t id_;
   std::string peer_ip_;
   std::vector<std::vector<std::string>> recipient_users_;  // per accepted RCPT
+  std::vector<std::string> recipient_remote_;             // addresses to queue, all RCPTs
   std::vector<std::string> pending_users_;                 // of the RCPT being decided
   std::size_t message_count_ = 0;
   bool timed_out_ = false;
@@ -114,12 +120,19 @@ smtp::decision connection::decide(const smtp::server_event& ev) {
   switch (ev.kind) {
     case smtp::server_event_kind::mail:
       recipient_users_.clear();
+      recipient_remote_.clear();
       return smtp::decision::accept();
     case smtp::server_event_kind::rcpt: {
       bool authenticated = session_.current_envelope().auth_user.has_value();
       rcpt_decision d = ctx_.policy.on_rcpt(ev.cmd->address, authenticated);
       if (d.refusal) return smtp::decision::refuse(*d.refusal);
       recipient_users_.push_back(std::move(d.users));
+      for (auto& r : d.remote) {
+        if (std::find(recipient_remote_.begin(), recipient_remote_.end(), r) ==
+            recipient_remote_.end()) {
+          recipient_remote_.push_back(std::move(r));
+        }
+      }
       return smtp::decision::accept();
     }
     case smtp::server_event_kind::vrfy:
@@ -129,7 +142,9 @@ smtp::decision connection::decide(const smtp::server_event& ev) {
   }
 }
 
-// Hands the message to the delivery worker and waits for durability (group commit).
+// Local copies go to the delivery worker (group commit), remote recipients to the outbound
+// queue; the 250 waits until both are durable. Should one fail after the other succeeded,
+// the client's retry may duplicate a copy, never lose one (at-least-once).
 asio::awaitable<smtp::decision> connection::deliver() {
   const smtp::envelope& env = session_.current_envelope();
   std::vector<std::string> users;
@@ -139,34 +154,18 @@ asio::awaitable<smtp::decision> connection::deliver() {
     }
   }
   recipient_users_.clear();
+  std::vector<std::string> remote = std::move(recipient_remote_);
+  recipient_remote_.clear();
   if (auto refusal = ctx_.policy.on_message(users, session_.message().size())) {
     co_return smtp::decision::refuse(*refusal);
   }
   std::string id = next_message_id();
-  store::trace_info trace;
-  trace.reverse_path = env.reverse_path.null ? "" : env.reverse_path.box.to_string();
-  trace.helo = env.helo_name;
-  trace.peer_ip = peer_ip_;
-  trace.hostname = ctx_.cfg.server.hostname;
-  trace.protocol = store::protocol_word(store::protocol_flags_of(env));
-  trace.id = id;
-  if (env.recipients.size() == 1) trace.recipient = env.recipients[0].address.box.to_string();
-  trace.time = ctx_.clock.now();
-  std::optional<store::delivery_result> result;
-  asio::steady_timer done(socket_.get_executor(), asio::steady_timer::time_point::max());
-  bool queued = ctx_.worker.submit(
-      {session_.message(), store::trace_headers(trace), users},
-      [&](store::delivery_result r) {
-        result = std::move(r);
-        done.cancel();
-      });
-  if (queued) {
-    error_code ec;
-    co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
-  if (!result || !result->ok()) {
-    ctx_.log.write("delivery_failed", {{"session", id_}, {"id", id},
-                                       {"error", result ? result->error.message() : "queue full"}});
+  const store::trace_info trace = trace_of(env, id);
+  std::string error;
+  if (!users.empty()) error = co_await store_locally(trace, users);
+  if (error.empty() && !remote.empty()) error = co_await queue_remote(env, trace, remote);
+  if (!error.empty()) {
+    ctx_.log.write("delivery_failed", {{"session", id_}, {"id", id}, {"error", error}});
     co_return smtp::decision::refuse(
         smtp::make_reply(451, "4.3.0", "Error: could not store the message, try again later"));
   }
@@ -177,8 +176,78 @@ asio::awaitable<smtp::decision> connection::deliver() {
   ctx_.log.write("message_accepted", {{"session", id_}, {"id", id},
                                       {"from", env.reverse_path.to_string()},
                                       {"recipients", rcpts}, {"size", session_.message().size()},
-                                      {"auth", env.auth_user.value_or("")}});
+                                      {"auth", env.auth_user.value_or("")},
+                                      {"queued", remote.size()}});
   co_return smtp::decision::accept_with(smtp::make_reply(250, "2.0.0", "Ok: queued as " + id));
+}
+
+store::trace_info connection::trace_of(const smtp::envelope& env, const std::string& id) const {
+  store::trace_info trace;
+  trace.reverse_path = env.reverse_path.null ? "" : env.reverse_path.box.to_string();
+  trace.helo = env.helo_name;
+  trace.peer_ip = peer_ip_;
+  trace.hostname = ctx_.cfg.server.hostname;
+  trace.protocol = store::protocol_word(store::protocol_flags_of(env));
+  trace.id = id;
+  if (env.recipients.size() == 1) trace.recipient = env.recipients[0].address.box.to_string();
+  trace.time = ctx_.clock.now();
+  return trace;
+}
+
+// The Maildir copies; returns "" once durable, else why not.
+asio::awaitable<std::string> connection::store_locally(const store::trace_info& trace,
+                                                       const std::vector<std::string>& users) {
+  std::optional<store::delivery_result> result;
+  asio::steady_timer done(socket_.get_executor(), asio::steady_timer::time_point::max());
+  bool queued = ctx_.worker.submit({session_.message(), store::trace_headers(trace), users},
+                                   [&](store::delivery_result r) {
+                                     result = std::move(r);
+                                     done.cancel();
+                                   });
+  if (queued) {
+    error_code ec;
+    co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (!result) co_return "queue full";
+  co_return result->ok() ? "" : result->error.message();
+}
+
+// The outbound spool entry for the remote recipients (Return-Path is not added: the
+// envelope travels on); returns "" once durable, else why not.
+asio::awaitable<std::string> connection::queue_remote(const smtp::envelope& env,
+                                                      const store::trace_info& trace,
+                                                      const std::vector<std::string>& remote) {
+  if (ctx_.outbound == nullptr) co_return "outbound delivery is off";
+  queue::enqueue_request request;
+  request.envelope = env;
+  request.envelope.recipients.clear();
+  for (const auto& r : env.recipients) {
+    if (std::find(remote.begin(), remote.end(), r.address.box.to_string()) != remote.end()) {
+      request.envelope.recipients.push_back(r);
+    }
+  }
+  for (const auto& address : remote) {  // forwarding targets of local aliases
+    const bool listed = std::any_of(request.envelope.recipients.begin(), request.envelope.recipients.end(),
+                                    [&](const smtp::recipient& r) { return r.address.box.to_string() == address; });
+    smtp::path_parse p = smtp::parse_path("<" + address + ">", {});
+    if (listed || !p.value) continue;
+    smtp::recipient rc;
+    rc.address = *p.value;
+    request.envelope.recipients.push_back(std::move(rc));
+  }
+  request.trace = store::received_header(trace);
+  request.message = session_.message();
+  request.received_from = "dns; " + env.helo_name + " (" + peer_ip_ + ")";
+  std::optional<queue::enqueue_result> result;
+  asio::steady_timer done(socket_.get_executor(), asio::steady_timer::time_point::max());
+  ctx_.outbound->enqueue(std::move(request), [&](queue::enqueue_result r) {
+    result = std::move(r);
+    done.cancel();
+  });
+  error_code ec;
+  co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (!result) co_return "not queued";
+  co_return result->ok() ? "" : result->error.message();
 }
 
 // Password hashing is slow on purpose (hundreds of milliseconds); it runs on the auth pool

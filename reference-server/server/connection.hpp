@@ -18,6 +18,7 @@
 #include "reference-server/server/delivery_worker.hpp"
 #include "reference-server/server/event_log.hpp"
 #include "reference-server/server/inbound_policy.hpp"
+#include "reference-server/server/outbound.hpp"
 
 namespace mailsim::server {
 
@@ -28,6 +29,7 @@ struct server_context {
   const config::server_config& cfg;
   inbound_policy& policy;
   delivery_worker& worker;
+  outbound_service* outbound = nullptr;  // none: remote recipients are refused by the policy
   event_log& log;
   const core::clock& clock;
   core::random_source& random;

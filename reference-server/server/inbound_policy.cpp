@@ -18,31 +18,34 @@ bool is_relay_trick(const smtp::mailbox& box) {
 
 rcpt_decision inbound_policy::on_rcpt(const smtp::path& recipient, bool authenticated) const {
   const smtp::mailbox& box = recipient.box;
-  if (is_relay_trick(box)) return {relay_denied(), {}};
+  if (is_relay_trick(box)) return {relay_denied(), {}, {}};
   // RFC 5321 §4.1.1.3: "<Postmaster>" without a domain must be accepted; it means ours.
   const std::string& domain = box.domain.empty() ? primary_domain_ : box.domain;
   store::resolution r = directory_.resolve(box.local_part, domain);
   switch (r.status) {
     case store::resolve_status::not_local_domain:
-      if (!authenticated) return {relay_denied(), {}};
-      return {smtp::make_reply(451, "4.3.0", "Error: outbound delivery is not available yet"), {}};
+      if (!authenticated) return {relay_denied(), {}, {}};
+      if (!outbound_) {
+        return {smtp::make_reply(451, "4.3.0", "Error: outbound delivery is switched off"), {}, {}};
+      }
+      return {std::nullopt, {}, {box.to_string()}};
     case store::resolve_status::unknown_user:
-      return {smtp::make_reply(550, "5.1.1", "Error: no such user here"), {}};
+      return {smtp::make_reply(550, "5.1.1", "Error: no such user here"), {}, {}};
     case store::resolve_status::config_error:
-      return {smtp::make_reply(451, "4.3.5", "Error: address temporarily misconfigured"), {}};
+      return {smtp::make_reply(451, "4.3.5", "Error: address temporarily misconfigured"), {}, {}};
     case store::resolve_status::local:
       break;
   }
-  if (!r.remote.empty() && r.users.empty()) {  // an alias that only forwards
-    return {smtp::make_reply(451, "4.3.0", "Error: forwarding is not available yet"), {}};
+  if (!r.remote.empty() && !outbound_) {  // an alias that forwards off this server
+    return {smtp::make_reply(451, "4.3.0", "Error: forwarding is switched off"), {}, {}};
   }
   for (const auto& user : r.users) {
     const store::user_account* account = directory_.find_user(user);
     if (account != nullptr && store_.quota_check(*account, 0) == store::quota_state::full) {
-      return {smtp::make_reply(452, "4.2.2", "Error: mailbox full"), {}};  // RFC 3463 §3.3
+      return {smtp::make_reply(452, "4.2.2", "Error: mailbox full"), {}, {}};  // RFC 3463 §3.3
     }
   }
-  return {std::nullopt, std::move(r.users)};
+  return {std::nullopt, std::move(r.users), std::move(r.remote)};
 }
 
 smtp::reply inbound_policy::on_vrfy(const std::string& argument) const {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -57,11 +58,13 @@ struct smtp_server::impl {
   asio::signal_set signals{io, SIGINT, SIGTERM};
   asio::steady_timer grace{io};
   std::unique_ptr<delivery_worker> worker;
+  std::unique_ptr<outbound_service> outbound;  // uses the worker for local reports
   asio::thread_pool auth_pool{1};
   std::optional<server_context> ctx;
 
   explicit impl(config::server_config c) : cfg(std::move(c)) {}
   std::string open_listeners();
+  std::string start_outbound(std::function<void(std::function<void()>)> post);
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const config::listener& l);
   asio::awaitable<void> refuse(tcp::socket socket, std::string text);
   void begin_shutdown();
@@ -91,12 +94,27 @@ std::string smtp_server::start() {
   store::recover_report rec = m.store->recover();  // crash debris of unfinished deliveries
   m.log->write("recover", {{"removed_tmp_files", rec.removed_files}, {"maildirs", rec.maildirs}});
   m.policy = std::make_unique<inbound_policy>(
-      m.directory, *m.store, m.cfg.domains.empty() ? std::string() : m.cfg.domains.front());
-  m.worker = std::make_unique<delivery_worker>(
-      *m.store, [&io = m.io](std::function<void()> f) { asio::post(io, std::move(f)); });
-  m.ctx.emplace(server_context{m.cfg, *m.policy, *m.worker, *m.log, m.clock, m.random,
+      m.directory, *m.store, m.cfg.domains.empty() ? std::string() : m.cfg.domains.front(),
+      m.cfg.outbound.enabled);
+  auto post = [&io = m.io](std::function<void()> f) { asio::post(io, std::move(f)); };
+  m.worker = std::make_unique<delivery_worker>(*m.store, post);
+  if (m.cfg.outbound.enabled) {
+    if (std::string e = m.start_outbound(post); !e.empty()) return e;
+  }
+  m.ctx.emplace(server_context{m.cfg, *m.policy, *m.worker, m.outbound.get(), *m.log, m.clock, m.random,
                                m.credentials, m.tls.get(), m.auth_pool, false, 1, 0, {}, {}});
   return m.open_listeners();
+}
+
+// The spool lives in <state_dir>/queue unless configured elsewhere; state_dir is made here.
+std::string smtp_server::impl::start_outbound(std::function<void(std::function<void()>)> post) {
+  if (cfg.outbound.spool_dir.empty()) cfg.outbound.spool_dir = cfg.server.state_dir + "/queue";
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(cfg.outbound.spool_dir).parent_path(), ec);
+  if (ec) return "cannot make " + cfg.server.state_dir + ": " + ec.message();
+  outbound = std::make_unique<outbound_service>(
+      outbound_deps{cfg, directory, *worker, *log, std::move(post)});
+  return outbound->start();
 }
 
 std::string smtp_server::impl::open_listeners() {
@@ -138,6 +156,7 @@ void smtp_server::run() {
   });
   m.io.run();
   m.auth_pool.join();
+  if (m.outbound) m.outbound->stop();  // records what it can; the spool keeps the rest
   m.worker.reset();  // commit whatever is still queued before returning
   m.log->write("stopped", {{"messages_accepted", m.ctx->messages_accepted}});
 }

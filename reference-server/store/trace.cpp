@@ -81,9 +81,14 @@ std::string format_date_time(core::time_point time) {
 std::string trace_headers(const trace_info& info) {
   const bool utf8 = info.protocol.starts_with("UTF8");
   // RFC 5321 §4.4: final delivery records the reverse-path; RFC 5322 §3.6.7 syntax.
-  std::string out = "Return-Path: <" + clean_address(info.reverse_path, utf8) + ">\r\n";
+  return "Return-Path: <" + clean_address(info.reverse_path, utf8) + ">\r\n" +
+         received_header(info);
+}
+
+std::string received_header(const trace_info& info) {
+  const bool utf8 = info.protocol.starts_with("UTF8");
   // RFC 5321 §4.4 Stamp: From-domain with TCP-info, By-domain, then the Opt-info clauses.
-  out += "Received: from " + clean_name(info.helo, utf8) + " (" +
+  std::string out = "Received: from " + clean_name(info.helo, utf8) + " (" +
          clean_name(info.peer_name.value_or(""), utf8) + " " + address_literal(info.peer_ip) +
          ")\r\n";
   out += "\tby " + clean_name(info.hostname, utf8) + " (mailsim) with " +

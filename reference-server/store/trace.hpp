@@ -50,6 +50,9 @@ struct trace_info {
 };
 
 std::string trace_headers(const trace_info& info);
+// The Received line alone: what a relaying server prepends (RFC 5321 §4.4) before it queues
+// the message onward; Return-Path is added only at final delivery.
+std::string received_header(const trace_info& info);
 
 // RFC 5322 §3.3 date-time in UTC: "Tue, 14 Nov 2023 22:13:20 +0000".
 std::string format_date_time(core::time_point time);

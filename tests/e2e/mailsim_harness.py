@@ -228,6 +228,9 @@ class ServerProcess:
     limits: dict[str, object] = field(default_factory=dict)
     smtp: dict[str, object] = field(default_factory=dict)
     delivery: dict[str, object] = field(default_factory=dict)
+    queue: dict[str, object] = field(default_factory=dict)  # the outbound queue: section
+    dns: dict[str, object] = field(default_factory=dict)    # the resolver: section
+    listen_address: str = HOST  # another 127.x address makes it one more "host"
     roles: tuple[str, ...] = ("smtp", "submission", "submissions")
     hostname: str = "mx.example.test"
     log_level: str = "debug"               # debug also logs every 2xx/3xx reply
@@ -258,7 +261,8 @@ class ServerProcess:
                 "log": {"file": str(self.log_path), "level": self.log_level},
             },
             "listeners": [
-                {"name": role, "role": role, "address": HOST, "port": self.ports[role]}
+                {"name": role, "role": role, "address": self.listen_address,
+                 "port": self.ports[role]}
                 for role in self.roles
             ],
         }
@@ -278,6 +282,10 @@ class ServerProcess:
             cfg["smtp"] = dict(self.smtp)
         if self.delivery:
             cfg["delivery"] = dict(self.delivery)
+        if self.queue:
+            cfg["queue"] = dict(self.queue)
+        if self.dns:
+            cfg["dns"] = dict(self.dns)
         return cfg
 
     def write_config(self) -> Path:

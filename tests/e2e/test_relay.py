@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import smtplib
 
+import time
+
 import pytest
 
 from mailsim_harness import HOST, PASSWORD, USERS, RawSmtp, ServerProcess
@@ -41,7 +43,10 @@ def relay_server(request, tmp_path_factory, tls_files, password_hash, binary):
         options["catch_all"] = {"example.test": "carol@example.test"}
     s = ServerProcess(workdir=tmp_path_factory.mktemp(f"relay-{request.param}"),
                       cert=tls_files[0], key=tls_files[1], binary=binary,
-                      users={u: password_hash for u in USERS}, **options)
+                      users={u: password_hash for u in USERS},
+                      # A closed DNS world: remote.example does not exist (NXDOMAIN).
+                      dns={"local_data": ["example.test. 60 IN MX 10 mx.example.test."]},
+                      **options)
     s.start()
     yield s
     assert s.stop() == 0
@@ -100,13 +105,23 @@ def _authenticated(server, client_tls):
     return s
 
 
-def test_authenticated_external_recipient_is_451_for_now(relay_server, client_tls):
-    """Documented stop-gap: outbound delivery does not exist yet, so an authenticated client
-    sending to another domain is told to try later (451 4.3.0), not refused for good."""
+def test_authenticated_external_recipient_is_queued(relay_server, client_tls):
+    """An authenticated client may send to other domains: the message goes to the outbound
+    spool (durable before the 250), not into any local Maildir. remote.example does not
+    exist, so the sender soon gets the bounce (5.1.2) in her own Maildir."""
     with _authenticated(relay_server, client_tls) as s:
         s.mail("alice@example.test")
         code, text = s.rcpt("friend@remote.example")
-        assert code == 451 and text.startswith(b"4.3.0"), (code, text)
+        assert code == 250, (code, text)
+        code, text = s.data(b"Subject: out\r\n\r\nto the world\r\n")
+        assert code == 250 and b"queued as" in text, (code, text)
+    deadline = time.monotonic() + 30
+    while not relay_server.delivered("alice@example.test") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (bounce,) = relay_server.delivered("alice@example.test")
+    assert bounce.return_path == b""
+    assert b"Status: 5.1.2" in bounce.body and b"to the world" in bounce.body
+    bounce.path.unlink()  # leave the module's server clean for the other tests
     assert relay_server.all_files() == []
 
 
