@@ -2,6 +2,7 @@
 // settings (config/outbound.hpp). Uses the loader's value readers (loader_values.hpp), so
 // errors name file:line:column like every other section.
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "reference-server/config/loader_values.hpp"
@@ -164,6 +165,47 @@ void read_queue(const value& v, const path_reader& read_path, outbound_config& o
         read_destination(item, out);
       }
     }
+  }
+}
+
+// relaxed/simple: header canonicalization, then body (RFC 6376 §3.5 c=).
+std::pair<auth::canon, auth::canon> read_canon(const value& v) {
+  constexpr std::string_view what = "header/body canonicalization like relaxed/relaxed";
+  const std::string& text = read_text(v, what);
+  const auto slash = text.find('/');
+  auto one = [&](std::string_view word) {
+    if (word == "relaxed") return auth::canon::relaxed;
+    if (word == "simple") return auth::canon::simple;
+    expected(v, what);
+  };
+  if (slash == std::string::npos) return {one(text), auth::canon::simple};  // §3.5: body simple
+  return {one(std::string_view(text).substr(0, slash)), one(std::string_view(text).substr(slash + 1))};
+}
+
+void read_dkim(const value& v, const path_reader& read_path, outbound_config& out) {
+  const section top(v, "dkim", {"sign"});
+  const auto list = top.get_unless_empty("sign");
+  if (!list) return;
+  for (const auto& item : read_list(*list, "a list of signing keys")) {
+    const section s(item, "dkim.sign", {"domain", "selector", "key_file", "canonicalization", "headers"});
+    dkim_signing_key k;
+    const value domain = s.require("domain");
+    k.domain = to_lower(read_text(domain, "a domain like example.test"));
+    if (!is_domain(k.domain)) expected(domain, "a domain like example.test");
+    for (const auto& other : out.dkim_keys) {
+      if (other.domain == k.domain) fail(domain.where, "two signing keys for " + quote(k.domain));
+    }
+    const value selector = s.require("selector");
+    k.selector = read_text(selector, "a selector like s2026");
+    if (!is_domain(k.selector)) expected(selector, "a selector like s2026 (DNS labels)");
+    k.key_file = read_path(s.require("key_file"));
+    if (auto c = s.get("canonicalization")) std::tie(k.header_canon, k.body_canon) = read_canon(*c);
+    if (auto h = s.get_unless_empty("headers")) {
+      for (const auto& name : read_list(*h, "a list of header field names")) {
+        k.headers.push_back(to_lower(read_text(name, "a header field name")));
+      }
+    }
+    out.dkim_keys.push_back(std::move(k));
   }
 }
 

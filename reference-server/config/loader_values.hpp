@@ -181,5 +181,7 @@ using path_reader = std::function<std::string(const value&)>;
 void read_dns(const value& v, dns_config& out);
 // loader_queue.cpp: the queue: section.
 void read_queue(const value& v, const path_reader& read_path, outbound_config& out);
+// loader_queue.cpp: the dkim: section (signing keys of outbound mail).
+void read_dkim(const value& v, const path_reader& read_path, outbound_config& out);
 
 }  // namespace mailsim::config::detail

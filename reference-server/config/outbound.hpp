@@ -7,10 +7,22 @@
 #include <string>
 #include <vector>
 
+#include "reference-server/auth/canonicalization.hpp"
 #include "reference-server/queue/delivery_engine.hpp"
 #include "reference-server/queue/spool.hpp"
 
 namespace mailsim::config {
+
+// One DKIM signing key (the `dkim.sign` list): queued mail whose From domain is `domain`
+// (auth::author_domain) is signed with it before it is stored in the spool.
+struct dkim_signing_key {
+  std::string domain;    // d=, lower case
+  std::string selector;  // s=
+  std::string key_file;  // absolute path: PEM (RSA or Ed25519) or the RFC 8463 base64 seed
+  auth::canon header_canon = auth::canon::relaxed;
+  auth::canon body_canon = auth::canon::relaxed;
+  std::vector<std::string> headers;  // empty: auth::default_signed_headers(), From over-signed
+};
 
 struct outbound_config {
   // Mail for remote recipients from authenticated clients (and aliases that forward off the
@@ -23,6 +35,7 @@ struct outbound_config {
   // PEM CA bundle for verifying receivers' certificates (tls_verify trusted/hostname);
   // empty: the system store.
   std::string ca_file;
+  std::vector<dkim_signing_key> dkim_keys;  // dkim: sign: (one per domain)
 };
 
 }  // namespace mailsim::config

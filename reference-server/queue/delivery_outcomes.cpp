@@ -167,50 +167,114 @@ void delivery_engine::impl::record_all(const delivery_job& job, const attempt_ou
   record(job, std::vector<attempt_outcome>(job.recipients.size(), outcome));
 }
 
-// Durable first: the spool update; then the events, the reports and the next wake.
+// Outcomes that arrive in one turn of the loop are written together: one spool batch, one
+// durability barrier, however many sessions finished (group commit, as for enqueueing).
 void delivery_engine::impl::record(const delivery_job& job,
                                    const std::vector<attempt_outcome>& outcomes) {
-  const queued_message* m = deps_.queue->find(job.id);
-  if (m == nullptr) return release(job);
-  state_update up{job.id, {}};
-  for (std::size_t k = 0; k < job.recipients.size(); ++k) {
-    const std::size_t i = job.recipients[k];
-    up.changes.push_back({i, next_status(*m, m->recipients[i], outcomes[k])});
+  pending_records_.push_back({job, outcomes});
+  if (records_scheduled_) return;
+  records_scheduled_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  deps_.timers->schedule(deps_.clock->now(), [this, alive] {
+    if (!alive.expired()) flush_records();
+  });
+}
+
+// Whether the statuses after `up` leave nothing to do: every recipient final, no report owed.
+bool delivery_engine::impl::settles_quietly(const queued_message& m, const state_update& up) const {
+  std::vector<const recipient_status*> now(m.recipients.size());
+  for (std::size_t i = 0; i < m.recipients.size(); ++i) now[i] = &m.recipients[i].status;
+  for (const recipient_change& c : up.changes) now[c.index] = &c.status;
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    const recipient_status& s = *now[i];
+    if (s.state == recipient_state::pending) return false;
+    if (s.dsn_sent) continue;
+    const dsn_action action = s.state == recipient_state::failed    ? dsn_action::failed
+                              : s.state == recipient_state::relayed ? dsn_action::relayed
+                                                                    : dsn_action::delivered;
+    if (dsn_due(m.envelope.reverse_path, m.recipients[i].rcpt.notify, action, settings_.dsn)) {
+      return false;
+    }
   }
-  if (std::error_code error = deps_.queue->update(up)) {
-    engine_event ev;
-    ev.what = engine_event::kind::spool_error;
-    ev.id = job.id;
-    ev.detail = error.message();
-    emit(std::move(ev));
-    release(job);
-    // The recipients stay due; a failing disk is not hammered.
-    return schedule_wake(deps_.clock->now() + core::duration_ms{30'000});
+  return true;
+}
+
+// Durable first: the spool batch (or the removal of a message that is done); then the
+// events, the reports and the next wake.
+void delivery_engine::impl::flush_records() {
+  records_scheduled_ = false;
+  std::vector<pending_record> batch = std::move(pending_records_);
+  pending_records_.clear();
+  std::vector<state_update> updates;
+  std::vector<std::size_t> updated;  // index into batch of each update
+  std::vector<std::vector<std::string>> recipients(batch.size());
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    const delivery_job& job = batch[b].job;
+    const queued_message* m = deps_.queue->find(job.id);
+    if (m == nullptr) {
+      release(job);
+      continue;
+    }
+    state_update up{job.id, {}};
+    for (std::size_t k = 0; k < job.recipients.size(); ++k) {
+      const std::size_t i = job.recipients[k];
+      up.changes.push_back({i, next_status(*m, m->recipients[i], batch[b].outcomes[k])});
+      recipients[b].push_back(m->recipients[i].rcpt.address.box.to_string());
+    }
+    if (settles_quietly(*m, up) && !deps_.queue->remove_settled(job.id)) {
+      after_record(batch[b], up, recipients[b], true);
+      continue;
+    }
+    updates.push_back(std::move(up));
+    updated.push_back(b);
   }
+  const std::vector<std::error_code> errors = deps_.queue->update(updates);
+  for (std::size_t u = 0; u < updates.size(); ++u) {
+    const pending_record& r = batch[updated[u]];
+    if (errors[u]) {
+      engine_event ev;
+      ev.what = engine_event::kind::spool_error;
+      ev.id = r.job.id;
+      ev.detail = errors[u].message();
+      emit(std::move(ev));
+      release(r.job);
+      // The recipients stay due; a failing disk is not hammered.
+      schedule_wake(deps_.clock->now() + core::duration_ms{30'000});
+      continue;
+    }
+    after_record(r, updates[u], recipients[updated[u]], false);
+  }
+  wake();
+}
+
+void delivery_engine::impl::after_record(const pending_record& r, const state_update& up,
+                                         const std::vector<std::string>& recipients,
+                                         bool removed) {
   for (std::size_t k = 0; k < up.changes.size(); ++k) {
     const recipient_status& s = up.changes[k].status;
     engine_event ev;
     ev.what = s.state == recipient_state::failed ? engine_event::kind::failed
-                                                 : event_kind(outcomes[k].what);
-    ev.id = job.id;
-    ev.domain = job.domain;
-    ev.recipient = m->recipients[up.changes[k].index].rcpt.address.box.to_string();
+                                                 : event_kind(r.outcomes[k].what);
+    ev.id = r.job.id;
+    ev.domain = r.job.domain;
+    ev.recipient = recipients[k];
     ev.host = s.remote_mta;
     ev.address = s.remote_address;
     ev.status = s.status;
     ev.detail = s.reply ? s.reply->text() : s.diagnostic;
     if (s.state == recipient_state::pending) ev.at = s.next_attempt_at;
-    if (s.state == recipient_state::pending)
-      ++stats.deferred;
-    else if (s.state == recipient_state::failed)
-      ++stats.failed;
-    else
-      ++stats.delivered;
+    if (s.state == recipient_state::pending) ++stats.deferred;
+    else if (s.state == recipient_state::failed) ++stats.failed;
+    else ++stats.delivered;
     emit(std::move(ev));
   }
-  release(job);
-  settle(job.id);
-  wake();
+  release(r.job);
+  if (!removed) return settle(r.job.id);
+  bytes_cache_.erase(r.job.id);
+  engine_event ev;
+  ev.what = engine_event::kind::removed;
+  ev.id = r.job.id;
+  emit(std::move(ev));
 }
 
 void delivery_engine::impl::release(const delivery_job& job) {

@@ -42,6 +42,12 @@ struct attempt_outcome {
   std::string address;
 };
 
+// An attempt's outcomes, waiting for the turn's spool batch.
+struct pending_record {
+  delivery_job job;
+  std::vector<attempt_outcome> outcomes;  // one per job recipient
+};
+
 class delivery_engine::impl final : public connection_owner {
  public:
   impl(engine_settings settings, engine_deps deps);
@@ -88,6 +94,10 @@ class delivery_engine::impl final : public connection_owner {
   attempt_outcome outcome_of(const smtp::recipient_outcome& r, bool dsn_capable,
                              const connection_target& t) const;
   void record(const delivery_job& job, const std::vector<attempt_outcome>& outcomes);
+  void flush_records();
+  bool settles_quietly(const queued_message& m, const state_update& up) const;
+  void after_record(const pending_record& r, const state_update& up,
+                    const std::vector<std::string>& recipients, bool removed);
   void record_all(const delivery_job& job, const attempt_outcome& outcome);
   recipient_status next_status(const queued_message& m, const queued_recipient& r,
                                const attempt_outcome& o) const;
@@ -102,6 +112,8 @@ class delivery_engine::impl final : public connection_owner {
   std::map<std::string, destination, std::less<>> destinations_;
   std::set<std::pair<std::string, std::size_t>> in_flight_;  // (message id, recipient index)
   std::set<std::string> reporting_;                          // ids with a report at the sink
+  std::vector<pending_record> pending_records_;              // outcomes of this turn
+  bool records_scheduled_ = false;
   std::map<std::string, std::shared_ptr<const std::string>> bytes_cache_;
   std::vector<std::unique_ptr<outbound_connection>> graveyard_;
   std::vector<std::size_t> pool_next_;

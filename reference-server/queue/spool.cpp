@@ -238,6 +238,13 @@ std::error_code spool::remove(const std::string& id) {
   const auto found = entries_.find(id);
   if (found == entries_.end()) return errc::unknown_message;
   if (found->second.has_pending()) return errc::recipients_pending;
+  return remove_settled(id);
+}
+
+std::error_code spool::remove_settled(const std::string& id) {
+  if (!ready_) return errc::not_open;
+  const auto found = entries_.find(id);
+  if (found == entries_.end()) return errc::unknown_message;
   if (auto error = erase(id)) return error;
   unaccount(found->second);
   entries_.erase(found);

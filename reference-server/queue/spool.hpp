@@ -163,6 +163,11 @@ class spool {
 
   // errc::recipients_pending while a recipient is pending; errc::unknown_message.
   std::error_code remove(const std::string& id);
+  // Removes a message whose last attempt settled every pending recipient with nothing more
+  // owed (no report), in place of the update that would record it: what Postfix does when
+  // it unlinks a delivered queue file. Not synced, like remove(): after a crash the message
+  // may come back with its earlier state and be sent again (at-least-once), never lost.
+  std::error_code remove_settled(const std::string& id);
 
   // The stored bytes (trace + message); nullptr with `error` set when they cannot be read.
   std::shared_ptr<const std::string> load_message(const std::string& id, std::error_code& error);

@@ -1,6 +1,9 @@
 #include "reference-server/server/outbound.hpp"
 
 #include <atomic>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -9,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reference-server/auth/author.hpp"
+#include "reference-server/auth/dkim_signer.hpp"
 #include "reference-server/net/asio.hpp"
 #include "reference-server/net/asio_timer.hpp"
 #include "reference-server/net/asio_transport.hpp"
@@ -69,12 +74,15 @@ struct outbound_service::impl {
   std::unique_ptr<net::asio_timer_service> timers;
   std::unique_ptr<queue::delivery_engine> engine;
   std::vector<pending_enqueue> pending;  // outbound thread only
+  std::map<std::string, auth::dkim_signer> signers;  // by From domain
   std::thread thread;
   bool stopped = false;
   std::atomic<bool> finished{false};  // the loop ran out of work
 
   explicit impl(outbound_deps d) : deps(std::move(d)) {}
   std::string open();
+  std::string load_signers();
+  void sign(queue::enqueue_request& r);
   void flush_enqueues();
   void report(queue::dsn_message m, std::function<void(bool)> done);
   bool queue_report(const queue::dsn_message& m, const std::vector<std::string>& to);
@@ -123,6 +131,7 @@ void outbound_service::enqueue(queue::enqueue_request request,
 
 std::string outbound_service::impl::open() {
   const config::outbound_config& oc = deps.cfg.outbound;
+  if (std::string error = load_signers(); !error.empty()) return error;
   queue::file_spool_config sc;
   sc.root = oc.spool_dir;
   spool = std::make_unique<queue::file_spool>(sc, oc.limits, clock, random);
@@ -158,13 +167,53 @@ std::string outbound_service::impl::open() {
   return {};
 }
 
+// The keys of dkim.sign, checked at start so that a bad key stops the server, not the mail.
+std::string outbound_service::impl::load_signers() {
+  for (const config::dkim_signing_key& k : deps.cfg.outbound.dkim_keys) {
+    std::ifstream in(k.key_file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) return "dkim: cannot read " + k.key_file;
+    auth::private_key_result key = auth::private_key::load(text.str());
+    if (!key.ok()) return "dkim: " + k.key_file + ": " + key.error.message();
+    auth::sign_options o;
+    o.domain = k.domain;
+    o.selector = k.selector;
+    o.header_canon = k.header_canon;
+    o.body_canon = k.body_canon;
+    if (!k.headers.empty()) o.headers = k.headers;
+    auth::dkim_signer signer(std::move(*key.key), o);
+    if (std::error_code e = signer.check_options()) return "dkim: " + k.domain + ": " + e.message();
+    signers.emplace(k.domain, std::move(signer));
+  }
+  return {};
+}
+
+// Mail whose From domain has a key leaves signed (RFC 6376); the signature goes above the
+// message, below this server's Received line. A failure to sign is logged, not fatal.
+void outbound_service::impl::sign(queue::enqueue_request& r) {
+  if (signers.empty()) return;
+  const std::optional<std::string> domain = auth::author_domain(r.message);
+  const auto it = domain ? signers.find(*domain) : signers.end();
+  if (it == signers.end()) return;
+  auth::sign_result signed_field = it->second.sign(r.message, clock.now());
+  if (!signed_field.ok()) {
+    deps.log.write("dkim_sign_failed", {{"domain", *domain}, {"error", signed_field.error.message()}});
+    return;
+  }
+  r.trace += signed_field.field;
+}
+
 // Everything that arrived since the last flush goes through one spool batch (one barrier).
 void outbound_service::impl::flush_enqueues() {
   if (pending.empty()) return;
   std::vector<pending_enqueue> batch = std::move(pending);
   pending.clear();
   std::vector<queue::enqueue_request> requests;
-  for (auto& p : batch) requests.push_back(p.request);
+  for (auto& p : batch) {
+    sign(p.request);
+    requests.push_back(p.request);
+  }
   std::vector<queue::enqueue_result> results = spool->enqueue(requests);
   for (std::size_t i = 0; i < batch.size(); ++i) {
     deps.post_inbound([d = std::move(batch[i].done), r = results[i]] { d(r); });

@@ -231,6 +231,7 @@ class ServerProcess:
     queue: dict[str, object] = field(default_factory=dict)  # the outbound queue: section
     dns: dict[str, object] = field(default_factory=dict)    # the resolver: section
     listen_address: str = HOST  # another 127.x address makes it one more "host"
+    extra: dict[str, object] = field(default_factory=dict)  # more top-level sections
     roles: tuple[str, ...] = ("smtp", "submission", "submissions")
     hostname: str = "mx.example.test"
     log_level: str = "debug"               # debug also logs every 2xx/3xx reply
@@ -286,6 +287,7 @@ class ServerProcess:
             cfg["queue"] = dict(self.queue)
         if self.dns:
             cfg["dns"] = dict(self.dns)
+        cfg.update(self.extra)
         return cfg
 
     def write_config(self) -> Path:
