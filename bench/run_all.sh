@@ -8,12 +8,14 @@
 # than 15% busy for 10 s, so that other people's tests do not share the 2 cores with a
 # measurement. Each step still records the background load it saw.
 # Steps (all by default): micro, ingest (with the disk sync rates), ingest_pipelining
-# (1 KiB, client PIPELINING), idle_rss, profile_1conn, profile_50conn (strace and perf of
-# mailsim-server). An ingest step deletes its work folder (hundreds of thousands of files)
-# at the end, and on this machine's ext4 without journal that makes creating files slow for
-# a few minutes (docs/benchmarks.md); so after each ingest step and after profile_1conn it
-# waits --settle seconds (default 360, without the lock) before the next step. The ingest runs also record
-# a file-creation probe, so a slow-create run can be recognised.
+# (1 KiB, client PIPELINING), relay (submission → queue → smtp-sink, beside Postfix),
+# idle_rss, profile_1conn, profile_50conn (strace and perf of mailsim-server). An ingest
+# step deletes its work folder (hundreds of thousands of files) at the end, and on this
+# machine's ext4 without journal that makes creating files slow for a few minutes
+# (docs/benchmarks.md); the relay step deletes a queue file per message it relays; so after
+# each ingest step, the relay step and profile_1conn it waits --settle seconds (default 360,
+# without the lock) before the next step. The ingest and relay runs also record a
+# file-creation probe, so a slow-create run can be recognised.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,7 +23,7 @@ repo=$(cd "$here/.." && pwd)
 build_dir="$repo/build/release"
 out="/var/tmp/mailsim-bench-results/all-$(date -u +%Y%m%d-%H%M%S)"
 quiet_min=0
-steps="micro ingest ingest_pipelining idle_rss profile_1conn profile_50conn"
+steps="micro ingest ingest_pipelining relay idle_rss profile_1conn profile_50conn"
 settle_s=360
 lock=/tmp/mailsim-build.lock
 while [[ $# -gt 0 ]]; do
@@ -62,7 +64,7 @@ step() {  # step NAME COMMAND...: one measurement under the build lock
   wait_quiet
   echo "=== $name ($(date -u +%T) UTC) ==="
   flock "$lock" "$@" 2>&1 | tee "$out/$name.txt" || echo "step $name failed (exit ${PIPESTATUS[0]})"
-  if [[ ($name == ingest* || $name == profile_1conn) && $settle_s -gt 0 ]]; then
+  if [[ ($name == ingest* || $name == relay || $name == profile_1conn) && $settle_s -gt 0 ]]; then
     echo "letting the disk settle for ${settle_s}s after the deletions of $name"
     sleep "$settle_s"
   fi
@@ -73,6 +75,7 @@ step micro "$build_dir/bin/mailsim_micro_bench" --benchmark_repetitions=5 \
 step ingest bash "$here/run_ingest.sh" --build-dir "$build_dir" --out "$out/ingest"
 step ingest_pipelining bash "$here/run_ingest.sh" --build-dir "$build_dir" --out "$out/ingest_pipelining" \
   --pipelining --sizes 1024 --no-disk
+step relay bash "$here/run_relay.sh" --build-dir "$build_dir" --out "$out/relay"
 step idle_rss bash "$here/run_idle_rss.sh" --build-dir "$build_dir"
 step profile_1conn bash "$here/profile_mailsim.sh" --build-dir "$build_dir" --conns 1 --duration 6
 step profile_50conn bash "$here/profile_mailsim.sh" --build-dir "$build_dir" --conns 50 --duration 6

@@ -1,8 +1,9 @@
 // mailsim_smtp_load — an SMTP ingest load generator for benchmarks (issue 2 §6).
 //
-// N client threads each hold one connection to host:port: greeting, EHLO once, then
-// MAIL / RCPT / DATA / message repeated (with --pipelining, MAIL+RCPT+DATA go out in one
-// write, RFC 2920) until the duration is over or each connection sent its message count.
+// N client threads each hold one connection to host:port: greeting, EHLO once (and, with
+// --auth-user, AUTH PLAIN once: RFC 4954, RFC 4616), then MAIL / RCPT / DATA / message
+// repeated (with --pipelining, MAIL+RCPT+DATA go out in one write, RFC 2920) until the
+// duration is over or each connection sent its message count.
 // It measures what a sender sees: messages acknowledged with 250 per second, MB/s, and the
 // latency of the DATA step — from the first byte of the message after the 354 to the 250
 // (data_to_250), and from the last byte written to the 250 (eod_to_250, which is the
@@ -52,6 +53,8 @@ struct options {
   std::string from = "load@client.example.test";
   std::string to = "demo@mailsim.test";
   std::string helo = "loadgen.example.test";
+  std::string auth_user;  // AUTH PLAIN after EHLO when not empty (relay benchmarks)
+  std::string auth_password;
   int io_timeout_s = 30;
   int reconnects_max = 10;  // per connection
   bool json = false;
@@ -62,9 +65,11 @@ void usage() {
   std::fprintf(stderr,
                "usage: mailsim_smtp_load [--host A] [--port P] [--connections N] [--size BYTES]\n"
                "         [--duration S] [--messages M] [--pipelining] [--from ADDR] [--to ADDR]\n"
-               "         [--helo NAME] [--io-timeout S] [--label TEXT] [--json]\n"
+               "         [--helo NAME] [--auth-user U --auth-password P] [--io-timeout S]\n"
+               "         [--label TEXT] [--json]\n"
                "  --size: body bytes (headers are added); --messages: per connection (a bound);\n"
-               "  the run ends at --duration or when every connection sent --messages.\n");
+               "  the run ends at --duration or when every connection sent --messages;\n"
+               "  --auth-user: AUTH PLAIN once per connection, before the clock starts.\n");
 }
 
 bool parse_options(int argc, char** argv, options& o) {
@@ -87,6 +92,8 @@ bool parse_options(int argc, char** argv, options& o) {
     else if (a == "--from") o.from = value();
     else if (a == "--to") o.to = value();
     else if (a == "--helo") o.helo = value();
+    else if (a == "--auth-user") o.auth_user = value();
+    else if (a == "--auth-password") o.auth_password = value();
     else if (a == "--io-timeout") o.io_timeout_s = std::atoi(value());
     else if (a == "--label") o.label = value();
     else if (a == "--json") o.json = true;
@@ -168,6 +175,28 @@ wire_message make_message(const options& o, int connection) {
   m += ".\r\n";
   w.bytes = std::move(m);
   return w;
+}
+
+// RFC 4648 §4 base64, for the AUTH PLAIN initial response.
+std::string base64(std::string_view in) {
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16 |
+                      static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8 |
+                      static_cast<unsigned char>(in[i + 2]);
+    for (int shift = 18; shift >= 0; shift -= 6) out += alphabet[(n >> shift) & 63];
+  }
+  if (i < in.size()) {
+    std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16;
+    if (i + 1 < in.size()) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
+    out += alphabet[(n >> 18) & 63];
+    out += alphabet[(n >> 12) & 63];
+    out += i + 1 < in.size() ? alphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
 }
 
 struct reply {
@@ -336,6 +365,19 @@ bool start_session(connection& c, const options& o, client_result& res, bool& pi
     if (up == "PIPELINING") pipelining = true;
   }
   pipelining = pipelining && o.pipelining;
+  if (!o.auth_user.empty()) {  // RFC 4616: authzid NUL authcid NUL password, empty authzid
+    std::string plain = std::string(1, '\0') + o.auth_user + '\0' + o.auth_password;
+    if (!c.send_all("AUTH PLAIN " + base64(plain) + "\r\n", error) || !c.read_reply(r, error)) {
+      ++res.io_errors;
+      res.note(error);
+      return false;
+    }
+    if (r.code != 235) {
+      ++res.refused;
+      res.note("AUTH: " + reply_text(r));
+      return false;
+    }
+  }
   return true;
 }
 
@@ -477,8 +519,12 @@ int main(int argc, char** argv) {
     threads.emplace_back(run_client, std::cref(o), i, std::ref(ready), std::ref(go),
                          std::cref(deadline_ns), std::ref(results[static_cast<std::size_t>(i)]));
   }
-  ready.wait();  // every client has its greeting and EHLO answer (or failed)
+  ready.wait();  // every client has its greeting, EHLO (and AUTH) answers, or failed
   auto start = clock_type::now();
+  // The same instant on the wall clock, so that scripts can relate it to other processes'
+  // timestamps (the relay benchmark measures until a sink has received everything).
+  double start_unix_s =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   auto deadline = start + std::chrono::duration_cast<clock_type::duration>(
                               std::chrono::duration<double>(o.duration_s));
   deadline_ns.store(deadline.time_since_epoch().count());
@@ -523,11 +569,12 @@ int main(int argc, char** argv) {
         "RESULT {\"label\":\"%s\",\"port\":%d,\"connections\":%d,\"body_bytes\":%zu,\"wire_bytes_per_msg\":%zu,"
         "\"pipelining\":%s,\"elapsed_s\":%.3f,\"accepted\":%llu,\"refused\":%llu,\"io_errors\":%llu,"
         "\"msg_per_s\":%.1f,\"mb_per_s\":%.3f,\"data_to_250_p50_ms\":%.3f,\"data_to_250_p99_ms\":%.3f,"
-        "\"eod_to_250_p50_ms\":%.3f,\"eod_to_250_p99_ms\":%.3f,\"client_cpu_s\":%.3f,\"error_samples\":[",
+        "\"eod_to_250_p50_ms\":%.3f,\"eod_to_250_p99_ms\":%.3f,\"client_cpu_s\":%.3f,\"start_unix_s\":%.6f,"
+        "\"error_samples\":[",
         json_escape(o.label).c_str(), o.port, o.connections, o.body_bytes, wire_size,
         o.pipelining ? "true" : "false", elapsed, static_cast<unsigned long long>(total.accepted),
         static_cast<unsigned long long>(total.refused), static_cast<unsigned long long>(total.io_errors), msgs,
-        mbs, d50, d99, e50, e99, cpu_s);
+        mbs, d50, d99, e50, e99, cpu_s, start_unix_s);
     for (std::size_t i = 0; i < total.samples.size(); ++i) {
       std::printf("%s\"%s\"", i ? "," : "", json_escape(total.samples[i]).c_str());
     }

@@ -126,26 +126,18 @@ void delivery_engine::impl::schedule_wake(core::time_point at) {
   });
 }
 
+// Messages being worked on are held out of the spool's schedule (add_jobs, release), so
+// this look costs only what is newly due, however large the backlog in flight.
 void delivery_engine::impl::run_due() {
   if (stopping_) return;
   const core::time_point now = deps_.clock->now();
   for (const std::string& id : deps_.queue->due(now)) {
     if (const queued_message* m = deps_.queue->find(id)) add_jobs(*m);
   }
-  // The next wake: the earliest pending recipient that is not in flight. Recipients in
-  // flight keep a due time in the past until their outcome is recorded, which wakes us.
-  std::optional<core::time_point> next;
-  for (const std::string& id : deps_.queue->due(core::time_point::max())) {
-    const queued_message* m = deps_.queue->find(id);
-    if (m == nullptr) continue;
-    if (next && m->next_due() && *m->next_due() >= *next) break;  // sorted by next_due
-    for (std::size_t i = 0; i < m->recipients.size(); ++i) {
-      const auto& r = m->recipients[i];
-      if (r.status.state != recipient_state::pending || in_flight_.count({id, i})) continue;
-      if (!next || r.status.next_attempt_at < *next) next = r.status.next_attempt_at;
-    }
+  if (const auto next = deps_.queue->next_due()) {
+    // Anything still due now could not be dispatched (stopping, a spool error): look later.
+    schedule_wake(*next > now ? *next : now + core::duration_ms{1'000});
   }
-  if (next) schedule_wake(std::max(*next, now));
 }
 
 void delivery_engine::impl::add_jobs(const queued_message& m) {
@@ -169,8 +161,10 @@ void delivery_engine::impl::add_jobs(const queued_message& m) {
       for (std::size_t i : job.recipients) in_flight_.insert({m.id, i});
       d.jobs.push_back(std::move(job));
     }
-    pump(d);
   }
+  if (by_domain.empty()) return;
+  deps_.queue->hold(m.id);  // until its jobs are recorded (release)
+  for (auto& [domain, indices] : by_domain) pump(destination_for(domain));
 }
 
 const destination_settings& delivery_engine::impl::settings_for(const std::string& domain) const {

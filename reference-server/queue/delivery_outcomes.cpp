@@ -280,7 +280,10 @@ void delivery_engine::impl::after_record(const pending_record& r, const state_up
 void delivery_engine::impl::release(const delivery_job& job) {
   for (std::size_t i : job.recipients) in_flight_.erase({job.id, i});
   auto it = in_flight_.lower_bound({job.id, 0});
-  if (it == in_flight_.end() || it->first != job.id) bytes_cache_.erase(job.id);
+  if (it == in_flight_.end() || it->first != job.id) {
+    bytes_cache_.erase(job.id);
+    deps_.queue->unhold(job.id);  // back in the schedule with its new due times
+  }
 }
 
 // Reports owed now, in one report per message; then removal when nothing is left to do.

@@ -113,7 +113,21 @@ void spool::index(queued_message entry) {
 
 void spool::account(const queued_message& entry) {
   bytes_ += entry.size_bytes;
+  if (held_.count(entry.id) != 0) return;
   if (const auto due = entry.next_due()) schedule_.emplace(*due, entry.id);
+}
+
+void spool::hold(const std::string& id) {
+  const auto found = entries_.find(id);
+  if (found == entries_.end() || !held_.insert(id).second) return;
+  if (const auto due = found->second.next_due()) schedule_.erase({*due, id});
+}
+
+void spool::unhold(const std::string& id) {
+  if (held_.erase(id) == 0) return;
+  const auto found = entries_.find(id);
+  if (found == entries_.end()) return;
+  if (const auto due = found->second.next_due()) schedule_.emplace(*due, id);
 }
 
 void spool::unaccount(const queued_message& entry) {
@@ -247,6 +261,7 @@ std::error_code spool::remove_settled(const std::string& id) {
   if (found == entries_.end()) return errc::unknown_message;
   if (auto error = erase(id)) return error;
   unaccount(found->second);
+  held_.erase(id);
   entries_.erase(found);
   return {};
 }
@@ -271,6 +286,7 @@ recover_report spool::recover() {
   load_all(loaded, report);
   entries_.clear();
   schedule_.clear();
+  held_.clear();
   bytes_ = 0;
   for (auto& entry : loaded) {
     // New ids must sort after every id already queued, whatever the clock says now.

@@ -183,6 +183,11 @@ class spool {
   std::vector<std::string> due(core::time_point now, std::size_t max = SIZE_MAX) const;
   // When the next pending recipient is due, if any is pending.
   std::optional<core::time_point> next_due() const;
+  // Keeps a message out of due() and next_due() while the deliverer works on it, so that a
+  // backlog in flight costs nothing per look at the schedule. Memory only: after recover()
+  // nothing is held. Unknown ids and repeated calls are harmless; updates keep the hold.
+  void hold(const std::string& id);
+  void unhold(const std::string& id);
   // Every message id, in id (arrival) order.
   std::vector<std::string> ids() const;
   std::size_t message_count() const { return entries_.size(); }
@@ -216,7 +221,8 @@ class spool {
   core::random_source& random_;
   bool ready_ = false;
   std::map<std::string, queued_message, std::less<>> entries_;
-  std::set<std::pair<core::time_point, std::string>> schedule_;  // (next due, id)
+  std::set<std::pair<core::time_point, std::string>> schedule_;  // (next due, id), not held
+  std::set<std::string, std::less<>> held_;
   std::uint64_t bytes_ = 0;
   std::int64_t id_ms_ = -1;   // milliseconds part of the last id
   std::uint32_t id_seq_ = 0;  // sequence part of the last id

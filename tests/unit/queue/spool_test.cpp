@@ -267,6 +267,34 @@ TEST_P(spool_fixture, remove_waits_for_every_recipient_to_be_final) {
   EXPECT_EQ(restart().loaded, 0u);
 }
 
+TEST_P(spool_fixture, held_messages_leave_the_schedule_until_released_or_restarted) {
+  const auto a = enqueue_one({rcpt("bob", "example.org")});
+  const auto b = enqueue_one({rcpt("carol", "example.org")});
+  spool_->hold(a.id);
+  spool_->hold(a.id);  // twice is harmless
+  EXPECT_EQ(spool_->due(clock_.now()), std::vector<std::string>{b.id});
+  recipient_status later;
+  later.next_attempt_at = clock_.now() + std::chrono::minutes(5);
+  ASSERT_FALSE(spool_->update({a.id, {{0, later}}}));  // the hold survives an update
+  EXPECT_EQ(spool_->due(clock_.now() + std::chrono::hours(1)), std::vector<std::string>{b.id});
+  spool_->unhold(a.id);
+  EXPECT_EQ(spool_->due(clock_.now()), std::vector<std::string>{b.id});
+  EXPECT_EQ(spool_->due(clock_.now() + std::chrono::minutes(5)), (std::vector<std::string>{b.id, a.id}));
+  spool_->hold(b.id);
+  EXPECT_EQ(restart().loaded, 2u);  // nothing is held after a restart
+  EXPECT_EQ(spool_->due(clock_.now()), std::vector<std::string>{b.id});
+}
+
+TEST_P(spool_fixture, a_settled_message_is_removed_without_a_last_update) {
+  const auto a = enqueue_one({rcpt("bob", "example.org")});
+  spool_->hold(a.id);
+  EXPECT_EQ(spool_->remove_settled(a.id), std::error_code{});
+  EXPECT_EQ(spool_->find(a.id), nullptr);
+  EXPECT_FALSE(spool_->next_due());
+  EXPECT_EQ(restart().loaded, 0u);
+  EXPECT_EQ(spool_->remove_settled(a.id), errc::unknown_message);
+}
+
 TEST_P(spool_fixture, limits_refuse_with_a_reason_and_free_up_on_removal) {
   const std::uint64_t size = trace.size() + body.size();
   open_spool({2, 0});
