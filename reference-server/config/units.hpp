@@ -22,21 +22,20 @@
 #include <string_view>
 
 #include "reference-server/core/clock.hpp"
+#include "reference-server/core/duration.hpp"
 
 namespace mailsim::config {
 
 // Bytes, or nullopt when `text` is not a size or is above 2^64 - 1 bytes.
 std::optional<std::uint64_t> parse_size(std::string_view text);
 
-// Milliseconds, or nullopt when `text` is not a duration or overflows 64-bit milliseconds.
-std::optional<core::duration_ms> parse_duration(std::string_view text);
+// Durations: core/duration.hpp (shared with retry specs and scenario files).
+using core::format_duration;
+using core::parse_duration;
 
 // The shortest exact spelling with a binary unit: 26214400 -> "25MiB", 1000 -> "1000B".
 // parse_size(format_size(n)) == n for every n.
 std::string format_size(std::uint64_t bytes);
 
-// The exact spelling in parts, largest first: 90000ms -> "1m30s", 1500ms -> "1s500ms",
-// 0 -> "0s". Negative durations are written with a leading '-' (which parse refuses).
-std::string format_duration(core::duration_ms d);
 
 }  // namespace mailsim::config

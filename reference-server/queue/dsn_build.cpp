@@ -5,6 +5,7 @@
 
 #include "reference-server/queue/dsn.hpp"
 #include "reference-server/queue/dsn_text.hpp"
+#include "reference-server/store/trace.hpp"
 #include "reference-server/smtp/status.hpp"
 #include "reference-server/smtp/xtext.hpp"
 
@@ -13,7 +14,7 @@ namespace {
 
 using dsn_text::append_field;
 using dsn_text::clean;
-using dsn_text::format_date;
+using store::format_date_time;
 using dsn_text::is_ascii;
 using dsn_text::wrap;
 
@@ -162,10 +163,10 @@ void append_recipient_fields(std::string& out, const dsn_recipient& r, bool glob
   if (const auto diagnostic = diagnostic_code(r, global)) {
     append_field(out, "Diagnostic-Code", *diagnostic);
   }
-  if (r.last_attempt) append_field(out, "Last-Attempt-Date", format_date(*r.last_attempt));
+  if (r.last_attempt) append_field(out, "Last-Attempt-Date", format_date_time(*r.last_attempt));
   // RFC 3464 §2.3.9: only a delayed recipient will be retried.
   if (r.action == dsn_action::delayed && r.will_retry_until) {
-    append_field(out, "Will-Retry-Until", format_date(*r.will_retry_until));
+    append_field(out, "Will-Retry-Until", format_date_time(*r.will_retry_until));
   }
 }
 
@@ -175,7 +176,7 @@ std::string status_part(const dsn_request& request, bool global) {
   const dsn_original& original = request.original;
   if (original.envid) append_field(out, "Original-Envelope-Id", envelope_id(*original.envid));
   append_field(out, "Reporting-MTA", "dns; " + request.reporting_mta);
-  append_field(out, "Arrival-Date", format_date(original.arrival));
+  append_field(out, "Arrival-Date", format_date_time(original.arrival));
   for (const dsn_recipient& r : request.recipients) {
     out += "\r\n";
     append_recipient_fields(out, r, global);
@@ -218,7 +219,7 @@ std::string recipient_text(const dsn_recipient& r, bool global) {
     out += wrap(clean(capped(r.diagnostic), global), text_width, indent);
   }
   if (r.action == dsn_action::delayed && r.will_retry_until) {
-    out += wrap("The mail system will keep trying until " + format_date(*r.will_retry_until) + ".",
+    out += wrap("The mail system will keep trying until " + format_date_time(*r.will_retry_until) + ".",
                 text_width, indent);
   }
   return out;
@@ -377,7 +378,7 @@ std::string top_header(const dsn_request& request, std::string_view sender, bool
                "\"Mail Delivery System\" <MAILER-DAEMON@" + request.reporting_mta + ">");
   append_field(out, "To", "<" + clean(sender, global) + ">");
   append_field(out, "Subject", top.subject);
-  append_field(out, "Date", format_date(request.now));
+  append_field(out, "Date", format_date_time(request.now));
   append_field(out, "Message-ID", top.message_id);
   if (top.references) append_field(out, "References", *top.references);
   // RFC 3834 §5: made by software in reply to a message; auto-responders leave it alone.

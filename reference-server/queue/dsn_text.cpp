@@ -147,21 +147,6 @@ int full_year(std::string_view text) {
 
 }  // namespace
 
-std::string format_date(core::time_point time) {
-  const auto day = std::chrono::floor<std::chrono::days>(time);
-  const std::chrono::year_month_day date{day};
-  const std::chrono::hh_mm_ss clock{std::chrono::floor<std::chrono::seconds>(time - day)};
-  const std::chrono::weekday weekday{day};
-  char text[64];
-  std::snprintf(text, sizeof text, "%s, %02u %s %04d %02d:%02d:%02d +0000",
-                day_names[weekday.c_encoding()].data(), static_cast<unsigned>(date.day()),
-                month_names[static_cast<unsigned>(date.month()) - 1].data(),
-                static_cast<int>(date.year()), static_cast<int>(clock.hours().count()),
-                static_cast<int>(clock.minutes().count()),
-                static_cast<int>(clock.seconds().count()));
-  return text;
-}
-
 std::optional<core::time_point> parse_date(std::string_view text) {
   const std::string bare = strip_comments(text);
   std::vector<std::string_view> parts = tokens(bare, 6);

@@ -19,9 +19,7 @@ namespace mailsim::queue::dsn_text {
 inline constexpr std::size_t line_bytes_max = 998;
 inline constexpr std::size_t line_bytes_preferred = 78;
 
-// "Tue, 14 Nov 2023 22:13:20 +0000".
-std::string format_date(core::time_point time);
-
+// Dates are written with store::format_date_time ("Tue, 14 Nov 2023 22:13:20 +0000").
 // RFC 5322 §3.3 date-time, with the obsolete forms of §4.3 (two-digit years, named zones,
 // no seconds) and comments; nullopt when it is not a date.
 std::optional<core::time_point> parse_date(std::string_view text);

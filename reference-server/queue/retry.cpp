@@ -4,6 +4,8 @@
 #include <array>
 #include <span>
 
+#include "reference-server/core/duration.hpp"
+
 namespace mailsim::queue {
 namespace {
 
@@ -19,63 +21,15 @@ constexpr std::int64_t day_ms = 24 * hour_ms;
 constexpr std::int64_t duration_max_ms = std::int64_t{100} * 365 * day_ms;
 
 // ---- durations ------------------------------------------------------------------------
-// The grammar of config::parse_duration (docs/configuration.md). The queue may not depend
-// on the config module (layering), hence this small copy.
-
-struct duration_unit {
-  std::string_view name;
-  std::int64_t ms;
-};
-
-// Largest first: the order parts must come in, and the order format_duration writes.
-constexpr std::array<duration_unit, 5> duration_units = {{
-    {"d", day_ms},
-    {"h", hour_ms},
-    {"m", minute_ms},
-    {"s", second_ms},
-    {"ms", 1},
-}};
+// core::parse_duration's grammar (docs/configuration.md), bounded by duration_max_ms.
 
 std::optional<ms> parse_duration(std::string_view text) {
-  if (text == "0") return ms{0};
-  if (text.empty()) return std::nullopt;
-  std::int64_t total = 0;
-  std::size_t next_unit = 0;  // parts must use strictly smaller units, left to right
-  while (!text.empty()) {
-    std::size_t digits = 0;
-    std::int64_t number = 0;
-    for (; digits < text.size() && text[digits] >= '0' && text[digits] <= '9'; ++digits) {
-      number = number * 10 + (text[digits] - '0');
-      if (number > duration_max_ms) return std::nullopt;
-    }
-    if (digits == 0) return std::nullopt;
-    text.remove_prefix(digits);
-    std::size_t letters = 0;
-    while (letters < text.size() && text[letters] >= 'a' && text[letters] <= 'z') ++letters;
-    const auto name = text.substr(0, letters);
-    text.remove_prefix(letters);
-    std::size_t u = next_unit;
-    while (u < duration_units.size() && duration_units[u].name != name) ++u;
-    if (u == duration_units.size()) return std::nullopt;  // unknown, missing or out of order
-    next_unit = u + 1;
-    if (number > (duration_max_ms - total) / duration_units[u].ms) return std::nullopt;
-    total += number * duration_units[u].ms;
-  }
-  return ms{total};
+  const std::optional<ms> d = core::parse_duration(text);
+  if (!d || d->count() > duration_max_ms) return std::nullopt;
+  return d;
 }
 
-std::string format_duration(ms d) {
-  std::int64_t rest = d.count();
-  if (rest <= 0) return "0";
-  std::string out;
-  for (const auto& unit : duration_units) {
-    if (rest < unit.ms) continue;
-    out += std::to_string(rest / unit.ms);
-    out += unit.name;
-    rest %= unit.ms;
-  }
-  return out;
-}
+using core::format_duration;
 
 // ---- schedules ------------------------------------------------------------------------
 
