@@ -92,12 +92,6 @@ struct smtp_config {
   std::string greeting = "ESMTP mailsim";  // the 220 text after the host name
 };
 
-// How a delivered message is made durable before the 250 reply.
-enum class durability_mode {
-  syncfs,      // write every file of the transaction, then one syncfs(2) of the filesystem
-  fsync_each,  // fsync(2) every message file and its directory entry
-};
-
 struct delivery_config {
   durability_mode durability = durability_mode::syncfs;
 };

@@ -130,10 +130,15 @@ void read_queue(const value& v, const path_reader& read_path, outbound_config& o
                   {"enabled", "directory", "hostname", "port", "retry", "address_families",
                    "routes", "source_pools", "destinations", "messages_max", "bytes_max",
                    "connections_total_max", "mx_hosts_max", "addresses_max", "connect_timeout",
-                   "tls_handshake_timeout", "idle_keep", "command_timeout", "ca_file", "dsn"});
+                   "tls_handshake_timeout", "idle_keep", "command_timeout", "ca_file", "dsn",
+                   "durability"});
   if (auto f = s.get("enabled")) out.enabled = read_bool(*f);
   if (auto f = s.get("directory")) out.spool_dir = read_path(*f);
   if (auto f = s.get("ca_file")) out.ca_file = read_path(*f);
+  if (auto f = s.get("durability")) {
+    out.durability = read_choice<durability_mode>(
+        *f, {{"syncfs", durability_mode::syncfs}, {"fsync_each", durability_mode::fsync_each}});
+  }
   if (auto h = s.get("hostname")) {
     const std::string& name = read_text(*h, "a host name like mail.example.test");
     if (!is_domain(name)) expected(*h, "a host name like mail.example.test");

@@ -13,6 +13,13 @@
 
 namespace mailsim::config {
 
+// How a message is made durable before the 250 reply, in the Maildir (delivery.durability)
+// and in the outbound spool (queue.durability).
+enum class durability_mode {
+  syncfs,      // write every file of the transaction, then one syncfs(2) of the filesystem
+  fsync_each,  // fsync(2) every message file and its directory entry
+};
+
 // One DKIM signing key (the `dkim.sign` list): queued mail whose From domain is `domain`
 // (auth::author_domain) is signed with it before it is stored in the spool.
 struct dkim_signing_key {
@@ -29,6 +36,10 @@ struct outbound_config {
   // server) is queued and delivered. false: such recipients get 451 4.3.0, as before.
   bool enabled = true;
   std::string spool_dir;  // absolute; default <server.state_dir>/queue
+  // How the spool makes a batch durable before the 250 (as delivery.durability does for
+  // the Maildir): syncfs barriers, or fsync of each file on a filesystem shared with busy
+  // writers, where syncfs would also flush their data.
+  durability_mode durability = durability_mode::syncfs;
   queue::spool_limits limits;
   // hostname defaults to server.hostname; routing, retry, destinations, source pools.
   queue::engine_settings engine;

@@ -134,6 +134,8 @@ std::string outbound_service::impl::open() {
   if (std::string error = load_signers(); !error.empty()) return error;
   queue::file_spool_config sc;
   sc.root = oc.spool_dir;
+  sc.barrier = oc.durability == config::durability_mode::syncfs ? queue::barrier_mode::syncfs
+                                                                : queue::barrier_mode::fsync_each;
   spool = std::make_unique<queue::file_spool>(sc, oc.limits, clock, random);
   if (std::error_code e = spool->open()) return "queue: cannot open " + sc.root + ": " + e.message();
   queue::recover_report rr = spool->recover();

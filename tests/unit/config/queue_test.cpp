@@ -23,6 +23,7 @@ TEST(queue_config, defaults_follow_postfix) {
   EXPECT_EQ(q.engine.default_destination.connections_max, 20u);
   EXPECT_EQ(q.engine.default_destination.starttls, smtp::tls_policy::opportunistic);
   EXPECT_EQ(q.engine.dsn_content.return_bytes_max, 50'000u);
+  EXPECT_EQ(q.durability, durability_mode::syncfs);
 }
 
 TEST(queue_config, every_key_is_read) {
@@ -52,6 +53,7 @@ TEST(queue_config, every_key_is_read) {
   command_timeout: 20s
   ca_file: ca.pem
   dsn: {return_bytes_max: 1KiB, delay_reports_without_notify: true}
+  durability: fsync_each
 )",
                                   "x.yaml");
   ASSERT_TRUE(result.ok()) << result.error().to_string();
@@ -79,6 +81,7 @@ TEST(queue_config, every_key_is_read) {
   EXPECT_EQ(q.engine.idle_keep, std::chrono::milliseconds(500));
   EXPECT_TRUE(q.ca_file.ends_with("/ca.pem"));
   EXPECT_TRUE(q.engine.dsn.delay_reports_without_notify);
+  EXPECT_EQ(q.durability, durability_mode::fsync_each);
 }
 
 TEST(queue_config, bad_values_name_the_place) {
