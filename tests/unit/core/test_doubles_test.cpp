@@ -14,6 +14,7 @@
 #include "tests/support/fake_resolver.hpp"
 #include "tests/support/manual_loop.hpp"
 #include "tests/support/memory_transport.hpp"
+#include "tests/support/recording_handler.hpp"
 #include "tests/support/scripted_smtp_peer.hpp"
 
 namespace mailsim::test {
@@ -200,29 +201,8 @@ TEST(fake_resolver, failures_per_name_and_delays) {
 
 // --- memory_transport ---------------------------------------------------------------------
 
-// A client handler that records what happened, in order.
-struct recorder : core::stream_handler {
-  std::vector<std::string> events;
-  std::string data;
-  std::optional<std::error_code> closed;
-  std::optional<core::tls_result> tls;
-  std::function<void()> on_data_hook;
+using recorder = recording_handler;  // tests/support/recording_handler.hpp
 
-  void on_connected() override { events.push_back("connected"); }
-  void on_data(std::string_view bytes) override {
-    events.push_back("data");
-    data += bytes;
-    if (on_data_hook) on_data_hook();
-  }
-  void on_tls_ready(const core::tls_result& r) override {
-    events.push_back("tls");
-    tls = r;
-  }
-  void on_closed(std::error_code reason) override {
-    events.push_back("closed");
-    closed = reason;
-  }
-};
 
 // A peer that greets, echoes and records.
 struct echo_peer : memory_peer {

@@ -24,6 +24,8 @@
 
 #include "reference-server/net/asio.hpp"
 #include "reference-server/net/tls.hpp"
+#include "tests/support/recording_handler.hpp"
+#include "tests/unit/store/temp_dir.hpp"
 #include <boost/asio/ssl.hpp>
 
 namespace mailsim::net {
@@ -112,23 +114,6 @@ x509_ptr make_cert(const cert_spec& spec, EVP_PKEY* key, X509* issuer, EVP_PKEY*
   return cert;
 }
 
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = "/tmp/mailsim-net-XXXXXX";
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 void write_pem(const std::string& path, X509* cert, EVP_PKEY* key) {
   FILE* f = std::fopen(path.c_str(), "w");
@@ -140,7 +125,7 @@ void write_pem(const std::string& path, X509* cert, EVP_PKEY* key) {
 
 // A test CA, and server certificates it signed (or not), written as PEM files once.
 struct pki {
-  temp_dir dir;
+  store::test::temp_dir dir;
   std::string ca_file = dir.path() + "/ca.pem";
   std::string other_ca_file = dir.path() + "/other-ca.pem";
 
@@ -324,29 +309,8 @@ class line_server {
 
 // --- the client side -----------------------------------------------------------------------
 
-struct recorder : core::stream_handler {
-  std::vector<std::string> events;
-  std::string data;
-  std::optional<std::error_code> closed;
-  std::optional<core::tls_result> tls;
-  std::function<void()> on_data_hook;
+using recorder = test::recording_handler;
 
-  void on_connected() override { events.push_back("connected"); }
-  void on_data(std::string_view bytes) override {
-    events.push_back("data");
-    data += bytes;
-    if (on_data_hook) on_data_hook();
-  }
-  void on_tls_ready(const core::tls_result& r) override {
-    events.push_back("tls");
-    tls = r;
-  }
-  void on_closed(std::error_code reason) override {
-    events.push_back("closed");
-    closed = reason;
-  }
-  bool has(const std::string& text) const { return data.find(text) != std::string::npos; }
-};
 
 class asio_transport_test : public ::testing::Test {
  protected:
