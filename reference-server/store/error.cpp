@@ -12,6 +12,8 @@ class store_error_category final : public std::error_category {
     switch (static_cast<errc>(code)) {
       case errc::invalid_user_name:
         return "user name is not local@domain";
+      case errc::invalid_folder:
+        return "not a valid mailbox folder name";
       case errc::no_recipients:
         return "delivery request names no user";
       case errc::not_open:

@@ -15,6 +15,7 @@ enum class errc {
   no_recipients,          // a delivery request names no user
   not_open,               // the store root is not open: open() failed or was never called
   name_collision,  // fresh unique file names kept colliding: another writer shares pid and host
+  invalid_folder,  // a delivery request names a folder is_folder_name() refuses (a caller bug)
 };
 
 const std::error_category& store_category() noexcept;

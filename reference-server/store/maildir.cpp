@@ -35,7 +35,7 @@ std::string base_name(const std::string& path) {
 struct maildir_store::copy {
   std::size_t request = 0;
   std::string user;
-  std::string maildir;  // "<domain>/<local>/Maildir", relative to the root
+  std::string maildir;  // "<domain>/<local>/Maildir" or a sub-folder of it, relative to the root
   std::string path;     // where the file is now, relative to the root
   std::uint64_t size_bytes = 0;
   bool sync_alone = false;  // fsync'd by itself: fsync_each mode, or not on the root's fs
@@ -94,27 +94,35 @@ std::vector<delivery_result> maildir_store::commit_batch(std::span<const deliver
   return results(batch, state);
 }
 
-// Creates <maildir>/{tmp,new,cur} and the folders above, once per Maildir and process.
-std::error_code maildir_store::ensure_maildir(const std::string& maildir) {
-  if (maildirs_.contains(maildir)) return {};
-  const std::string levels[] = {parent_of(parent_of(maildir)),
-                                parent_of(maildir),
-                                maildir,
-                                maildir + "/tmp",
-                                maildir + "/new",
-                                maildir + "/cur"};
-  for (const auto& path : levels) {
-    const auto made = fs::make_directory(root_fd_.get(), path);
+// Creates <maildir>/{tmp,new,cur} and the folders above (and, for a sub-folder, its own
+// tmp/new/cur and marker), once per folder and process.
+std::error_code maildir_store::ensure_maildir(const std::string& maildir,
+                                              std::string_view folder) {
+  const std::string path = maildir_folder_path(maildir, folder);
+  if (maildirs_.contains(path)) return {};
+  std::vector<std::string> levels = {parent_of(parent_of(maildir)), parent_of(maildir), maildir};
+  if (!folder.empty()) levels.push_back(path);
+  for (const char* sub : {"/tmp", "/new", "/cur"}) {
+    levels.push_back(maildir + sub);
+    if (!folder.empty()) levels.push_back(path + sub);
+  }
+  for (const auto& level : levels) {
+    const auto made = fs::make_directory(root_fd_.get(), level);
     if (made.error) return made.error;
     // A folder's entry lives in its parent: unless the parent is synced, a crash can take
     // the folder away together with the messages acknowledged in it.
     if (made.created && config_.barrier != barrier_mode::none) {
-      if (auto error = fs::sync_path(root_fd_.get(), parent_of(path))) return error;
+      if (auto error = fs::sync_path(root_fd_.get(), parent_of(level))) return error;
     }
   }
+  if (!folder.empty()) {
+    std::error_code error;
+    fs::unique_fd marker = fs::create_file(root_fd_.get(), path + "/maildirfolder", error);
+    if (error && error != std::errc::file_exists) return error;
+  }
   std::uint64_t device = 0;
-  if (auto error = fs::device_of(root_fd_.get(), maildir, device)) return error;
-  maildirs_[maildir] = device == root_device_;
+  if (auto error = fs::device_of(root_fd_.get(), path, device)) return error;
+  maildirs_[path] = device == root_device_;
   return {};
 }
 
@@ -143,7 +151,9 @@ void maildir_store::write_phase(std::span<const delivery_request> batch, core::t
       if (auto error = write_copy(batch[i], i, user, now, state)) {
         state.fail(i, error);
         // Ask the file system again next time: the folder may have been removed or repaired.
-        if (const auto maildir = maildir_relative_path(user)) maildirs_.erase(*maildir);
+        if (const auto maildir = maildir_relative_path(user)) {
+          maildirs_.erase(maildir_folder_path(*maildir, batch[i].folder));
+        }
         break;
       }
     }
@@ -155,17 +165,18 @@ std::error_code maildir_store::write_copy(const delivery_request& request, std::
                                           batch_state& state) {
   const auto maildir = maildir_relative_path(user);
   if (!maildir) return errc::invalid_user_name;
-  if (auto error = ensure_maildir(*maildir)) return error;
+  if (!request.folder.empty() && !is_folder_name(request.folder)) return errc::invalid_folder;
+  if (auto error = ensure_maildir(*maildir, request.folder)) return error;
   copy file;
   file.request = index;
   file.user = user;
-  file.maildir = *maildir;
+  file.maildir = maildir_folder_path(*maildir, request.folder);
   file.size_bytes = request.trace.size() + request.message.size();
-  const bool same_fs = maildirs_[*maildir];
+  const bool same_fs = maildirs_[file.maildir];
   file.sync_alone = config_.barrier == barrier_mode::fsync_each ||
                     (config_.barrier == barrier_mode::syncfs && !same_fs);
   std::error_code error;
-  fs::unique_fd fd = create_unique(*maildir + "/tmp", now, file.size_bytes, file.path, error);
+  fs::unique_fd fd = create_unique(file.maildir + "/tmp", now, file.size_bytes, file.path, error);
   if (error) return error;
   state.copies.push_back(file);  // the file exists from here on: a failure must remove it
   error = fs::write_all(fd.get(), request.trace, request.message);

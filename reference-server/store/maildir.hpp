@@ -21,7 +21,8 @@
 // message (at-least-once, as DESIGN.md allows), never loses one.
 //
 // Missing Maildir folders are created on first delivery, and each new folder's parent is
-// synced. recover() at start-up deletes the debris in every tmp/ (of each Maildir and of its
+// synced. A request's `folder` goes to the Maildir++ sub-folder (maildir_folder_path(),
+// with its "maildirfolder" marker), created the same way. recover() at start-up deletes the debris in every tmp/ (of each Maildir and of its
 // Maildir++ sub-folders): files written by a batch that never finished. It assumes no other
 // program writes into these Maildirs while it runs.
 //
@@ -86,7 +87,7 @@ class maildir_store final : public mailbox_store {
   struct copy;
   struct batch_state;
 
-  std::error_code ensure_maildir(const std::string& maildir);
+  std::error_code ensure_maildir(const std::string& maildir, std::string_view folder);
   std::error_code write_copy(const delivery_request& request, std::size_t index,
                              const std::string& user, core::time_point now, batch_state& state);
   void write_phase(std::span<const delivery_request> batch, core::time_point now,
@@ -107,7 +108,8 @@ class maildir_store final : public mailbox_store {
   const core::clock& clock_;
   fs::unique_fd root_fd_;
   std::uint64_t root_device_ = 0;
-  std::map<std::string, bool> maildirs_;  // Maildirs known to exist → on the root's file system
+  // Maildirs and folders known to exist → on the root's file system
+  std::map<std::string, bool, std::less<>> maildirs_;
   usage_cache usage_;
 };
 

@@ -48,6 +48,21 @@ std::optional<std::string> maildir_relative_path(std::string_view user) {
          "/Maildir";
 }
 
+bool is_folder_name(std::string_view folder) {
+  if (folder.empty() || folder.size() > 64) return false;
+  std::string upper(folder);
+  for (char& c : upper) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+  if (upper == "INBOX") return false;
+  return std::all_of(folder.begin(), folder.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == ' ';
+  });
+}
+
+std::string maildir_folder_path(const std::string& maildir, std::string_view folder) {
+  return folder.empty() ? maildir : maildir + "/." + std::string(folder);
+}
+
 std::string escape_host(std::string_view host) {
   std::string out;
   for (const char c : host) {

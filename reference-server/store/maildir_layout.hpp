@@ -36,6 +36,13 @@ std::string escape_path_component(std::string_view name);
 // "<domain>/<local>/Maildir" for a user name "local@domain"; nullopt when there is no '@'.
 std::optional<std::string> maildir_relative_path(std::string_view user);
 
+// A top-level mailbox folder name the store accepts: 1-64 octets of ASCII letters, digits,
+// '-', '_' and ' ' (no '.', the Maildir++ hierarchy separator; no '/'; not "INBOX").
+bool is_folder_name(std::string_view folder);
+// Maildir++ (the layout Dovecot and Courier read): folder "Junk" of a Maildir lives in
+// "<maildir>/.Junk", itself a Maildir with an empty "maildirfolder" file. "" is the Maildir.
+std::string maildir_folder_path(const std::string& maildir, std::string_view folder);
+
 struct file_name_parts {
   core::time_point time;
   std::int64_t pid = 0;

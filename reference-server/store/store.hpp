@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "reference-server/store/directory.hpp"
@@ -23,9 +24,20 @@
 namespace mailsim::store {
 
 struct delivery_request {
+  delivery_request() = default;
+  delivery_request(std::string_view message_in, std::string trace_in,
+                   std::vector<std::string> users_in, std::string folder_in = {})
+      : message(message_in),
+        trace(std::move(trace_in)),
+        users(std::move(users_in)),
+        folder(std::move(folder_in)) {}
+
   std::string_view message;        // the message as received; must outlive commit_batch()
   std::string trace;               // header lines to prepend (trace_headers()), CRLF-ended
   std::vector<std::string> users;  // canonical user names (resolution::users); one copy each
+  // "" for the inbox; otherwise a folder of each user's mailbox (e.g. "Junk", where the
+  // spam score files mail), created on first use. Must pass is_folder_name().
+  std::string folder;
 };
 
 struct delivery_result {

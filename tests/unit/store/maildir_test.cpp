@@ -77,6 +77,34 @@ TEST_P(maildir_fixture, delivers_exact_bytes_into_new) {
   EXPECT_TRUE(tmp_debris().empty());
 }
 
+TEST_P(maildir_fixture, files_into_a_maildirplusplus_folder) {
+  delivery_request request{body, trace_block(), {"alice@example.com"}};
+  request.folder = "Junk";
+  const auto results = store_.commit_batch(std::vector<delivery_request>{request});
+  ASSERT_TRUE(results[0].ok()) << results[0].error.message();
+  const std::string junk = maildir("example.com", "alice") + "/.Junk";
+  const auto files = names_in(junk + "/new");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(read_file(junk + "/new/" + files[0]), trace_block() + std::string(body));
+  EXPECT_TRUE(std::filesystem::is_regular_file(junk + "/maildirfolder"));
+  EXPECT_TRUE(std::filesystem::is_directory(junk + "/cur"));
+  EXPECT_TRUE(names_in(maildir("example.com", "alice") + "/new").empty());
+  EXPECT_TRUE(tmp_debris().empty());
+  // The folder counts towards the user's usage, as Maildir++ quota does.
+  EXPECT_EQ(store_.usage_bytes("alice@example.com"), trace_text.size() + body.size());
+}
+
+TEST_P(maildir_fixture, refuses_folder_names_outside_the_layout) {
+  for (const char* bad : {"../x", ".Junk", "a/b", "INBOX", "inbox", "Junk.Sub"}) {
+    delivery_request request{body, trace_block(), {"alice@example.com"}};
+    request.folder = bad;
+    const auto results = store_.commit_batch(std::vector<delivery_request>{request});
+    EXPECT_EQ(results[0].error, errc::invalid_folder) << bad;
+  }
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/x"));
+  EXPECT_TRUE(tmp_debris().empty());
+}
+
 TEST_P(maildir_fixture, names_are_unique_within_and_across_batches_at_one_time) {
   const std::vector<delivery_request> batch = {{body, trace_block(), {"alice@example.com"}},
                                                {body, trace_block(), {"alice@example.com"}},
