@@ -15,6 +15,8 @@ packages=(
   libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl
   # independent DKIM implementations the signer is checked against
   python3-dkim python3-nacl python3-dnspython opendkim-tools
+  # the Public Suffix List (DMARC organizational domains) and independent SPF/DMARC checks
+  publicsuffix python3-spf python3-authheaders python3-authres
   # sanitizers and fuzzing
   clang-14 libclang-rt-14-dev
 )

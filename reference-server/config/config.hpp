@@ -27,6 +27,7 @@
 #include <variant>
 #include <vector>
 
+#include "reference-server/config/inbound.hpp"
 #include "reference-server/config/outbound.hpp"
 #include "reference-server/core/clock.hpp"
 #include "reference-server/smtp/data_reader.hpp"
@@ -125,6 +126,7 @@ struct server_config {
   delivery_config delivery;
   outbound_config outbound;  // queue: (config/outbound.hpp)
   dns_config dns;
+  inbound_config inbound;    // inbound: (config/inbound.hpp)
 };
 
 struct config_error {

@@ -48,7 +48,7 @@ class loader {
     }
     const section s(top, "",
                     {"server", "listeners", "tls", "domains", "users", "aliases", "catch_all",
-                     "limits", "smtp", "delivery", "queue", "dns", "dkim"});
+                     "limits", "smtp", "delivery", "queue", "dns", "dkim", "inbound"});
     read_server(s.require("server"));
     if (auto v = s.get_unless_empty("tls")) read_tls(*v);
     if (auto v = s.get_unless_empty("domains")) read_domains(*v);
@@ -65,6 +65,9 @@ class loader {
     if (auto v = s.get_unless_empty("dns")) read_dns(*v, config_.dns);
     if (auto v = s.get_unless_empty("dkim")) {
       read_dkim(*v, [this](const value& p) { return read_path(p); }, config_.outbound);
+    }
+    if (auto v = s.get("inbound")) {
+      read_inbound(*v, [this](const value& p) { return read_path(p); }, config_.inbound);
     }
     return std::move(config_);
   }

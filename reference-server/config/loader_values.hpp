@@ -183,5 +183,7 @@ void read_dns(const value& v, dns_config& out);
 void read_queue(const value& v, const path_reader& read_path, outbound_config& out);
 // loader_queue.cpp: the dkim: section (signing keys of outbound mail).
 void read_dkim(const value& v, const path_reader& read_path, outbound_config& out);
+// loader_inbound.cpp: the inbound: section (receiving-side checks).
+void read_inbound(const value& v, const path_reader& read_path, inbound_config& out);
 
 }  // namespace mailsim::config::detail

@@ -7,10 +7,8 @@
 // at least one signature passed), 1 failure (verify: none passed; sign: the message cannot be
 // signed), 2 usage or unreadable input.
 //
-// DNS for `verify` is net::unbound_resolver: --zone FILE loads a zone file's records as its
-// local data ("name [TTL] [IN] TYPE rdata", parentheses, comments, $ORIGIN, $TTL) and answers
-// from them alone (embedded mode); --dns IP@PORT forwards every other query there; with
-// neither, the system's resolv.conf servers answer.
+// DNS for `verify` is net::unbound_resolver, set by --zone, --dns and --config as
+// cli_support.hpp describes.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -19,12 +17,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,10 +31,18 @@
 #include "reference-server/net/asio.hpp"
 #include "reference-server/net/system_world.hpp"
 #include "reference-server/net/unbound_resolver.hpp"
+#include "reference-server/server/cli_support.hpp"
 #include "reference-server/server/commands.hpp"
 
 namespace mailsim::server {
 namespace {
+
+using cli::options;
+using cli::parse_options;
+using cli::read_file;
+using cli::read_stdin;
+using cli::to_crlf;
+using cli::to_lf;
 
 constexpr const char* usage =
     "usage: mailsim-server dkim keygen --domain D --selector S [--algorithm rsa-sha256|"
@@ -49,7 +52,7 @@ constexpr const char* usage =
     "                                [--canonicalization relaxed/relaxed] [--headers a:b:c]\n"
     "                                [--oversign a:b] [--identity I] [--expire SECONDS]\n"
     "                                [--body-length] [--timestamp UNIX] < message\n"
-    "       mailsim-server dkim verify [--zone FILE] [--dns IP@PORT] < message\n";
+    "       mailsim-server dkim verify [--zone FILE] [--dns IP@PORT] [--config FILE] < message\n";
 
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "mailsim-server dkim: %s\n%s", message.c_str(), usage);
@@ -59,79 +62,6 @@ int usage_error(const std::string& message) {
 int input_error(const std::string& message) {
   std::fprintf(stderr, "mailsim-server dkim: %s\n", message.c_str());
   return 2;
-}
-
-// "--name value" options and "--name" flags, each at most once.
-struct options {
-  std::map<std::string, std::string> values;
-  std::set<std::string> flags;
-  std::string error;
-
-  const std::string* get(const std::string& name) const {
-    auto it = values.find(name);
-    return it == values.end() ? nullptr : &it->second;
-  }
-};
-
-options parse_options(const args& a, const std::set<std::string>& with_value,
-                      const std::set<std::string>& flags) {
-  options out;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const std::string& name = a[i];
-    if (flags.count(name) != 0) {
-      out.flags.insert(name);
-    } else if (with_value.count(name) == 0) {
-      out.error = "unknown argument '" + name + "'";
-    } else if (i + 1 >= a.size()) {
-      out.error = name + " needs a value";
-    } else if (!out.values.emplace(name, a[++i]).second) {
-      out.error = name + " given twice";
-    }
-    if (!out.error.empty()) break;
-  }
-  return out;
-}
-
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return out.str();
-}
-
-std::string read_stdin() {
-  std::string out;
-  char buf[65536];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) out.append(buf, n);
-  return out;
-}
-
-// Bare LF line ends become CRLF; `had_bare_lf` says whether there were any.
-std::string to_crlf(const std::string& text, bool& had_bare_lf) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 32);
-  had_bare_lf = false;
-  for (char c : text) {
-    if (c == '\n' && (out.empty() || out.back() != '\r')) {
-      out.push_back('\r');
-      had_bare_lf = true;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
-
-std::string to_lf(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
-    out.push_back(text[i]);
-  }
-  return out;
 }
 
 bool write_all(int fd, const std::string& data) {
@@ -300,148 +230,16 @@ int sign(const args& a) {
 
 // ---- verify ----
 
-// Splits zone text into entries (RFC 1035 §5.1): ";" comments, "( )" joining lines, quoted
-// character-strings with \" and \DDD escapes.
-struct zone_entry {
-  std::vector<std::string> words;
-  std::vector<bool> quoted;
-};
-
-bool zone_error(std::string& error, std::size_t line, const char* what) {
-  error = "line " + std::to_string(line) + ": " + what;
-  return false;
-}
-
-bool tokenize_zone(const std::string& text, std::vector<zone_entry>& out, std::string& error) {
-  zone_entry cur;
-  int depth = 0;
-  std::size_t line = 1;
-  for (std::size_t i = 0; i < text.size();) {
-    char c = text[i];
-    if (c == '\n') {
-      ++line;
-      ++i;
-      if (depth == 0 && !cur.words.empty()) out.push_back(std::exchange(cur, {}));
-    } else if (c == ';') {
-      while (i < text.size() && text[i] != '\n') ++i;
-    } else if (c == '(' || c == ')') {
-      depth += c == '(' ? 1 : -1;
-      ++i;
-      if (depth < 0) return zone_error(error, line, "unbalanced )");
-    } else if (c == ' ' || c == '\t' || c == '\r') {
-      ++i;
-    } else if (c == '"') {
-      std::string s;
-      for (++i; i < text.size() && text[i] != '"'; ++i) {
-        bool digit = i + 3 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1]));
-        if (text[i] == '\\' && digit) {
-          s.push_back(static_cast<char>(std::stoi(text.substr(i + 1, 3))));
-          i += 3;
-        } else if (text[i] == '\\' && i + 1 < text.size()) {
-          s.push_back(text[++i]);
-        } else {
-          s.push_back(text[i]);
-        }
-      }
-      if (i >= text.size()) return zone_error(error, line, "unterminated string");
-      ++i;
-      cur.words.push_back(std::move(s));
-      cur.quoted.push_back(true);
-    } else {
-      std::size_t end = text.find_first_of(" \t\r\n;()\"", i);
-      if (end == std::string::npos) end = text.size();
-      cur.words.push_back(text.substr(i, end - i));
-      cur.quoted.push_back(false);
-      i = end;
-    }
-  }
-  if (depth != 0) return zone_error(error, line, "unbalanced (");
-  if (!cur.words.empty()) out.push_back(std::move(cur));
-  return true;
-}
-
-bool is_ttl(const std::string& w) {
-  return !w.empty() && w.size() <= 10 && w.find_first_not_of("0123456789") == std::string::npos;
-}
-
-// A character-string as a quoted zone-file word (RFC 1035 §5.1 escapes).
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u >= 0x7f) {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\%03u", static_cast<unsigned>(u));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-// The records of a zone file as libunbound local-data lines, "name TTL IN TYPE rdata" (one
-// line each; the file may use parentheses, comments, $ORIGIN and $TTL).
-bool zone_to_local_data(const std::string& text, std::vector<std::string>& out,
-                        std::string& error) {
-  std::vector<zone_entry> entries;
-  if (!tokenize_zone(text, entries, error)) return false;
-  std::string origin;
-  std::string default_ttl = "300";
-  for (const zone_entry& e : entries) {
-    if (e.words[0] == "$ORIGIN" && e.words.size() >= 2) {
-      origin = e.words[1];
-      continue;
-    }
-    if (e.words[0] == "$TTL" && e.words.size() >= 2) {
-      default_ttl = e.words[1];
-      continue;
-    }
-    if (e.quoted[0] || e.words[0][0] == '$') continue;
-    std::string name = e.words[0] == "@" ? origin : e.words[0];
-    if (!name.empty() && name.back() != '.') name += origin.empty() ? "." : "." + origin;
-    if (!name.empty() && name.back() != '.') name += '.';
-    std::string ttl = default_ttl;
-    std::size_t i = 1;
-    for (; i < e.words.size() && !e.quoted[i]; ++i) {
-      if (is_ttl(e.words[i])) {
-        ttl = e.words[i];
-      } else if (e.words[i] != "IN" && e.words[i] != "in") {
-        break;
-      }
-    }
-    if (i + 1 >= e.words.size()) {
-      error = "'" + e.words[0] + "': a record needs a type and data";
-      return false;
-    }
-    std::string line = name + " " + ttl + " IN " + e.words[i];
-    for (std::size_t k = i + 1; k < e.words.size(); ++k) {
-      line += " " + (e.quoted[k] ? quoted(e.words[k]) : e.words[k]);
-    }
-    out.push_back(std::move(line));
-  }
-  return true;
-}
-
 int verify(const args& a) {
-  options o = parse_options(a, {"--zone", "--dns"}, {});
+  options o = parse_options(a, cli::dns_option_names(), {});
   if (!o.error.empty()) return usage_error(o.error);
-  net::unbound_options dns_options;
-  if (const std::string* zone_path = o.get("--zone")) {
-    std::optional<std::string> zone = read_file(*zone_path);
-    if (!zone) return input_error(*zone_path + ": " + std::strerror(errno));
-    std::string error;
-    if (!zone_to_local_data(*zone, dns_options.local_data, error))
-      return input_error(*zone_path + ": " + error);
-  }
-  if (const std::string* server = o.get("--dns")) dns_options.forwarders.push_back(*server);
+  std::string dns_error;
+  std::optional<net::unbound_options> dns_options = cli::dns_options_from(o, dns_error);
+  if (!dns_options) return input_error(dns_error);
   boost::asio::io_context io;
   std::string error;
   std::unique_ptr<net::unbound_resolver> dns =
-      net::unbound_resolver::create(io, dns_options, error);
+      net::unbound_resolver::create(io, *dns_options, error);
   if (!dns) return input_error(error);
 
   bool had_bare_lf = false;

@@ -6,6 +6,7 @@
 #include <boost/asio/ssl.hpp>
 #include <nlohmann/json.hpp>
 
+#include "reference-server/policy/inbound_chain.hpp"
 #include "reference-server/smtp/server_session.hpp"
 #include "reference-server/store/trace.hpp"
 
@@ -29,13 +30,29 @@ class connection {
   asio::awaitable<bool> read_more();
   asio::awaitable<bool> wait_delayed_reply();
   asio::awaitable<smtp::decision> deliver();
+  asio::awaitable<smtp::decision> decide(const smtp::server_event& ev);
+  asio::awaitable<policy::stage_verdict> check_mail(const smtp::server_event& ev);
+  asio::awaitable<policy::stage_verdict> check_rcpt(const smtp::server_event& ev);
+  asio::awaitable<policy::message_verdict> check_message();
+  template <typename T, typename Start>
+  asio::awaitable<T> await_stage(Start start);
+  bool checked() const;
   store::trace_info trace_of(const smtp::envelope& env, const std::string& id) const;
+  // What is stored: the message, the fields the checks add below the trace fields, and the
+  // folder the checks chose ("" = inbox).
+  struct outgoing {
+    std::string_view message;
+    std::string_view header;
+    std::string_view folder;
+  };
   asio::awaitable<std::string> store_locally(const store::trace_info& trace,
-                                             const std::vector<std::string>& users);
+                                             const std::vector<std::string>& users,
+                                             const outgoing& copy);
   asio::awaitable<std::string> queue_remote(const smtp::envelope& env, const store::trace_info& trace,
-                                            const std::vector<std::string>& remote);
+                                            const std::vector<std::string>& remote,
+                                            const outgoing& copy);
   asio::awaitable<void> run_auth();
-  smtp::decision decide(const smtp::server_event& ev);
+  smtp::decision decide_now(const smtp::server_event& ev);
   void arm_timeout(std::optional<core::time_point> deadline);
   void log_replies(std::string_view output);
   void close_socket();
@@ -53,6 +70,9 @@ class connection {
   std::vector<std::vector<std::string>> recipient_users_;  // per accepted RCPT
   std::vector<std::string> recipient_remote_;             // addresses to queue, all RCPTs
   std::vector<std::string> pending_users_;                 // of the RCPT being decided
+  // The receiving-side checks (SPF, DNSBL, greylisting, DKIM/DMARC, spam score) on MX
+  // listeners; none on submission listeners and when the config has no `inbound:` checks.
+  std::unique_ptr<policy::inbound_session> checks_;
   std::size_t message_count_ = 0;
   bool timed_out_ = false;
 };
@@ -69,6 +89,10 @@ connection::connection(tcp::socket socket, const config::listener& listener, ser
   auto remote = socket_.remote_endpoint(ec);
   peer_ip_ = ec ? "unknown" : remote.address().to_string();
   ctx_.live.insert(this);
+  std::optional<core::ip_address> ip = core::parse_ip(peer_ip_);
+  if (ctx_.inbound != nullptr && listener_.role == config::listener_role::smtp && ip) {
+    checks_ = std::make_unique<policy::inbound_session>(*ctx_.inbound, *ip);
+  }
 }
 
 connection::~connection() {
@@ -104,7 +128,7 @@ asio::awaitable<void> connection::run() {
         alive = false;
         break;
       default:
-        session_.submit(decide(ev));
+        session_.submit(co_await decide(ev));
         break;
     }
     if (ctx_.stopping && alive) session_.shutdown();
@@ -116,25 +140,90 @@ asio::awaitable<void> connection::run() {
                                 {"timeout", timed_out_}});
 }
 
-smtp::decision connection::decide(const smtp::server_event& ev) {
+// Runs a check that answers at once or later through a callback (never inside the call),
+// and resumes with its answer.
+template <typename T, typename Start>
+asio::awaitable<T> connection::await_stage(Start start) {
+  std::optional<T> result;
+  asio::steady_timer done(socket_.get_executor(), asio::steady_timer::time_point::max());
+  std::optional<T> now = start([&result, &done](T r) {
+    result = std::move(r);
+    done.cancel();
+  });
+  if (now) co_return std::move(*now);
+  error_code ec;
+  while (!result) co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_return std::move(*result);
+}
+
+// The checks apply to mail from strangers: authenticated clients are the server's own users.
+bool connection::checked() const {
+  return checks_ != nullptr && !session_.current_envelope().auth_user.has_value();
+}
+
+namespace {
+
+smtp::decision refusal_of(const policy::stage_verdict& v) {
+  return v.disconnect ? smtp::decision::refuse_and_close(*v.reply)
+                      : smtp::decision::refuse(*v.reply);
+}
+
+}  // namespace
+
+asio::awaitable<smtp::decision> connection::decide(const smtp::server_event& ev) {
+  using kind = smtp::server_event_kind;
+  if (ev.kind == kind::connect && checks_) {
+    if (auto v = checks_->on_connect(); v && !v->accepted()) co_return refusal_of(*v);
+  }
+  if (ev.kind == kind::helo && checks_) checks_->on_helo(ev.cmd->helo_name);
+  if (ev.kind == kind::mail && checked()) {
+    policy::stage_verdict v = co_await check_mail(ev);
+    if (!v.accepted()) co_return refusal_of(v);
+  }
+  if (ev.kind != kind::rcpt) co_return decide_now(ev);
+  // RCPT: the local rules first (unknown users, relaying), then the checks; the recipient
+  // counts only once both accepted it.
+  bool authenticated = session_.current_envelope().auth_user.has_value();
+  rcpt_decision d = ctx_.policy.on_rcpt(ev.cmd->address, authenticated);
+  if (d.refusal) co_return smtp::decision::refuse(*d.refusal);
+  if (checked()) {
+    policy::stage_verdict v = co_await check_rcpt(ev);
+    if (!v.accepted()) co_return refusal_of(v);
+  }
+  recipient_users_.push_back(std::move(d.users));
+  for (auto& r : d.remote) {
+    if (std::find(recipient_remote_.begin(), recipient_remote_.end(), r) == recipient_remote_.end()) {
+      recipient_remote_.push_back(std::move(r));
+    }
+  }
+  co_return smtp::decision::accept();
+}
+
+asio::awaitable<policy::stage_verdict> connection::check_mail(const smtp::server_event& ev) {
+  const smtp::path& from = ev.cmd->address;
+  std::string sender = from.null ? std::string() : from.box.to_string();
+  co_return co_await await_stage<policy::stage_verdict>(
+      [&](policy::inbound_session::stage_fn done) { return checks_->on_mail(sender, done); });
+}
+
+asio::awaitable<policy::stage_verdict> connection::check_rcpt(const smtp::server_event& ev) {
+  std::string recipient = ev.cmd->address.box.to_string();
+  co_return co_await await_stage<policy::stage_verdict>(
+      [&](policy::inbound_session::stage_fn done) { return checks_->on_rcpt(recipient, done); });
+}
+
+asio::awaitable<policy::message_verdict> connection::check_message() {
+  std::string_view message = session_.message();
+  co_return co_await await_stage<policy::message_verdict>(
+      [&](policy::inbound_session::message_fn done) { return checks_->on_message(message, done); });
+}
+
+smtp::decision connection::decide_now(const smtp::server_event& ev) {
   switch (ev.kind) {
     case smtp::server_event_kind::mail:
       recipient_users_.clear();
       recipient_remote_.clear();
       return smtp::decision::accept();
-    case smtp::server_event_kind::rcpt: {
-      bool authenticated = session_.current_envelope().auth_user.has_value();
-      rcpt_decision d = ctx_.policy.on_rcpt(ev.cmd->address, authenticated);
-      if (d.refusal) return smtp::decision::refuse(*d.refusal);
-      recipient_users_.push_back(std::move(d.users));
-      for (auto& r : d.remote) {
-        if (std::find(recipient_remote_.begin(), recipient_remote_.end(), r) ==
-            recipient_remote_.end()) {
-          recipient_remote_.push_back(std::move(r));
-        }
-      }
-      return smtp::decision::accept();
-    }
     case smtp::server_event_kind::vrfy:
       return smtp::decision::refuse(ctx_.policy.on_vrfy(ev.cmd->argument));
     default:  // connect (limits were checked at accept) and HELO/EHLO: any name
@@ -160,10 +249,19 @@ asio::awaitable<smtp::decision> connection::deliver() {
     co_return smtp::decision::refuse(*refusal);
   }
   std::string id = next_message_id();
+  policy::message_verdict checks;
+  if (checked()) {
+    checks = co_await check_message();
+    ctx_.log.write("message_checks", {{"session", id_}, {"id", id}, {"results", checks.notes},
+                                      {"folder", checks.folder}});
+    if (checks.reply) co_return smtp::decision::refuse(*checks.reply);
+  }
   const store::trace_info trace = trace_of(env, id);
+  const outgoing copy{checks.rewritten ? std::string_view(*checks.rewritten) : session_.message(),
+                      checks.header, checks.folder};
   std::string error;
-  if (!users.empty()) error = co_await store_locally(trace, users);
-  if (error.empty() && !remote.empty()) error = co_await queue_remote(env, trace, remote);
+  if (!users.empty()) error = co_await store_locally(trace, users, copy);
+  if (error.empty() && !remote.empty()) error = co_await queue_remote(env, trace, remote, copy);
   if (!error.empty()) {
     ctx_.log.write("delivery_failed", {{"session", id_}, {"id", id}, {"error", error}});
     co_return smtp::decision::refuse(
@@ -196,10 +294,13 @@ store::trace_info connection::trace_of(const smtp::envelope& env, const std::str
 
 // The Maildir copies; returns "" once durable, else why not.
 asio::awaitable<std::string> connection::store_locally(const store::trace_info& trace,
-                                                       const std::vector<std::string>& users) {
+                                                       const std::vector<std::string>& users,
+                                                       const outgoing& copy) {
   std::optional<store::delivery_result> result;
   asio::steady_timer done(socket_.get_executor(), asio::steady_timer::time_point::max());
-  bool queued = ctx_.worker.submit({session_.message(), store::trace_headers(trace), users},
+  store::delivery_request request(copy.message, store::trace_headers(trace) + std::string(copy.header),
+                                  users, std::string(copy.folder));
+  bool queued = ctx_.worker.submit(std::move(request),
                                    [&](store::delivery_result r) {
                                      result = std::move(r);
                                      done.cancel();
@@ -216,7 +317,8 @@ asio::awaitable<std::string> connection::store_locally(const store::trace_info& 
 // envelope travels on); returns "" once durable, else why not.
 asio::awaitable<std::string> connection::queue_remote(const smtp::envelope& env,
                                                       const store::trace_info& trace,
-                                                      const std::vector<std::string>& remote) {
+                                                      const std::vector<std::string>& remote,
+                                                      const outgoing& copy) {
   if (ctx_.outbound == nullptr) co_return "outbound delivery is off";
   queue::enqueue_request request;
   request.envelope = env;
@@ -235,8 +337,8 @@ asio::awaitable<std::string> connection::queue_remote(const smtp::envelope& env,
     rc.address = *p.value;
     request.envelope.recipients.push_back(std::move(rc));
   }
-  request.trace = store::received_header(trace);
-  request.message = session_.message();
+  request.trace = store::received_header(trace) + std::string(copy.header);
+  request.message = copy.message;
   request.received_from = "dns; " + env.helo_name + " (" + peer_ip_ + ")";
   std::optional<queue::enqueue_result> result;
   asio::steady_timer done(socket_.get_executor(), asio::steady_timer::time_point::max());

@@ -14,6 +14,7 @@
 #include "reference-server/core/random.hpp"
 #include "reference-server/net/asio.hpp"
 #include "reference-server/net/tls.hpp"
+#include "reference-server/policy/inbound_chain.hpp"
 #include "reference-server/sasl/mechanism.hpp"
 #include "reference-server/server/delivery_worker.hpp"
 #include "reference-server/server/event_log.hpp"
@@ -41,6 +42,7 @@ struct server_context {
   std::uint64_t messages_accepted = 0;
   std::map<std::string, std::size_t> per_ip;  // open connections per client address
   std::set<connection*> live;
+  policy::inbound_state* inbound = nullptr;  // none: no receiving-side checks
 };
 
 // Serves one accepted socket until the session closes.

@@ -12,8 +12,29 @@ constexpr const char* usage =
     "       mailsim-server dkim keygen --domain D --selector S [--algorithm A] [--bits N]"
     " --out FILE\n"
     "       mailsim-server dkim sign --key FILE --domain D --selector S [options] < message\n"
-    "       mailsim-server dkim verify [--zone FILE] [--dns IP@PORT] < message\n"
-    "       mailsim-server --version | --help\n";
+    "       mailsim-server dkim verify [--zone FILE] [--dns IP@PORT] [--config FILE] < message\n"
+    "       mailsim-server spf check --ip IP --mail-from ADDR|--helo-only --helo NAME"
+    " [--receiver NAME] [DNS options]\n"
+    "       mailsim-server dmarc check MESSAGE_FILE --ip IP --mail-from ADDR --helo NAME"
+    " [DNS options]\n"
+    "       mailsim-server dnsbl check IP --zone ZONE [DNS options]\n"
+    "       mailsim-server arc verify|seal [options] < message\n"
+    "       mailsim-server --version | --help\n"
+    "DNS options: --dns IP@PORT, --config FILE (its dns: section)\n";
+
+struct subcommand {
+  const char* name;
+  int (*run)(const mailsim::server::args&);
+};
+
+constexpr subcommand subcommands[] = {
+    {"hash-password", mailsim::server::cmd_hash_password},
+    {"dkim", mailsim::server::cmd_dkim},
+    {"spf", mailsim::server::cmd_spf},
+    {"dmarc", mailsim::server::cmd_dmarc},
+    {"dnsbl", mailsim::server::cmd_dnsbl},
+    {"arc", mailsim::server::cmd_arc},
+};
 
 }  // namespace
 
@@ -27,11 +48,8 @@ int main(int argc, char** argv) {
     std::puts("mailsim-server 0.1.0");
     return 0;
   }
-  if (!a.empty() && a[0] == "dkim") {
-    return mailsim::server::cmd_dkim({a.begin() + 1, a.end()});
-  }
-  if (!a.empty() && a[0] == "hash-password") {
-    return mailsim::server::cmd_hash_password({a.begin() + 1, a.end()});
+  for (const subcommand& c : subcommands) {
+    if (!a.empty() && a[0] == c.name) return c.run({a.begin() + 1, a.end()});
   }
   if (a.empty()) {
     std::fputs(usage, stderr);

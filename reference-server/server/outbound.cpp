@@ -49,18 +49,16 @@ nlohmann::json event_fields(const queue::engine_event& e) {
   return j;
 }
 
-// The resolver the configuration asks for (dns: section): forwarders, records of its own, or
-// the system's resolv.conf.
-net::unbound_options dns_options(const config::server_config& cfg) {
+}  // namespace
+
+net::unbound_options unbound_options_of(const config::dns_config& dns) {
   net::unbound_options o;
-  o.forwarders = cfg.dns.forwarders;
-  o.local_zones = cfg.dns.local_zones;
-  o.local_data = cfg.dns.local_data;
-  o.timeout = cfg.dns.timeout;
+  o.forwarders = dns.forwarders;
+  o.local_zones = dns.local_zones;
+  o.local_data = dns.local_data;
+  o.timeout = dns.timeout;
   return o;
 }
-
-}  // namespace
 
 struct outbound_service::impl {
   outbound_deps deps;
@@ -141,7 +139,7 @@ std::string outbound_service::impl::open() {
   queue::recover_report rr = spool->recover();
   deps.log.write("queue_recovered", {{"messages", rr.loaded}, {"problems", rr.problems}});
   std::string error;
-  resolver = net::unbound_resolver::create(io, dns_options(deps.cfg), error);
+  resolver = net::unbound_resolver::create(io, unbound_options_of(deps.cfg.dns), error);
   if (!resolver) return "dns: " + error;
   net::asio_transport_options to;
   to.ca_file = oc.ca_file;

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "reference-server/config/config.hpp"
+#include "reference-server/net/unbound_resolver.hpp"
 #include "reference-server/queue/spool.hpp"
 #include "reference-server/store/directory.hpp"
 
@@ -24,6 +25,11 @@ namespace mailsim::server {
 
 class delivery_worker;
 class event_log;
+
+// The resolver the configuration asks for (dns: section): forwarders, records of its own, or
+// the system's resolv.conf. Outbound delivery, the inbound checks and the diagnostic
+// commands all resolve through it.
+net::unbound_options unbound_options_of(const config::dns_config& dns);
 
 struct outbound_deps {
   const config::server_config& cfg;

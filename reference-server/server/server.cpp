@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <optional>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -59,12 +61,18 @@ struct smtp_server::impl {
   asio::steady_timer grace{io};
   std::unique_ptr<delivery_worker> worker;
   std::unique_ptr<outbound_service> outbound;  // uses the worker for local reports
+  // The receiving-side checks: their resolver runs on `io`, like the sessions using it.
+  std::unique_ptr<net::unbound_resolver> inbound_dns;
+  std::unique_ptr<policy::inbound_state> inbound;
   asio::thread_pool auth_pool{1};
   std::optional<server_context> ctx;
 
   explicit impl(config::server_config c) : cfg(std::move(c)) {}
   std::string open_listeners();
   std::string start_outbound(std::function<void(std::function<void()>)> post);
+  std::string start_inbound_checks();
+  void load_greylist();
+  void save_greylist();
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const config::listener& l);
   asio::awaitable<void> refuse(tcp::socket socket, std::string text);
   void begin_shutdown();
@@ -101,9 +109,66 @@ std::string smtp_server::start() {
   if (m.cfg.outbound.enabled) {
     if (std::string e = m.start_outbound(post); !e.empty()) return e;
   }
+  if (m.cfg.inbound.enabled) {
+    if (std::string e = m.start_inbound_checks(); !e.empty()) return e;
+  }
   m.ctx.emplace(server_context{m.cfg, *m.policy, *m.worker, m.outbound.get(), *m.log, m.clock, m.random,
                                m.credentials, m.tls.get(), m.auth_pool, false, 1, 0, {}, {}});
+  m.ctx->inbound = m.inbound.get();
   return m.open_listeners();
+}
+
+// The Public Suffix List is read once here (DMARC organizational domains); the checks'
+// settings come from the `inbound:` section, the authserv-id defaulting to the host name.
+std::string smtp_server::impl::start_inbound_checks() {
+  std::string error;
+  auto psl = auth::public_suffix_list::load_file(cfg.inbound.public_suffix_list, error);
+  if (!psl) return "cannot load the public suffix list: " + error;
+  inbound_dns = net::unbound_resolver::create(io, unbound_options_of(cfg.dns), error);
+  if (!inbound_dns) return "dns: " + error;
+  policy::inbound_settings settings = cfg.inbound.settings;
+  if (settings.authserv_id.empty()) settings.authserv_id = cfg.server.hostname;
+  inbound = policy::inbound_state::create(
+      std::move(settings), std::make_shared<const auth::public_suffix_list>(std::move(*psl)),
+      *inbound_dns, clock, random, error);
+  if (!inbound) return "inbound: " + error;
+  load_greylist();
+  return {};
+}
+
+// The greylist table survives restarts (<state_dir>/greylist.txt), as postgrey's database
+// does: otherwise every restart would greylist every sender again. Soft state: a missing or
+// damaged file only costs senders one more deferral, so problems are logged, not fatal.
+void smtp_server::impl::load_greylist() {
+  if (!cfg.inbound.settings.greylisting) return;
+  const std::string path = cfg.server.state_dir + "/greylist.txt";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return;
+  std::ostringstream text;
+  text << in.rdbuf();
+  policy::greylist_load_result r = inbound->greylisting().load(text.str());
+  log->write("greylist_loaded", {{"file", path}, {"entries", r.loaded}, {"skipped", r.skipped},
+                                 {"error", r.error}});
+}
+
+void smtp_server::impl::save_greylist() {
+  if (!inbound || !cfg.inbound.settings.greylisting) return;
+  std::string text;
+  inbound->greylisting().purge(clock.now());
+  inbound->greylisting().save(text);
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.server.state_dir, ec);
+  const std::string path = cfg.server.state_dir + "/greylist.txt";
+  {
+    std::ofstream out(path + ".tmp", std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) {
+      log->write("greylist_save_failed", {{"file", path}});
+      return;
+    }
+  }
+  std::filesystem::rename(path + ".tmp", path, ec);
+  if (ec) log->write("greylist_save_failed", {{"file", path}, {"error", ec.message()}});
 }
 
 // The spool lives in <state_dir>/queue unless configured elsewhere; state_dir is made here.
@@ -158,6 +223,7 @@ void smtp_server::run() {
   m.auth_pool.join();
   if (m.outbound) m.outbound->stop();  // records what it can; the spool keeps the rest
   m.worker.reset();  // commit whatever is still queued before returning
+  m.save_greylist();
   m.log->write("stopped", {{"messages_accepted", m.ctx->messages_accepted}});
 }
 

@@ -279,19 +279,25 @@ def test_dkimpy_rsa_signature_passes_our_verifier(binary, tmp_path, canonicaliza
     assert b'dkim=fail reason="body hash did not verify"' in p.stdout
 
 
-def test_dkimpy_ed25519_signature_passes_our_verifier(binary, tmp_path):
+@pytest.mark.parametrize("canonicalization", [(b"relaxed", b"relaxed"), (b"simple", b"simple")])
+def test_dkimpy_ed25519_signature_passes_our_verifier(binary, tmp_path, canonicalization):
     nacl_signing = pytest.importorskip("nacl.signing")
     import base64
     seed = nacl_signing.SigningKey.generate()
     public = base64.b64encode(bytes(seed.verify_key)).decode()
     signature = dkim.sign(MESSAGE, b"pyed", DOMAIN.encode(), base64.b64encode(bytes(seed)),
-                          signature_algorithm=b"ed25519-sha256",
+                          signature_algorithm=b"ed25519-sha256", canonicalize=canonicalization,
                           include_headers=[b"from", b"to", b"subject"])
     zone = tmp_path / "zone"
     zone.write_text(f'pyed._domainkey.{DOMAIN}. 300 IN TXT "v=DKIM1; k=ed25519; p={public}"\n')
     p = verify(binary, zone, signature + MESSAGE)
     assert p.returncode == 0, p.stdout + p.stderr
     assert p.stdout == b"dkim=pass header.d=example.com header.s=pyed header.a=ed25519-sha256\n"
+    # A signed header changed after signing: the header hash no longer verifies.
+    tampered = signature + MESSAGE.replace(b"Subject: DKIM interop", b"Subject: DKIM interop!")
+    p = verify(binary, zone, tampered)
+    assert p.returncode == 1
+    assert b'dkim=fail reason="signature did not verify"' in p.stdout
 
 
 def test_dkimpy_rsa_sha1_is_refused(binary, tmp_path):

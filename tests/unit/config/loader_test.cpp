@@ -311,7 +311,7 @@ TEST(load_string, bad_configs_name_the_place_and_what_was_expected) {
        "maildir_root, log"},
       {"unknown_top_level_key", head + "listener:\n  - role: smtp\n",
        "bad.yaml:3:1: unknown top-level key 'listener'; expected one of: server, listeners, tls, "
-       "domains, users, aliases, catch_all, limits, smtp, delivery, queue, dns, dkim"},
+       "domains, users, aliases, catch_all, limits, smtp, delivery, queue, dns, dkim, inbound"},
       {"unknown_listener_key", head + "listeners:\n  - role: smtp\n    prot: 25\n",
        "bad.yaml:5:5: unknown key 'prot' in 'listeners'; expected one of: name, role, address, "
        "port, require_tls, require_auth, auth_without_tls"},

@@ -1,0 +1,191 @@
+#include "reference-server/auth/spf.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "reference-server/auth/auth_results.hpp"
+#include "reference-server/auth/spf_macro.hpp"
+
+namespace mailsim::auth {
+namespace {
+
+bool is_atext(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+         std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos;
+}
+
+// RFC 5322 §3.2.3 dot-atom-text: atext runs separated by single dots.
+bool is_dot_atom(std::string_view s) {
+  if (s.empty() || s.front() == '.' || s.back() == '.') return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '.' ? s[i + 1] == '.' : !is_atext(s[i])) return false;
+  }
+  return true;
+}
+
+bool is_control(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u < 0x20 || u == 0x7f;
+}
+
+// A Received-SPF value: dot-atom when possible, else a quoted-string. Controls (which
+// neither may carry) become "?".
+std::string field_value(std::string_view s) {
+  if (is_dot_atom(s)) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += is_control(c) ? '?' : c;
+  }
+  return out + "\"";
+}
+
+// Text for inside a comment: "(", ")" and "\" escaped (RFC 5322 §3.2.2 ctext).
+std::string comment_text(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '(' || c == ')' || c == '\\') out += '\\';
+    out += is_control(c) ? '?' : c;
+  }
+  return out;
+}
+
+std::string comment_for(const spf_outcome& o, const std::string& ip) {
+  const std::string& s = o.sender;
+  switch (o.result) {
+    case spf_result::pass:
+      return "domain of " + s + " designates " + ip + " as permitted sender";
+    case spf_result::fail:
+      return "domain of " + s + " does not designate " + ip + " as permitted sender";
+    case spf_result::softfail:
+      return "transitioning domain of " + s + " does not designate " + ip + " as permitted sender";
+    case spf_result::neutral:
+      return ip + " is neither permitted nor denied by domain of " + s;
+    case spf_result::none:
+      return "domain of " + s + " does not designate permitted sender hosts";
+    case spf_result::temperror:
+      return "temporary error in processing during lookup of " + s;
+    case spf_result::permerror:
+      return "permanent error in processing domain of " + s;
+  }
+  return {};
+}
+
+// One check in flight: the evaluation, the questions handed to the resolver, the callback.
+struct pending_check {
+  spf_evaluation evaluation;
+  core::resolver& resolver;
+  spf_checker::done_fn done;
+  std::set<std::pair<std::string, core::rr_type>> issued;
+};
+
+void issue(const std::shared_ptr<pending_check>& check) {
+  for (const spf_evaluation::query& q : check->evaluation.queries()) {
+    if (!check->issued.insert({q.name, q.type}).second) continue;
+    check->resolver.resolve(q.name, q.type, [check, q](const core::dns_answer& answer) {
+      check->evaluation.on_answer(q.name, q.type, answer);
+      if (!check->evaluation.complete()) {
+        issue(check);
+        return;
+      }
+      if (!check->done) return;
+      spf_checker::done_fn call = std::move(check->done);
+      check->done = nullptr;
+      call(check->evaluation.outcome());
+    });
+  }
+}
+
+}  // namespace
+
+const char* to_string(spf_result r) {
+  switch (r) {
+    case spf_result::none:
+      return "none";
+    case spf_result::neutral:
+      return "neutral";
+    case spf_result::pass:
+      return "pass";
+    case spf_result::fail:
+      return "fail";
+    case spf_result::softfail:
+      return "softfail";
+    case spf_result::temperror:
+      return "temperror";
+    case spf_result::permerror:
+      return "permerror";
+  }
+  return "none";
+}
+
+std::string authres_text(const spf_outcome& o) {
+  const char* property = o.identity == "helo" ? " smtp.helo=" : " smtp.mailfrom=";
+  return std::string("spf=") + to_string(o.result) + property + authres_value(o.domain);
+}
+
+std::string received_spf(const spf_outcome& o, const spf_request& request) {
+  const std::string ip = core::to_string(request.ip);
+  std::string out = std::string("Received-SPF: ") + to_string(o.result) + " (" +
+                    comment_text(request.receiver + ": " + comment_for(o, ip)) + ")";
+  std::vector<std::pair<const char*, std::string>> pairs{{"client-ip", ip}};
+  if (!request.mail_from.empty()) pairs.emplace_back("envelope-from", request.mail_from);
+  pairs.emplace_back("helo", request.helo);
+  pairs.emplace_back("receiver", request.receiver);
+  pairs.emplace_back("identity", o.identity);
+  if (!o.mechanism.empty()) pairs.emplace_back("mechanism", o.mechanism);
+  const bool error = o.result == spf_result::permerror || o.result == spf_result::temperror;
+  if (error && !o.problem.empty()) pairs.emplace_back("problem", o.problem);
+  for (std::size_t i = 0; i < pairs.size(); ++i)
+    out += std::string(i == 0 ? " " : "; ") + pairs[i].first + "=" + field_value(pairs[i].second);
+  return out;
+}
+
+spf_evaluation::spf_evaluation(spf_request request, bool helo_identity, spf_options options)
+    : request_(std::move(request)), helo_identity_(helo_identity), options_(std::move(options)) {
+  // §2.3, §2.4: the HELO identity, or MAIL FROM with the null sender read as postmaster@helo.
+  const bool helo = helo_identity_ || request_.mail_from.empty();
+  outcome_.identity = helo ? "helo" : "mailfrom";
+  std::string domain = helo ? request_.helo : request_.mail_from;
+  local_part_ = "postmaster";  // §4.3: the local part of a sender without one
+  if (const std::size_t at = request_.mail_from.rfind('@'); !helo && at != std::string::npos) {
+    domain = request_.mail_from.substr(at + 1);
+    if (at > 0) local_part_ = request_.mail_from.substr(0, at);
+  }
+  if (!domain.empty() && domain.back() == '.') domain.pop_back();
+  outcome_.sender = local_part_ + "@" + domain;
+  outcome_.domain = std::move(domain);
+  run();
+}
+
+void spf_evaluation::on_answer(const std::string& name, core::rr_type type,
+                               const core::dns_answer& answer) {
+  const std::string key = spf_name_key(name);
+  auto it = std::find_if(pending_.begin(), pending_.end(),
+                         [&](const query& q) { return q.name == key && q.type == type; });
+  if (complete_ || it == pending_.end()) return;
+  answers_[{key, type}] = answer;
+  pending_.erase(it);
+  if (pending_.empty()) run();  // replay once everything asked for is here
+}
+
+spf_checker::spf_checker(core::resolver& resolver, spf_options options)
+    : resolver_(resolver), options_(std::move(options)) {}
+
+std::optional<spf_outcome> spf_checker::check_mail_from(const spf_request& request, done_fn done) {
+  return check(request, false, std::move(done));
+}
+
+std::optional<spf_outcome> spf_checker::check_helo(const spf_request& request, done_fn done) {
+  return check(request, true, std::move(done));
+}
+
+std::optional<spf_outcome> spf_checker::check(const spf_request& request, bool helo, done_fn done) {
+  auto state = std::make_shared<pending_check>(
+      pending_check{spf_evaluation(request, helo, options_), resolver_, std::move(done), {}});
+  if (state->evaluation.complete()) return state->evaluation.outcome();
+  issue(state);
+  return std::nullopt;
+}
+
+}  // namespace mailsim::auth

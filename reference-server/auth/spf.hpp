@@ -1,0 +1,204 @@
+// mailsim::auth SPF — check_host() of RFC 7208 for the MAIL FROM and HELO identities, with
+// its results, Received-SPF field (§9.1) and Authentication-Results resinfo (RFC 8601).
+//
+// Contract: two layers, like dkim_verifier.hpp.
+// - spf_evaluation is sans-IO. queries() lists the DNS questions it still needs,
+//   on_answer() takes one answer (a name compared without regard to case and a final dot;
+//   answers to questions not asked are ignored), complete() says when outcome() is ready.
+//   It works by replay: it evaluates against the answers it holds, stops at the first one
+//   it lacks (gathering, in one step, the sibling lookups it can already name: the address
+//   lookups of every MX host, of every PTR name) and, once every listed question has its
+//   answer, evaluates again from the start. Same answers, same outcome: the order in which
+//   answers arrive never matters.
+// - spf_checker drives it through a core::resolver. check_mail_from()/check_helo() return
+//   the outcome at once when no lookup is needed (e.g. a malformed domain); then `done` is
+//   never called. Otherwise they return nullopt and call `done` exactly once, from the
+//   resolver callback that brings the last answer (never from inside the call). The
+//   checker may go away before that; the resolver must not.
+// The evaluation (§4, §5, §6):
+// - Identity: MAIL FROM checks the domain of the reverse-path (an empty local part reads as
+//   "postmaster", §4.3); a null reverse-path checks the HELO name with sender
+//   postmaster@helo (§2.4), reported as identity "helo"; the HELO identity checks the HELO
+//   name (§2.3). A domain that is malformed (empty label, label over 63 octets, over 253
+//   octets, characters outside visible ASCII, an address literal) or single-label gives
+//   none without a lookup (§4.3).
+// - Records: the TXT records at the domain (§4.4; type SPF is never asked), the one
+//   starting "v=spf1" (§4.5): none when there is none (or NXDOMAIN/NODATA), permerror for
+//   two or more, temperror on SERVFAIL/timeout, permerror for a syntax error anywhere in
+//   it (spf_record.hpp).
+// - Mechanisms in order, the first match giving its qualifier's result; then redirect= (a
+//   target without a record is permerror, §6.1; ignored when the record has "all"); then
+//   neutral. include: pass matches, fail/softfail/neutral do not, temperror/permerror
+//   propagate, none is permerror (§5.2). a/mx compare the client with the target's A
+//   (IPv4 client) or AAAA (IPv6 client) addresses under the CIDR lengths; mx takes at most
+//   mx_names_max MX records (more: permerror, §4.6.4), a null MX has no address. ptr
+//   validates up to ptr_names_max PTR names of the client (a name is validated when its
+//   addresses include the client) and matches when one is the target or under it; a DNS
+//   error on the PTR lookup means no match, and on a name's address lookup skips that
+//   name (§5.5). exists matches when the A lookup has an answer (whatever the client
+//   family). ip4/ip6 compare with the client of that family only; an IPv4-mapped IPv6
+//   client is IPv4 (§5). A target name that cannot be a DNS name after expansion (empty
+//   label, label over 63) is treated as nonexistent: no match, no lookup.
+// - Errors inside a mechanism's own lookups (SERVFAIL, timeout) give temperror (§5),
+//   except for ptr as above.
+// - Limits (§4.6.4): include, a, mx, ptr, exists and an executed redirect each count as a
+//   DNS-querying term; the (dns_mechanisms_max+1)-th is permerror. A void lookup
+//   (NXDOMAIN, or NOERROR without records) of a term's own query — the A/AAAA of a, the
+//   MX of mx, the PTR of ptr, the A of exists, the TXT of include/redirect targets — counts;
+//   going over void_lookups_max is permerror. The address lookups of MX hosts and of PTR
+//   names (and the lookups behind %{p}) are not counted as void: a host without an AAAA
+//   record is the usual case, not the abuse the limit guards against. queries_max caps the
+//   distinct DNS questions of one evaluation (permerror past it, except that an exp= lookup
+//   that would pass it is skipped for the default explanation); nesting_max caps
+//   include/redirect depth (the lookup limit stops loops long before, unless raised).
+// - Explanation (§6.2): on fail, the exp= of the record that gave the result (the
+//   redirect target's, never an included record's): its domain-spec expanded, one TXT
+//   record fetched (not counted as a lookup or void), expanded as explain-string with c r t
+//   allowed. Any trouble (DNS error, no or several records, non-ASCII, bad macro) falls
+//   back to options.default_explanation, expanded the same way.
+// Results and what the outcome says:
+//   pass/fail/softfail/neutral  mechanism = the matching term as written ("" for the
+//                        default neutral); for a match inside include:, the include term
+//   none                 problem says why: no record, or the domain is not checkable
+//   temperror/permerror  problem says why, naming the term and the name looked up
+// Left out: type SPF (99) records (RFC 7208 §3.1 retired them); an overall time limit
+// (§4.6.4 SHOULD): each lookup is bounded by the resolver's timeout, and a caller that
+// wants a total bound stops waiting for `done` (then treats the check as temperror).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "reference-server/auth/spf_record.hpp"
+#include "reference-server/core/clock.hpp"
+#include "reference-server/core/ip_address.hpp"
+#include "reference-server/core/resolver.hpp"
+
+namespace mailsim::auth {
+
+enum class spf_result { none, neutral, pass, fail, softfail, temperror, permerror };
+
+const char* to_string(spf_result r);  // "none", "neutral", "pass", …
+
+struct spf_request {
+  core::ip_address ip;               // the SMTP client
+  std::string mail_from;             // the reverse-path without <>; "" = null sender
+  std::string helo;                  // HELO/EHLO name
+  std::string receiver = "unknown";  // %{r}, and the Received-SPF receiver
+  core::time_point now;              // %{t}
+};
+
+struct spf_options {
+  unsigned dns_mechanisms_max = 10;  // §4.6.4 terms that query DNS
+  unsigned void_lookups_max = 2;     // §4.6.4 (RECOMMENDED default)
+  unsigned mx_names_max = 10;        // §4.6.4: MX records one mx mechanism may use
+  unsigned ptr_names_max = 10;       // §4.6.4: PTR names one ptr/%{p} validates
+  // Distinct DNS questions in one evaluation. The limits above allow about 140 (10 terms ×
+  // 11 for mx, plus records, %{p} and exp); past this, permerror.
+  std::size_t queries_max = 200;
+  unsigned nesting_max = 20;               // include/redirect depth
+  std::size_t record_bytes_max = 8192;     // spf_record_limits
+  std::size_t expansion_bytes_max = 8192;  // one macro expansion (domain or explanation)
+  // The explanation when exp= gives none (§6.2 allows a locally defined default); an
+  // explain-string, so macros (c r t included) are expanded.
+  std::string default_explanation = "%{o} does not designate %{c} as a permitted sender";
+};
+
+struct spf_outcome {
+  spf_result result = spf_result::none;
+  std::string identity;     // "mailfrom" or "helo"
+  std::string domain;       // the domain checked (after the null-sender rule)
+  std::string sender;       // the <sender> used (postmaster@helo for the null sender)
+  std::string mechanism;    // the matching term as written, "" when none ("default")
+  std::string explanation;  // fail: the exp= text (or the default); else ""
+  std::string problem;      // permerror/temperror (and none): why, naming the term
+  unsigned dns_lookups = 0, void_lookups = 0;
+};
+
+// RFC 8601 §2.7.2 resinfo: "spf=pass smtp.mailfrom=example.com" (the domain checked), or
+// smtp.helo=<name> for the HELO identity; a value that is not a token is quoted.
+std::string authres_text(const spf_outcome& o);
+
+// The whole Received-SPF field of §9.1 on one line, without CRLF: result, a comment
+// "(<receiver>: <what happened>)", then client-ip, envelope-from (when the reverse-path is
+// not null), helo, receiver, identity, mechanism (when one matched) and problem (errors),
+// each a dot-atom or a quoted-string.
+std::string received_spf(const spf_outcome& o, const spf_request& request);
+
+class spf_engine;  // spf_eval.cpp: one replay pass
+
+class spf_evaluation {
+ public:
+  struct query {
+    std::string name;
+    core::rr_type type;
+  };
+
+  // helo_identity: check the HELO name (§2.3); otherwise MAIL FROM (null → HELO, §2.4).
+  spf_evaluation(spf_request request, bool helo_identity, spf_options options = {});
+  // Movable, not copyable (parsed_ refers to records inside answers_).
+  spf_evaluation(spf_evaluation&&) noexcept = default;
+  spf_evaluation& operator=(spf_evaluation&&) noexcept = default;
+  spf_evaluation(const spf_evaluation&) = delete;
+  spf_evaluation& operator=(const spf_evaluation&) = delete;
+
+  const std::vector<query>& queries() const { return pending_; }
+  void on_answer(const std::string& name, core::rr_type type, const core::dns_answer& answer);
+  bool complete() const { return complete_; }
+  const spf_outcome& outcome() const { return outcome_; }  // precondition: complete()
+
+ private:
+  friend class spf_engine;
+
+  // Answers by (name as spf_name_key() gives it, type), found by string_view too.
+  struct answer_less {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return std::string_view(a.first) < std::string_view(b.first) ||
+             (std::string_view(a.first) == std::string_view(b.first) && a.second < b.second);
+    }
+  };
+  using answer_map = std::map<std::pair<std::string, core::rr_type>, core::dns_answer, answer_less>;
+
+  void run();  // one replay pass (spf_eval.cpp)
+
+  spf_request request_;
+  bool helo_identity_;
+  spf_options options_;
+  std::string local_part_;  // %{l} of the <sender>
+  answer_map answers_;
+  // Records already parsed, by their text in answers_ (never moved or removed there): a
+  // replay does not parse them again.
+  std::map<const std::string*, spf_parse_result> parsed_;
+  std::vector<query> pending_;
+  spf_outcome outcome_;  // identity, domain and sender from the start; the rest at the end
+  bool complete_ = false;
+};
+
+class spf_checker {
+ public:
+  using done_fn = std::function<void(spf_outcome)>;
+
+  explicit spf_checker(core::resolver& resolver, spf_options options = {});
+
+  // MAIL FROM identity (null sender → HELO identity, §2.4).
+  [[nodiscard]] std::optional<spf_outcome> check_mail_from(const spf_request& request,
+                                                           done_fn done);
+  [[nodiscard]] std::optional<spf_outcome> check_helo(const spf_request& request, done_fn done);
+
+ private:
+  std::optional<spf_outcome> check(const spf_request& request, bool helo, done_fn done);
+
+  core::resolver& resolver_;
+  spf_options options_;
+};
+
+}  // namespace mailsim::auth

@@ -1,0 +1,112 @@
+// mailsim::auth SPF macros — the macro-string syntax of RFC 7208 §7.1 and its expansion
+// (§7.2 letters, §7.3 processing).
+//
+// Contract: pure functions, no I/O, never throw (beyond std::bad_alloc).
+// - check_spf_macros() reads a macro-string (a domain-spec's, an unknown modifier's) or an
+//   explain-string (the TXT text an exp= modifier points at, §6.2: macro-strings and SP)
+//   and says whether it follows the grammar: literals are visible ASCII (SP too in an
+//   explain-string); "%" starts "%{" letter transformers *delimiter "}", "%%", "%_" or
+//   "%-" and nothing else; letters are s l o d i p h v (any case), plus c r t in an
+//   explain-string only (§7.2); the DIGIT transformer is nonzero (§7.3). It also reports
+//   whether "p" is used (its value needs DNS) and where the literal tail after the last
+//   macro-expand begins (for the domain-end rule of §7.1).
+// - expand_spf_macros() expands a string check_spf_macros() accepts; on a string it refuses
+//   it returns that error, so it is safe on any input. Transformers: split on the
+//   delimiters ("." by default), reverse on "r", keep the right-most DIGIT parts, join with
+//   "." (§7.3); an upper-case letter URL-escapes its expansion (RFC 3986 unreserved
+//   characters kept, §7.3). "%%" is "%", "%_" a space, "%-" "%20". The output is bounded
+//   (too_long beyond output_bytes_max).
+// - spf_query_name() turns an expanded domain-spec into the name to ask DNS for: the final
+//   dot dropped, then, over 253 octets, whole labels removed from the left (§7.3).
+// Values: "i" is the dotted quad for IPv4 and, for IPv6, the 32 nibbles in upper-case hex
+// separated by dots — the form the OpenSPF RFC 7208 test suite expects in explanations
+// (RFC 7208 §7.4 prints them in lower case; DNS names compare without case, so lookups are
+// the same either way); "c" is the dotted quad or the RFC 5952 text; "v" is "in-addr" or
+// "ip6". An IPv4-mapped IPv6 client must be handed over as IPv4 (§5 "ip4-mapped").
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "reference-server/core/ip_address.hpp"
+
+namespace mailsim::auth {
+
+// Where a macro-string stands: a domain-spec (or unknown modifier), or explanation text.
+enum class spf_macro_context { domain, explanation };
+
+enum class spf_macro_error {
+  none = 0,
+  bad_character,    // a control, non-ASCII or (outside explanations) space character
+  bad_percent,      // "%" not followed by "{", "%", "_" or "-"
+  unknown_letter,   // "%{x}" with x not a macro letter
+  exp_only_letter,  // c, r or t outside explanation text (§7.2)
+  zero_digits,      // "%{d0}": the DIGIT transformer must be nonzero (§7.3)
+  bad_macro,        // "%{" not closed by "}" after transformers and delimiters
+  too_long,         // the expansion exceeds its bound
+};
+
+const char* to_string(spf_macro_error e);
+
+struct spf_macro_check {
+  spf_macro_error error = spf_macro_error::none;
+  std::size_t error_offset = 0;  // where the offending character or macro starts
+  bool uses_p = false;           // "%{p}" (any case) appears
+  // Offset just after the last macro-expand (0 when there is none): the literal tail that a
+  // domain-spec's "." toplabel must come from (§7.1 domain-end).
+  std::size_t literal_tail = 0;
+  bool ends_with_macro = false;  // the string ends with a macro-expand
+
+  bool ok() const { return error == spf_macro_error::none; }
+};
+
+spf_macro_check check_spf_macros(std::string_view text, spf_macro_context context);
+
+// The values the macro letters stand for (§7.2).
+struct spf_macro_values {
+  std::string sender;            // s: <sender>
+  std::string local_part;        // l
+  std::string sender_domain;     // o
+  std::string domain;            // d: the <domain> being checked now
+  core::ip_address ip;           // i, c, v
+  std::string validated;         // p: the validated domain name of <ip>, or "unknown"
+  std::string helo;              // h
+  std::string receiver;          // r
+  std::int64_t timestamp_s = 0;  // t: seconds since the epoch
+};
+
+struct spf_expansion {
+  std::string text;
+  spf_macro_error error = spf_macro_error::none;
+
+  bool ok() const { return error == spf_macro_error::none; }
+};
+
+inline constexpr std::size_t spf_expansion_bytes_max = 8192;
+
+spf_expansion expand_spf_macros(std::string_view text, spf_macro_context context,
+                                const spf_macro_values& values,
+                                std::size_t output_bytes_max = spf_expansion_bytes_max);
+
+std::string spf_query_name(std::string_view expanded);
+
+// The "i" form of an address (see above).
+std::string spf_dotted_ip(const core::ip_address& ip);
+
+// Names the evaluation asks about or compares:
+// - spf_is_dns_name(): labels of 1 to 63 octets, at most 253 in all, no final dot
+//   (RFC 1035 §2.3.4); a target that is not one cannot exist and is never asked.
+// - spf_reverse_name(): the in-addr.arpa / ip6.arpa name of an address, lower case
+//   (RFC 1035 §3.5, RFC 3596 §2.5), for ptr and %{p} (§5.5).
+// - spf_name_under(): `name` is `domain` or a subdomain of it, without regard to case or a
+//   final dot (the ptr match of §5.5, the %{p} choice of §7.3).
+// - spf_name_key(): the form names are compared and kept in — ASCII lower case (RFC 4343),
+//   without a final dot.
+bool spf_is_dns_name(std::string_view name);
+std::string spf_name_key(std::string_view name);
+std::string spf_reverse_name(const core::ip_address& ip);
+bool spf_name_under(std::string_view name, std::string_view domain);
+
+}  // namespace mailsim::auth

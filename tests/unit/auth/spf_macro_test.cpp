@@ -1,0 +1,182 @@
+// RFC 7208 §7 macros: the syntax check, the expansion examples of §7.4, the exp-only
+// letters, URL escaping, truncation of long query names.
+#include "reference-server/auth/spf_macro.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace mailsim::auth {
+namespace {
+
+// §7.4: <sender> strong-bad@email.example.com, client 192.0.2.3 (or 2001:db8::cb01),
+// validated PTR name mx.example.org.
+spf_macro_values example_values(const char* ip = "192.0.2.3") {
+  spf_macro_values v;
+  v.sender = "strong-bad@email.example.com";
+  v.local_part = "strong-bad";
+  v.sender_domain = "email.example.com";
+  v.domain = "email.example.com";
+  v.ip = *core::parse_ip(ip);
+  v.validated = "mx.example.org";
+  v.helo = "mx.example.org";
+  v.receiver = "mybox.example.org";
+  v.timestamp_s = 1'234'567'890;
+  return v;
+}
+
+std::string expand(const std::string& text, const char* ip = "192.0.2.3",
+                   spf_macro_context context = spf_macro_context::domain) {
+  spf_expansion e = expand_spf_macros(text, context, example_values(ip));
+  EXPECT_TRUE(e.ok()) << text << ": " << to_string(e.error);
+  return e.text;
+}
+
+TEST(SpfMacroExpansion, Rfc7208Section7_4Letters) {
+  const std::pair<const char*, const char*> table[] = {
+      {"%{s}", "strong-bad@email.example.com"},
+      {"%{o}", "email.example.com"},
+      {"%{d}", "email.example.com"},
+      {"%{d4}", "email.example.com"},
+      {"%{d3}", "email.example.com"},
+      {"%{d2}", "example.com"},
+      {"%{d1}", "com"},
+      {"%{dr}", "com.example.email"},
+      {"%{d2r}", "example.email"},
+      {"%{l}", "strong-bad"},
+      {"%{l-}", "strong.bad"},
+      {"%{lr}", "strong-bad"},
+      {"%{lr-}", "bad.strong"},
+      {"%{l1r-}", "strong"},
+  };
+  for (const auto& [macro, expansion] : table) EXPECT_EQ(expand(macro), expansion) << macro;
+}
+
+TEST(SpfMacroExpansion, Rfc7208Section7_4Strings) {
+  EXPECT_EQ(expand("%{ir}.%{v}._spf.%{d2}"), "3.2.0.192.in-addr._spf.example.com");
+  EXPECT_EQ(expand("%{lr-}.lp._spf.%{d2}"), "bad.strong.lp._spf.example.com");
+  EXPECT_EQ(expand("%{lr-}.lp.%{ir}.%{v}._spf.%{d2}"),
+            "bad.strong.lp.3.2.0.192.in-addr._spf.example.com");
+  EXPECT_EQ(expand("%{ir}.%{v}.%{l1r-}.lp._spf.%{d2}"),
+            "3.2.0.192.in-addr.strong.lp._spf.example.com");
+  EXPECT_EQ(expand("%{d2}.trusted-domains.example.net"), "example.com.trusted-domains.example.net");
+}
+
+TEST(SpfMacroExpansion, Ipv6DottedNibblesInUpperCase) {
+  // §7.4 prints these nibbles in lower case; the OpenSPF suite (v-macro-ip6) wants upper
+  // case in explanations. DNS names compare without case, so queries are the same.
+  std::string got = expand("%{ir}.%{v}._spf.%{d2}", "2001:db8::cb01");
+  std::string rfc =
+      "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6._spf."
+      "example.com";
+  EXPECT_EQ(got,
+            "1.0.B.C.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.B.D.0.1.0.0.2.ip6._spf."
+            "example.com");
+  std::transform(got.begin(), got.end(), got.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  EXPECT_EQ(got, rfc);
+  EXPECT_EQ(expand("%{c}", "2001:db8::cb01", spf_macro_context::explanation), "2001:db8::cb01");
+}
+
+TEST(SpfMacroExpansion, OtherLettersAndEscapes) {
+  EXPECT_EQ(expand("%{p}.%{h}"), "mx.example.org.mx.example.org");
+  EXPECT_EQ(expand("%{p2}"), "example.org");
+  EXPECT_EQ(expand("%{v}"), "in-addr");
+  EXPECT_EQ(expand("%%%_%-"), "% %20");
+  EXPECT_EQ(expand("%{c} %{r} %{t}", "192.0.2.3", spf_macro_context::explanation),
+            "192.0.2.3 mybox.example.org 1234567890");
+}
+
+TEST(SpfMacroExpansion, MultipleDelimitersSplitTogether) {
+  spf_macro_values v = example_values();
+  v.local_part = "foo-bar+zip+quux";
+  EXPECT_EQ(expand_spf_macros("%{l2r+-}", spf_macro_context::domain, v).text, "bar.foo");
+  v.local_part = "philip-gladstone-test";
+  EXPECT_EQ(expand_spf_macros("%{l2r-}", spf_macro_context::domain, v).text, "gladstone.philip");
+}
+
+TEST(SpfMacroExpansion, UpperCaseLettersAreUrlEscaped) {
+  spf_macro_values v = example_values();
+  v.local_part = "~jack&jill=up-a_b3.c";
+  EXPECT_EQ(expand_spf_macros("%{L}", spf_macro_context::explanation, v).text,
+            "~jack%26jill%3Dup-a_b3.c");
+  v.helo = "JUMPIN' JUPITER";
+  EXPECT_EQ(expand_spf_macros("%{H}", spf_macro_context::domain, v).text, "JUMPIN%27%20JUPITER");
+}
+
+TEST(SpfMacroExpansion, DigitsBeyondThePartsMeanAllOfThem) {
+  EXPECT_EQ(expand("%{d128}"), "email.example.com");
+  EXPECT_EQ(expand("%{d99999999999999999999}"), "email.example.com");
+}
+
+TEST(SpfMacroExpansion, OutputIsBounded) {
+  spf_expansion e =
+      expand_spf_macros("%{s}%{s}%{s}", spf_macro_context::domain, example_values(), 40);
+  EXPECT_EQ(e.error, spf_macro_error::too_long);
+  EXPECT_TRUE(e.text.empty());
+}
+
+TEST(SpfMacroCheck, RefusesWhatTheGrammarDoesNot) {
+  const std::pair<const char*, spf_macro_error> cases[] = {
+      {"%(ir).sbl.example.com", spf_macro_error::bad_percent},
+      {"foo%.sbl.example.com", spf_macro_error::bad_percent},
+      {"foo%", spf_macro_error::bad_percent},
+      {"%{a}.example.com", spf_macro_error::unknown_letter},
+      {"%{}", spf_macro_error::unknown_letter},
+      {"%{r}.example.com", spf_macro_error::exp_only_letter},
+      {"%{C}", spf_macro_error::exp_only_letter},
+      {"%{t}", spf_macro_error::exp_only_letter},
+      {"%{d0}", spf_macro_error::zero_digits},
+      {"%{d", spf_macro_error::bad_macro},
+      {"%{", spf_macro_error::bad_macro},
+      {"%{d2x}", spf_macro_error::bad_macro},
+      {"%{d:}", spf_macro_error::bad_macro},
+      {"a b", spf_macro_error::bad_character},
+      {"a\x01", spf_macro_error::bad_character},
+      {"\xc3\xa9", spf_macro_error::bad_character},
+  };
+  for (const auto& [text, error] : cases) {
+    spf_macro_check c = check_spf_macros(text, spf_macro_context::domain);
+    EXPECT_EQ(c.error, error) << text;
+    // The expansion refuses the same way.
+    EXPECT_EQ(expand_spf_macros(text, spf_macro_context::domain, example_values()).error, error)
+        << text;
+  }
+}
+
+TEST(SpfMacroCheck, ExplanationsAllowSpacesAndCrt) {
+  EXPECT_TRUE(
+      check_spf_macros("%{c} is not allowed, see %{r} at %{t}", spf_macro_context::explanation)
+          .ok());
+  EXPECT_FALSE(check_spf_macros("The %{x}-files.", spf_macro_context::explanation).ok());
+  EXPECT_FALSE(check_spf_macros("tab\there", spf_macro_context::explanation).ok());
+}
+
+TEST(SpfMacroCheck, ReportsPAndTheLiteralTail) {
+  spf_macro_check c = check_spf_macros("%{p}.%{d2}.example.org", spf_macro_context::domain);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c.uses_p);
+  EXPECT_EQ(c.literal_tail, 10u);
+  EXPECT_FALSE(c.ends_with_macro);
+  c = check_spf_macros("x.%{d}", spf_macro_context::domain);
+  EXPECT_TRUE(c.ends_with_macro);
+  EXPECT_FALSE(c.uses_p);
+  EXPECT_TRUE(check_spf_macros("%{P}", spf_macro_context::domain).uses_p);
+}
+
+TEST(SpfQueryName, DropsTheFinalDotAndTruncatesWholeLabelsFromTheLeft) {
+  EXPECT_EQ(spf_query_name("example.com."), "example.com");
+  EXPECT_EQ(spf_query_name("This is a test."), "This is a test");
+  std::string long_name;
+  for (int i = 0; i < 10; ++i) long_name += "somewhat.long.exp.example.com.";
+  long_name += "example.com";
+  const std::string name = spf_query_name(long_name);
+  EXPECT_LE(name.size(), 253u);
+  EXPECT_GT(name.size(), 253u - 30);
+  EXPECT_EQ(long_name.substr(long_name.size() - name.size()), name);
+  EXPECT_EQ(long_name[long_name.size() - name.size() - 1], '.');  // whole labels went
+}
+
+}  // namespace
+}  // namespace mailsim::auth
