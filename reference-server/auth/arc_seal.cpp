@@ -5,10 +5,13 @@
 #include "reference-server/auth/auth_results.hpp"
 #include "reference-server/auth/dkim_signer.hpp"
 #include "reference-server/auth/error.hpp"
+#include "reference-server/core/ascii.hpp"
 #include "reference-server/core/base64.hpp"
 
 namespace mailsim::auth {
 namespace {
+
+using core::is_wsp;
 
 class arc_error_category final : public std::error_category {
  public:
@@ -27,10 +30,6 @@ class arc_error_category final : public std::error_category {
     return "unknown ARC error";
   }
 };
-
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t';
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_wsp(s.front())) s.remove_prefix(1);

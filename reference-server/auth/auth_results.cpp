@@ -1,13 +1,12 @@
 #include "reference-server/auth/auth_results.hpp"
 
 #include "reference-server/auth/canonicalization.hpp"
+#include "reference-server/core/ascii.hpp"
 
 namespace mailsim::auth {
 namespace {
 
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t';
-}
+using core::is_wsp;
 
 bool is_tspecial(char c) {
   return std::string_view("()<>@,;:\\\"/[]?=").find(c) != std::string_view::npos;

@@ -1,13 +1,12 @@
+#include "reference-server/core/ascii.hpp"
 #include "reference-server/auth/canonicalization.hpp"
 
 namespace mailsim::auth {
 namespace {
 
-constexpr std::string_view crlf = "\r\n";
+using core::is_wsp;
 
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t';
-}
+constexpr std::string_view crlf = "\r\n";
 
 char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "reference-server/auth/error.hpp"
+#include "reference-server/core/ascii.hpp"
 #include "reference-server/core/base64.hpp"
 
 namespace mailsim::auth {
@@ -52,6 +53,8 @@ struct private_key_factory {
 
 namespace {
 
+using core::trim;
+
 struct bio_free {
   void operator()(BIO* b) const { BIO_free(b); }
 };
@@ -81,16 +84,6 @@ const unsigned char* bytes_of(std::string_view s) {
 // a passphrase is refused instead.
 int no_passphrase(char*, int, int, void*) {
   return -1;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-    s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
 }
 
 private_key_result load_pem(std::string_view text) {

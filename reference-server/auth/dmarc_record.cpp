@@ -5,9 +5,15 @@
 
 #include "reference-server/auth/canonicalization.hpp"
 #include "reference-server/auth/tag_list.hpp"
+#include "reference-server/core/ascii.hpp"
 
 namespace mailsim::auth {
 namespace {
+
+using core::is_wsp;
+using core::is_digit;
+using core::is_alpha;
+using core::trim;
 
 class dmarc_error_category final : public std::error_category {
  public:
@@ -28,24 +34,6 @@ class dmarc_error_category final : public std::error_category {
     return "unknown DMARC error";
   }
 };
-
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t';
-}
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool is_alpha(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (is_wsp(s.front()) || s.front() == '\r' || s.front() == '\n'))
-    s.remove_prefix(1);
-  while (!s.empty() && (is_wsp(s.back()) || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
 
 std::optional<dmarc_policy> policy_of(std::string_view v) {
   if (iequals(v, "none")) return dmarc_policy::none;

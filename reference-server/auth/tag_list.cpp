@@ -3,19 +3,14 @@
 #include <string>
 
 #include "reference-server/auth/error.hpp"
+#include "reference-server/core/ascii.hpp"
 
 namespace mailsim::auth {
 namespace {
 
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t';
-}
-bool is_alpha(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
+using core::is_wsp;
+using core::is_alpha;
+using core::is_digit;
 
 // RFC 6376 §3.2 VALCHAR (%x21-3A / %x3C-7E), widened to UTF-8 octets by RFC 8616 §4.
 bool is_valchar(char c) {

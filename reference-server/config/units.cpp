@@ -1,3 +1,4 @@
+#include "reference-server/core/ascii.hpp"
 #include "reference-server/config/units.hpp"
 
 #include <array>
@@ -6,9 +7,8 @@
 namespace mailsim::config {
 namespace {
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
+using core::is_digit;
+
 char to_lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }

@@ -4,28 +4,16 @@
 #include <charconv>
 #include <chrono>
 
+#include "reference-server/core/ascii.hpp"
 #include "reference-server/policy/common.hpp"
 
 namespace mailsim::policy {
 namespace {
 
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t';
-}
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool is_alpha(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (is_wsp(s.front()) || s.front() == '\r' || s.front() == '\n'))
-    s.remove_prefix(1);
-  while (!s.empty() && (is_wsp(s.back()) || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
+using core::is_wsp;
+using core::is_digit;
+using core::is_alpha;
+using core::trim;
 
 // RFC 5322 §3.2.2 comments, nested, with quoted-pairs; an unclosed one runs to the end.
 std::string strip_comments(std::string_view s) {

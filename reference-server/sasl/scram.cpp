@@ -4,14 +4,13 @@
 #include <array>
 #include <cstdint>
 
+#include "reference-server/core/ascii.hpp"
 #include "reference-server/core/base64.hpp"
 
 namespace mailsim::sasl::detail {
 namespace {
 
-bool is_alpha(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+using core::is_alpha;
 
 }  // namespace
 
