@@ -18,7 +18,8 @@ using boost::system::error_code;
 
 class connection {
  public:
-  connection(tcp::socket socket, const config::listener& listener, server_context& ctx);
+  connection(tcp::socket socket, std::string peer_ip, const config::listener& listener,
+             server_context& ctx);
   ~connection();
   asio::awaitable<void> run();
   void on_shutdown();
@@ -77,17 +78,16 @@ class connection {
   bool timed_out_ = false;
 };
 
-connection::connection(tcp::socket socket, const config::listener& listener, server_context& ctx)
+connection::connection(tcp::socket socket, std::string peer_ip, const config::listener& listener,
+                       server_context& ctx)
     : ctx_(ctx),
       listener_(listener),
       socket_(std::move(socket)),
       timeout_(socket_.get_executor()),
       session_(config::session_options(ctx.cfg, listener), ctx.cfg.limits.smtp,
                {&ctx.clock, &ctx.random, &ctx.credentials}),
-      id_(ctx.next_session_id++) {
-  error_code ec;
-  auto remote = socket_.remote_endpoint(ec);
-  peer_ip_ = ec ? "unknown" : remote.address().to_string();
+      id_(ctx.next_session_id++),
+      peer_ip_(std::move(peer_ip)) {
   ctx_.live.insert(this);
   std::optional<core::ip_address> ip = core::parse_ip(peer_ip_);
   if (ctx_.inbound != nullptr && listener_.role == config::listener_role::smtp && ip) {
@@ -483,9 +483,9 @@ std::string connection::next_message_id() {
   return buf;
 }
 
-asio::awaitable<void> serve_connection(tcp::socket socket, const config::listener& listener,
-                                       server_context& ctx) {
-  connection c(std::move(socket), listener, ctx);
+asio::awaitable<void> serve_connection(tcp::socket socket, std::string peer_ip,
+                                       const config::listener& listener, server_context& ctx) {
+  connection c(std::move(socket), std::move(peer_ip), listener, ctx);
   co_await c.run();
 }
 

@@ -46,7 +46,10 @@ struct server_context {
 };
 
 // Serves one accepted socket until the session closes.
+// `peer_ip` is the address the connection was counted under in per_ip (asked once, at
+// accept: asking the socket again may fail once the client has reset).
 boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket,
+                                              std::string peer_ip,
                                               const config::listener& listener,
                                               server_context& ctx);
 

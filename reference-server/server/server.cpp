@@ -277,7 +277,7 @@ asio::awaitable<void> smtp_server::impl::accept_loop(tcp::acceptor& acceptor,
       continue;
     }
     ++per_ip;
-    asio::co_spawn(io, serve_connection(std::move(socket), l, *ctx), asio::detached);
+    asio::co_spawn(io, serve_connection(std::move(socket), ip, l, *ctx), asio::detached);
   }
 }
 

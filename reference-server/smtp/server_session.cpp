@@ -41,7 +41,23 @@ server_session::~server_session() = default;
 void server_session::feed(std::string_view bytes) {
   if (state_ == state::closed || state_ == state::tls_wait) return;  // see tls_started()
   reader_.feed(bytes);
+}
+
+// The idle deadline restarts when a unit of input is complete — a command line, a line of
+// message content, record_bytes of BDAT data — never for a mere read: a client that
+// trickles one byte at a time (slowloris) must still time out (Postfix's per-record
+// deadline, smtpd_per_record_deadline, works the same way).
+void server_session::touch() {
   last_activity_ = deps_.clock->now();
+  bytes_since_touch_ = 0;
+}
+
+void server_session::note_progress(std::string_view consumed) {
+  constexpr std::size_t record_bytes = 512;
+  bytes_since_touch_ += consumed.size();
+  if (consumed.find('\n') != std::string_view::npos || bytes_since_touch_ >= record_bytes) {
+    touch();
+  }
 }
 
 void server_session::feed_eof() { eof_ = true; }
@@ -89,6 +105,7 @@ server_event server_session::process_line() {
   core::line l = reader_.next();
   if (l.state == core::line::status::need_more) return {};
   progressed_ = true;
+  touch();
   if (l.state == core::line::status::too_long) {
     if (state_ == state::auth) end_auth();  // an over-long SASL response ends the exchange
     protocol_error(500, "5.5.2", "Error: line too long");  // RFC 5321 §4.5.3.1.4
@@ -126,6 +143,7 @@ server_event server_session::continue_data() {
   std::string_view pending = reader_.pending();
   if (pending.empty()) return {};
   std::size_t used = data_reader_->feed(pending);
+  note_progress(pending.substr(0, used));
   reader_.consume_pending(used);
   progressed_ = used > 0;
   if (!data_reader_->done()) return {};
@@ -154,6 +172,7 @@ server_event server_session::continue_bdat() {
   std::size_t take = static_cast<std::size_t>(
       std::min<std::uint64_t>(bdat_remaining_, pending.size()));
   if (state_ == state::bdat) message_.append(pending.substr(0, take));
+  note_progress(pending.substr(0, take));
   reader_.consume_pending(take);
   bdat_remaining_ -= take;
   progressed_ = take > 0;
@@ -180,6 +199,7 @@ void server_session::submit(const decision& d) {
   if (!pending_) return;
   answer_event(d);
   pending_.reset();
+  touch();  // the client's wait for our answer is not its idle time
   if (d.type == decision::kind::reply_and_close) state_ = state::closed;
 }
 
@@ -331,6 +351,7 @@ void server_session::tls_started() {
   if (state_ != state::tls_wait) return;
   // RFC 3207 §4.2: forget everything learned before TLS; the client starts with EHLO.
   reader_.clear();
+  touch();
   tls_ = true;
   greeted_ = false;
   auth_user_.reset();

@@ -165,6 +165,8 @@ class server_session {
   server_event step();
   server_event process_line();
   server_event continue_data();
+  void touch();
+  void note_progress(std::string_view consumed);
   server_event continue_bdat();
   void answer_event(const decision& d);
   void protocol_error(int code, std::string_view enhanced, std::string_view text);
@@ -221,7 +223,8 @@ class server_session {
   bool delayed_close_ = false;
   core::time_point delayed_until_{};
 
-  core::time_point last_activity_{};
+  core::time_point last_activity_{};  // the idle deadline counts from here (touch())
+  std::size_t bytes_since_touch_ = 0;
   server_stats stats_;
 };
 

@@ -336,6 +336,41 @@ TEST(server_session, idle_timeout_closes_with_421) {
   EXPECT_EQ(s.next_event().kind, server_event_kind::close);
 }
 
+// Slowloris: a client that trickles a command one byte at a time must still time out; the
+// deadline restarts only when a whole line has arrived.
+TEST(server_session, a_trickled_line_does_not_postpone_the_timeout) {
+  auto config = default_config();
+  test::manual_session m(config);
+  server_session& s = m.s;
+  core::manual_clock& clock = m.clock;
+  EXPECT_EQ(s.next_event().kind, server_event_kind::need_more);
+  const auto deadline = *s.next_deadline();
+  for (int i = 0; i < 400; ++i) {  // one byte a second, never a whole line
+    clock.advance(std::chrono::seconds(1));
+    s.feed("x");
+    EXPECT_EQ(s.next_event().kind, server_event_kind::need_more);
+    if (clock.now() >= *s.next_deadline()) break;
+  }
+  EXPECT_EQ(*s.next_deadline(), deadline);
+  s.on_timeout(clock.now());
+  EXPECT_NE(s.take_output().find("421 4.4.2"), std::string::npos);
+  EXPECT_EQ(s.next_event().kind, server_event_kind::close);
+}
+
+TEST(server_session, a_whole_line_restarts_the_timeout) {
+  auto config = default_config();
+  test::manual_session m(config);
+  server_session& s = m.s;
+  core::manual_clock& clock = m.clock;
+  EXPECT_EQ(s.next_event().kind, server_event_kind::need_more);
+  s.take_output();
+  clock.advance(std::chrono::minutes(4));
+  s.feed("NOOP\r\n");
+  while (s.next_event().kind != server_event_kind::need_more) {
+  }
+  EXPECT_EQ(*s.next_deadline() - clock.now(), std::chrono::minutes(5));
+}
+
 TEST(server_session, eof_in_data_drops_the_message) {
   auto run = run_every_split(
       "EHLO c.test\r\nMAIL FROM:<a@c.test>\r\nRCPT TO:<b@mx.test>\r\nDATA\r\npartial",

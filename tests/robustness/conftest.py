@@ -1,0 +1,90 @@
+"""Fixtures for the robustness suite: a real mailsim-server under attack on loopback.
+
+`make_server(**options)` starts a server (ServerProcess from tests/e2e/mailsim_harness.py)
+with short timeouts, delivers one warm-up message and records the resulting RSS as
+`server.baseline_kib`, the base of every memory bound (robustness_support.MemoryBound). At
+teardown it checks that the server is still alive and that SIGTERM stops it with exit 0.
+
+The suite is written so that more protocols plug in: see robustness_support.py's docstring
+(IMAP literal and MIME nesting cases go in test_imap_*.py / test_mime_*.py; each test file
+becomes one ctest).
+"""
+
+from __future__ import annotations
+
+import ssl
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "e2e"))
+sys.path.insert(0, str(HERE))
+
+from mailsim_harness import (  # noqa: E402
+    PASSWORD, USERS, ServerProcess, cheap_pbkdf2_hash, make_self_signed_cert, server_binary)
+from robustness_support import proc_status_kib, send_mail  # noqa: E402
+
+# Short enough that a timeout test takes seconds, long enough that a busy 2-core machine
+# never times out a well-behaved client by accident. Tests override them where it matters.
+DEFAULT_LIMITS = {"command_timeout": "3s", "data_timeout": "3s", "shutdown_grace": "2s"}
+
+
+@pytest.fixture(scope="session")
+def binary() -> Path:
+    path = server_binary()
+    if not path.is_file():
+        pytest.fail(f"mailsim-server not found at {path} (build it, or set MAILSIM_SERVER)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory) -> tuple[Path, Path]:
+    return make_self_signed_cert(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def client_tls(tls_files) -> ssl.SSLContext:
+    """A client context that trusts exactly the test certificate."""
+    ctx = ssl.create_default_context(cafile=str(tls_files[0]))
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return cheap_pbkdf2_hash(PASSWORD)
+
+
+@pytest.fixture
+def make_server(tmp_path, tls_files, password_hash, binary):
+    """Factory: make_server(limits={...}, **ServerProcess fields) -> a started, warmed-up
+    ServerProcess with `baseline_kib` set."""
+    started: list[ServerProcess] = []
+
+    def make(name: str = "server", **options) -> ServerProcess:
+        options.setdefault("users", {u: password_hash for u in USERS})
+        options["limits"] = {**DEFAULT_LIMITS, **options.get("limits", {})}
+        # info, not debug: a flood must not be slowed down by a log line per 2xx reply.
+        options.setdefault("log_level", "info")
+        s = ServerProcess(workdir=tmp_path / name, cert=tls_files[0], key=tls_files[1],
+                          binary=binary, **options)
+        started.append(s)
+        s.start()
+        send_mail(s, "warm-up")  # the first delivery starts the worker and fills caches
+        s.baseline_kib = proc_status_kib(s.proc.pid, "VmRSS")
+        return s
+
+    yield make
+    problems = []
+    for s in started:
+        if s.proc is not None and s.proc.poll() is not None:
+            stderr = (s.workdir / f"stderr.{s.starts}").read_text(errors="replace")[-2000:]
+            problems.append(f"{s.workdir}: server died during the test with exit "
+                            f"{s.proc.returncode}; stderr: {stderr}")
+        rc = s.stop()
+        if rc not in (None, 0):
+            problems.append(f"{s.workdir}: exit {rc} after SIGTERM")
+    if problems:
+        pytest.fail("; ".join(problems))
