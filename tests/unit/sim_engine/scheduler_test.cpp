@@ -1,0 +1,216 @@
+#include "simulator/engine/scheduler.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mailsim::sim {
+namespace {
+
+using core::duration_ms;
+
+TEST(Scheduler, StartsAtTheGivenTime) {
+  scheduler s(core::from_epoch_ms(5'000));
+  EXPECT_EQ(core::epoch_ms(s.now()), 5'000);
+  EXPECT_EQ(core::epoch_ms(s.clock().now()), 5'000);
+  EXPECT_EQ(s.pending(), 0u);
+}
+
+TEST(Scheduler, RunsEventsInTimeOrder) {
+  scheduler s;
+  std::string order;
+  s.schedule_after(duration_ms{30}, [&] { order += 'c'; });
+  s.schedule_after(duration_ms{10}, [&] { order += 'a'; });
+  s.schedule_after(duration_ms{20}, [&] { order += 'b'; });
+  s.run_until_idle();
+  EXPECT_EQ(order, "abc");
+}
+
+TEST(Scheduler, EqualTimesRunFirstInFirstOut) {
+  scheduler s;
+  std::string order;
+  const auto t = s.now() + duration_ms{10};
+  s.schedule(t, [&] { order += '1'; });
+  s.schedule(t, [&] { order += '2'; });
+  s.schedule(t, [&] {
+    order += '3';
+    s.post([&] { order += '5'; });  // posted at t: after everything already due at t
+  });
+  s.schedule(t, [&] { order += '4'; });
+  s.run_until_idle();
+  EXPECT_EQ(order, "12345");
+}
+
+TEST(Scheduler, PostedAndScheduledAtNowShareOneQueue) {
+  scheduler s;
+  std::string order;
+  s.post([&] { order += 'a'; });
+  s.schedule(s.now(), [&] { order += 'b'; });
+  s.post([&] { order += 'c'; });
+  s.run_until_idle();
+  EXPECT_EQ(order, "abc");
+}
+
+TEST(Scheduler, ThePastRunsNowWithoutMovingTheClockBack) {
+  scheduler s;
+  s.run_for(duration_ms{100});
+  const auto t = s.now();
+  core::time_point seen{};
+  s.schedule(t - duration_ms{50}, [&] { seen = s.now(); });
+  s.run_until_idle();
+  EXPECT_EQ(seen, t);
+}
+
+TEST(Scheduler, TheClockStandsAtTheEventWhileItRuns) {
+  scheduler s;
+  const auto start = s.now();
+  std::vector<std::int64_t> seen;
+  s.schedule_after(duration_ms{7}, [&] { seen.push_back((s.now() - start).count()); });
+  s.schedule_after(duration_ms{3'600'000}, [&] { seen.push_back((s.now() - start).count()); });
+  s.run_until_idle();
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{7, 3'600'000}));
+}
+
+TEST(Scheduler, CancelledEventsDoNotRun) {
+  scheduler s;
+  bool ran = false;
+  const auto id = s.schedule_after(duration_ms{5}, [&] { ran = true; });
+  s.cancel(id);
+  EXPECT_EQ(s.pending(), 0u);
+  s.run_until_idle();
+  EXPECT_FALSE(ran);
+}
+
+TEST(Scheduler, CancelFromACallbackStopsALaterEvent) {
+  scheduler s;
+  bool later_ran = false;
+  core::timer_id later = 0;
+  s.schedule_after(duration_ms{1}, [&] { s.cancel(later); });
+  later = s.schedule_after(duration_ms{1}, [&] { later_ran = true; });
+  s.run_until_idle();
+  EXPECT_FALSE(later_ran);
+}
+
+TEST(Scheduler, CancellingSpentOrUnknownIdsIsHarmless) {
+  scheduler s;
+  int runs = 0;
+  const auto id = s.post([&] { ++runs; });
+  s.run_until_idle();
+  s.cancel(id);
+  s.cancel(987654);
+  const auto next = s.post([&] { ++runs; });
+  EXPECT_NE(next, id);  // ids are never reused
+  s.run_until_idle();
+  EXPECT_EQ(runs, 2);
+}
+
+TEST(Scheduler, RunUntilStopsAtTheLimitAndMovesTheClockThere) {
+  scheduler s;
+  const auto start = s.now();
+  std::string order;
+  s.schedule(start + duration_ms{10}, [&] { order += 'a'; });
+  s.schedule(start + duration_ms{20}, [&] { order += 'b'; });
+  s.schedule(start + duration_ms{21}, [&] { order += 'c'; });
+  const auto report = s.run_until(start + duration_ms{20});
+  EXPECT_EQ(order, "ab");  // an event exactly at the limit runs
+  EXPECT_EQ(report.status, run_status::reached);
+  EXPECT_EQ(report.steps, 2u);
+  EXPECT_EQ(s.now(), start + duration_ms{20});
+  EXPECT_EQ(s.pending(), 1u);
+  EXPECT_EQ(s.next_time(), start + duration_ms{21});
+}
+
+TEST(Scheduler, RunUntilAnEarlierTimeDoesNotMoveTheClockBack) {
+  scheduler s;
+  s.run_for(duration_ms{100});
+  const auto t = s.now();
+  s.run_until(t - duration_ms{50});
+  EXPECT_EQ(s.now(), t);
+}
+
+TEST(Scheduler, RunUntilIdleSkipsIdleTime) {
+  scheduler s;
+  const auto start = s.now();
+  s.schedule(start + duration_ms{30LL * 24 * 3'600'000}, [] {});
+  const auto report = s.run_until_idle();
+  EXPECT_EQ(report.status, run_status::idle);
+  EXPECT_EQ(s.now(), start + duration_ms{30LL * 24 * 3'600'000});
+}
+
+TEST(Scheduler, StepLimitEndsARunThatNeverQuietsDown) {
+  scheduler s(default_start, scheduler_limits{100});
+  std::function<void()> again = [&] { s.post(again); };
+  s.post(again);
+  const auto report = s.run_until_idle();
+  EXPECT_EQ(report.status, run_status::step_limit);
+  EXPECT_EQ(report.steps, 100u);
+  EXPECT_EQ(s.pending(), 1u);                                      // the rest stays queued
+  EXPECT_EQ(s.run_until(s.now()).status, run_status::step_limit);  // each run has its budget
+}
+
+TEST(Scheduler, ARunFromInsideACallbackIsRefused) {
+  scheduler s;
+  run_status nested = run_status::idle;
+  bool inner_ran = false;
+  s.post([&] { nested = s.run_until_idle().status; });
+  s.post([&] { inner_ran = true; });
+  s.run_one();
+  EXPECT_EQ(nested, run_status::reentrant);
+  EXPECT_FALSE(inner_ran);
+}
+
+TEST(Scheduler, StopEndsTheRunAfterTheCurrentCallback) {
+  scheduler s;
+  std::string order;
+  s.post([&] {
+    order += 'a';
+    s.stop();
+  });
+  s.post([&] { order += 'b'; });
+  EXPECT_EQ(s.run_until_idle().status, run_status::stopped);
+  EXPECT_EQ(order, "a");
+  s.run_until_idle();
+  EXPECT_EQ(order, "ab");
+}
+
+TEST(Scheduler, RunOneRunsTheNextEventAndMovesTheClock) {
+  scheduler s;
+  const auto start = s.now();
+  int runs = 0;
+  s.schedule(start + duration_ms{4}, [&] { ++runs; });
+  s.schedule(start + duration_ms{9}, [&] { ++runs; });
+  EXPECT_TRUE(s.run_one());
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(s.now(), start + duration_ms{4});
+  EXPECT_TRUE(s.run_one());
+  EXPECT_FALSE(s.run_one());
+  EXPECT_EQ(s.steps_total(), 2u);
+}
+
+TEST(Scheduler, DestroyingTheSchedulerDropsPendingEventsUncalled) {
+  bool ran = false;
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> watch = token;
+  {
+    scheduler s;
+    s.post([&ran, token] { ran = true; });
+    token.reset();
+  }
+  EXPECT_FALSE(ran);
+  EXPECT_TRUE(watch.expired());  // the callback itself was destroyed
+}
+
+TEST(Scheduler, IsAUsableTimerServiceAndClock) {
+  scheduler s;
+  core::timer_service& timers = s;
+  const core::clock& clock = s.clock();
+  core::time_point fired{};
+  timers.schedule(clock.now() + duration_ms{250}, [&] { fired = clock.now(); });
+  s.run_until_idle();
+  EXPECT_EQ(fired, default_start + duration_ms{250});
+}
+
+}  // namespace
+}  // namespace mailsim::sim

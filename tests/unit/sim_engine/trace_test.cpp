@@ -1,0 +1,156 @@
+#include "simulator/engine/trace.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "simulator/engine/rng.hpp"
+#include "simulator/engine/scheduler.hpp"
+
+namespace mailsim::sim {
+namespace {
+
+using core::duration_ms;
+
+TEST(TraceFormat, TimeIsIsoUtcWithMilliseconds) {
+  EXPECT_EQ(format_time(core::from_epoch_ms(0)), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_time(default_start), "2023-11-14T22:13:20.000Z");
+  // 2024-02-29T23:59:59.999Z: a leap day, the last millisecond of it.
+  EXPECT_EQ(format_time(core::from_epoch_ms(1'709'251'199'999)), "2024-02-29T23:59:59.999Z");
+}
+
+TEST(TraceFormat, ALineIsTimeSourceText) {
+  EXPECT_EQ(format_line(default_start, "net", "c1 connected", 100),
+            "2023-11-14T22:13:20.000Z net c1 connected\n");
+}
+
+TEST(TraceFormat, TextControlBytesAreEscapedSoAnEventIsOneLine) {
+  EXPECT_EQ(format_line(default_start, "x", "a\r\nb\x7f\xc3\xa9", 100),
+            "2023-11-14T22:13:20.000Z x a\\x0d\\x0ab\\x7f\\xc3\\xa9\n");
+}
+
+TEST(TraceFormat, SourceKeepsOnlyItsAlphabet) {
+  EXPECT_EQ(format_line(default_start, "mx 1\n", "t", 100), "2023-11-14T22:13:20.000Z mx_1_ t\n");
+  EXPECT_EQ(format_line(default_start, "", "t", 100), "2023-11-14T22:13:20.000Z - t\n");
+  EXPECT_EQ(format_line(default_start, "mx1.gmail.sim:25/a@b#1+x-y_z", "t", 100),
+            "2023-11-14T22:13:20.000Z mx1.gmail.sim:25/a@b#1+x-y_z t\n");
+}
+
+TEST(TraceFormat, LongTextIsCutWithACount) {
+  EXPECT_EQ(format_line(default_start, "s", "abcdefgh", 3),
+            "2023-11-14T22:13:20.000Z s abc...(+5)\n");
+}
+
+TEST(TraceFormat, QuoteBytesUsesCEscapesAndCuts) {
+  EXPECT_EQ(quote_bytes("EHLO a\r\n", 100), "\"EHLO a\\r\\n\"");
+  EXPECT_EQ(quote_bytes(std::string("\t\\\"\0\xff", 5), 100), "\"\\t\\\\\\\"\\x00\\xff\"");
+  EXPECT_EQ(quote_bytes("abcdef", 2), "\"ab\"...(+4)");
+}
+
+TEST(MemorySink, KeepsTheLastLinesAndCountsTheDropped) {
+  memory_sink sink(2);
+  sink.write("a\n");
+  sink.write("b\n");
+  sink.write("c\n");
+  EXPECT_EQ(sink.text(), "b\nc\n");
+  EXPECT_EQ(sink.dropped(), 1u);
+}
+
+TEST(DigestSink, IsFnv1aOverEveryByte) {
+  digest_sink sink;
+  sink.write("a");
+  EXPECT_EQ(sink.digest(), fnv1a64("a"));
+  sink.write("bc\n");
+  EXPECT_EQ(sink.digest(), fnv1a64("abc\n"));
+  EXPECT_EQ(sink.lines(), 2u);
+  EXPECT_EQ(sink.hex().size(), 16u);
+}
+
+TEST(Trace, StampsLinesWithTheVirtualClockAndFeedsEverySink) {
+  scheduler s;
+  trace tr(s.clock());
+  memory_sink memory;
+  std::ostringstream out;
+  stream_sink stream(out);
+  tr.add_sink(memory);
+  tr.add_sink(stream);
+  s.schedule_after(duration_ms{1'500}, [&] { tr.record("net", "hello"); });
+  s.run_until_idle();
+  EXPECT_EQ(memory.text(), "2023-11-14T22:13:21.500Z net hello\n");
+  EXPECT_EQ(out.str(), memory.text());
+  EXPECT_EQ(tr.lines(), 1u);
+}
+
+TEST(Trace, WithoutSinksItIsDisabledAndWritesNothing) {
+  scheduler s;
+  trace tr(s.clock());
+  EXPECT_FALSE(tr.enabled());
+  memory_sink memory;
+  tr.add_sink(memory);
+  EXPECT_TRUE(tr.enabled());
+  tr.remove_sink(memory);
+  tr.record("x", "y");
+  EXPECT_EQ(memory.lines().size(), 0u);
+}
+
+TEST(Trace, TextIsCutAtTheLimit) {
+  scheduler s;
+  trace tr(s.clock(), trace_limits{4});
+  memory_sink memory;
+  tr.add_sink(memory);
+  tr.record("x", "123456");
+  EXPECT_EQ(memory.text(), "2023-11-14T22:13:20.000Z x 1234...(+2)\n");
+}
+
+TEST(FileSink, WritesTheLinesToAFile) {
+  const std::string path = ::testing::TempDir() + "sim_trace_test.log";
+  {
+    file_sink sink(path);
+    ASSERT_TRUE(sink.ok());
+    sink.write("one\n");
+    sink.write("two\n");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream got;
+  got << in.rdbuf();
+  EXPECT_EQ(got.str(), "one\ntwo\n");
+  std::remove(path.c_str());
+}
+
+// A small world: actors that wake at random times and record what they draw. Its transcript
+// must depend on the seed and on nothing else.
+std::string run_world(std::uint64_t seed) {
+  scheduler s;
+  random_streams streams(seed);
+  trace tr(s.clock());
+  memory_sink memory;
+  tr.add_sink(memory);
+  for (int actor = 0; actor < 3; ++actor) {
+    const std::string name = "actor" + std::to_string(actor);
+    prng& g = streams.stream(name);
+    for (int i = 0; i < 5; ++i) {
+      const auto at = s.now() + duration_ms{static_cast<std::int64_t>(g.uniform(10'000))};
+      s.schedule(at,
+                 [&tr, &g, name] { tr.record(name, "draws " + std::to_string(g.uniform(100))); });
+    }
+  }
+  s.run_until_idle();
+  return memory.text();
+}
+
+TEST(Transcript, TheSameSeedGivesAByteIdenticalTranscript) {
+  const std::string first = run_world(42);
+  EXPECT_EQ(first, run_world(42));
+  EXPECT_EQ(std::count(first.begin(), first.end(), '\n'), 15);
+}
+
+TEST(Transcript, AnotherSeedGivesAnotherTranscript) {
+  EXPECT_NE(run_world(42), run_world(43));
+}
+
+}  // namespace
+}  // namespace mailsim::sim
