@@ -1,17 +1,18 @@
 #include "reference-server/auth/spf.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <set>
 
 #include "reference-server/auth/auth_results.hpp"
+#include "reference-server/auth/spf_engine.hpp"
 #include "reference-server/auth/spf_macro.hpp"
+#include "reference-server/core/ascii.hpp"
 
 namespace mailsim::auth {
 namespace {
 
 bool is_atext(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+  return core::is_alnum(c) ||
          std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos;
 }
 
@@ -141,36 +142,63 @@ std::string received_spf(const spf_outcome& o, const spf_request& request) {
   return out;
 }
 
-spf_evaluation::spf_evaluation(spf_request request, bool helo_identity, spf_options options)
-    : request_(std::move(request)), helo_identity_(helo_identity), options_(std::move(options)) {
+spf_evaluation::spf_evaluation(const spf_request& request, bool helo_identity, spf_options options,
+                               std::shared_ptr<spf_record_cache> records)
+    : helo_identity_(helo_identity), options_(std::move(options)), records_(std::move(records)) {
+  // What the macros need (§7.2 h, r, t and the client); the reverse-path is kept as the
+  // outcome's domain and sender and the local part.
+  request_.ip = request.ip;
+  request_.helo = request.helo;
+  request_.receiver = request.receiver;
+  request_.now = request.now;
   // §2.3, §2.4: the HELO identity, or MAIL FROM with the null sender read as postmaster@helo.
-  const bool helo = helo_identity_ || request_.mail_from.empty();
+  const std::string& mail_from = request.mail_from;
+  const bool helo = helo_identity_ || mail_from.empty();
   outcome_.identity = helo ? "helo" : "mailfrom";
-  std::string domain = helo ? request_.helo : request_.mail_from;
+  std::string_view domain = helo ? request.helo : mail_from;
   local_part_ = "postmaster";  // §4.3: the local part of a sender without one
-  if (const std::size_t at = request_.mail_from.rfind('@'); !helo && at != std::string::npos) {
-    domain = request_.mail_from.substr(at + 1);
-    if (at > 0) local_part_ = request_.mail_from.substr(0, at);
+  if (const std::size_t at = mail_from.rfind('@'); !helo && at != std::string::npos) {
+    domain = std::string_view(mail_from).substr(at + 1);
+    if (at > 0) local_part_.assign(mail_from, 0, at);
   }
-  if (!domain.empty() && domain.back() == '.') domain.pop_back();
-  outcome_.sender = local_part_ + "@" + domain;
-  outcome_.domain = std::move(domain);
-  run();
+  if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
+  outcome_.domain = domain;
+  outcome_.sender.reserve(local_part_.size() + 1 + domain.size());
+  outcome_.sender.append(local_part_).append(1, '@').append(domain);
+  if (!spf_engine::first_question(*this)) run();
+}
+
+std::vector<spf_evaluation::query>::iterator spf_evaluation::pending_for(std::string_view name,
+                                                                         core::rr_type type) {
+  if (complete_) return pending_.end();
+  return std::find_if(pending_.begin(), pending_.end(), [&](const query& q) {
+    return q.type == type && spf_name_equals(name, q.name);
+  });
+}
+
+// The answer is kept under the name as asked (already a key), which leaves the list.
+void spf_evaluation::store(std::vector<query>::iterator asked, core::dns_answer&& answer) {
+  if (answers_.empty()) answers_.reserve(answers_reserved);
+  answers_.emplace_back(std::move(asked->name), asked->type, std::move(answer));
+  pending_.erase(asked);
+  if (pending_.empty()) run();  // replay once everything asked for is here
 }
 
 void spf_evaluation::on_answer(const std::string& name, core::rr_type type,
                                const core::dns_answer& answer) {
-  const std::string key = spf_name_key(name);
-  auto it = std::find_if(pending_.begin(), pending_.end(),
-                         [&](const query& q) { return q.name == key && q.type == type; });
-  if (complete_ || it == pending_.end()) return;
-  answers_[{key, type}] = answer;
-  pending_.erase(it);
-  if (pending_.empty()) run();  // replay once everything asked for is here
+  if (auto it = pending_for(name, type); it != pending_.end()) store(it, core::dns_answer(answer));
+}
+
+void spf_evaluation::on_answer(const std::string& name, core::rr_type type,
+                               core::dns_answer&& answer) {
+  if (auto it = pending_for(name, type); it != pending_.end()) store(it, std::move(answer));
 }
 
 spf_checker::spf_checker(core::resolver& resolver, spf_options options)
-    : resolver_(resolver), options_(std::move(options)) {}
+    : resolver_(resolver), options_(std::move(options)) {
+  if (options_.record_cache_entries > 0)
+    records_ = std::make_shared<spf_record_cache>(options_.record_cache_entries);
+}
 
 std::optional<spf_outcome> spf_checker::check_mail_from(const spf_request& request, done_fn done) {
   return check(request, false, std::move(done));
@@ -181,8 +209,8 @@ std::optional<spf_outcome> spf_checker::check_helo(const spf_request& request, d
 }
 
 std::optional<spf_outcome> spf_checker::check(const spf_request& request, bool helo, done_fn done) {
-  auto state = std::make_shared<pending_check>(
-      pending_check{spf_evaluation(request, helo, options_), resolver_, std::move(done), {}});
+  auto state = std::make_shared<pending_check>(pending_check{
+      spf_evaluation(request, helo, options_, records_), resolver_, std::move(done), {}});
   if (state->evaluation.complete()) return state->evaluation.outcome();
   issue(state);
   return std::nullopt;

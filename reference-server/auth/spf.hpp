@@ -8,13 +8,18 @@
 //   It works by replay: it evaluates against the answers it holds, stops at the first one
 //   it lacks (gathering, in one step, the sibling lookups it can already name: the address
 //   lookups of every MX host, of every PTR name) and, once every listed question has its
-//   answer, evaluates again from the start. Same answers, same outcome: the order in which
-//   answers arrive never matters.
+//   answer, evaluates again. Same answers, same outcome: the order in which answers arrive
+//   never matters. A replay resumes at the mechanism that stopped the last pass (in each
+//   include/redirect level on the way to it), with the lookup counts it had there: what came
+//   before had every answer, so running it again would only repeat itself.
+//   Given an spf_record_cache, records are parsed through it (spf_record.hpp); either way an
+//   evaluation parses a record at most once.
 // - spf_checker drives it through a core::resolver. check_mail_from()/check_helo() return
 //   the outcome at once when no lookup is needed (e.g. a malformed domain); then `done` is
 //   never called. Otherwise they return nullopt and call `done` exactly once, from the
 //   resolver callback that brings the last answer (never from inside the call). The
-//   checker may go away before that; the resolver must not.
+//   checker may go away before that; the resolver must not. Its evaluations share one
+//   spf_record_cache of options.record_cache_entries records.
 // The evaluation (§4, §5, §6):
 // - Identity: MAIL FROM checks the domain of the reverse-path (an empty local part reads as
 //   "postmaster", §4.3); a null reverse-path checks the HELO name with sender
@@ -66,9 +71,11 @@
 // wants a total bound stops waiting for `done` (then treats the check as temperror).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,6 +116,8 @@ struct spf_options {
   // The explanation when exp= gives none (§6.2 allows a locally defined default); an
   // explain-string, so macros (c r t included) are expanded.
   std::string default_explanation = "%{o} does not designate %{c} as a permitted sender";
+  // spf_checker: how many parsed records its evaluations share (0: none, each parses).
+  std::size_t record_cache_entries = 256;
 };
 
 struct spf_outcome {
@@ -132,7 +141,7 @@ std::string authres_text(const spf_outcome& o);
 // each a dot-atom or a quoted-string.
 std::string received_spf(const spf_outcome& o, const spf_request& request);
 
-class spf_engine;  // spf_eval.cpp: one replay pass
+class spf_engine;  // spf_engine.hpp: one replay pass
 
 class spf_evaluation {
  public:
@@ -142,43 +151,88 @@ class spf_evaluation {
   };
 
   // helo_identity: check the HELO name (§2.3); otherwise MAIL FROM (null → HELO, §2.4).
-  spf_evaluation(spf_request request, bool helo_identity, spf_options options = {});
-  // Movable, not copyable (parsed_ refers to records inside answers_).
+  // records: parsed records shared with other evaluations (none: this one parses its own).
+  spf_evaluation(const spf_request& request, bool helo_identity, spf_options options = {},
+                 std::shared_ptr<spf_record_cache> records = nullptr);
   spf_evaluation(spf_evaluation&&) noexcept = default;
   spf_evaluation& operator=(spf_evaluation&&) noexcept = default;
   spf_evaluation(const spf_evaluation&) = delete;
   spf_evaluation& operator=(const spf_evaluation&) = delete;
 
   const std::vector<query>& queries() const { return pending_; }
+  // `name` may be one of queries()' own names.
   void on_answer(const std::string& name, core::rr_type type, const core::dns_answer& answer);
+  void on_answer(const std::string& name, core::rr_type type, core::dns_answer&& answer);
   bool complete() const { return complete_; }
   const spf_outcome& outcome() const { return outcome_; }  // precondition: complete()
 
  private:
   friend class spf_engine;
 
-  // Answers by (name as spf_name_key() gives it, type), found by string_view too.
-  struct answer_less {
-    using is_transparent = void;
-    template <class A, class B>
-    bool operator()(const A& a, const B& b) const {
-      return std::string_view(a.first) < std::string_view(b.first) ||
-             (std::string_view(a.first) == std::string_view(b.first) && a.second < b.second);
-    }
-  };
-  using answer_map = std::map<std::pair<std::string, core::rr_type>, core::dns_answer, answer_less>;
+  struct stored_answer {
+    stored_answer(std::string key, core::rr_type t, core::dns_answer&& a)
+        : name(std::move(key)), type(t), answer(std::move(a)) {}
 
+    std::string name;  // as spf_name_key() gives it
+    core::rr_type type;
+    core::dns_answer answer;
+    // TXT, found on first use and kept for the replays: how many records are SPF records,
+    // where the first is, and the parse of the one.
+    static constexpr std::size_t not_counted = ~std::size_t{0};
+    std::size_t spf_records = not_counted;
+    std::size_t spf_index = 0;
+    std::shared_ptr<const spf_parse_result> record;
+    // MX, found on first use: whether the hosts come in preference order, and which of the
+    // first 64 are DNS names (a null MX, RFC 7505, is not).
+    bool mx_checked = false, mx_sorted = false;
+    std::uint64_t mx_names = 0;
+  };
+  // Where the last pass stopped, at each include/redirect level from the top (level d in
+  // points[d]): the index of the mechanism (the record's size for its redirect) and the
+  // counts before it. Levels past levels_max start from their first mechanism: as correct,
+  // a little slower, and rare (it takes a chain of 8 includes).
+  struct resume_point {
+    std::size_t index;
+    unsigned dns_lookups, void_lookups;
+  };
+  struct resume_path {
+    static constexpr std::size_t levels_max = 8;
+    // Only [0, levels) is ever read, so only that is set or copied: clearing the whole
+    // array for every evaluation showed in profiles.
+    resume_path() {}  // points[] is written before it is read
+    resume_path(const resume_path& o) noexcept : levels(o.levels) {
+      std::copy_n(o.points.begin(), levels, points.begin());
+    }
+    resume_path& operator=(const resume_path& o) noexcept {
+      levels = o.levels;
+      std::copy_n(o.points.begin(), levels, points.begin());
+      return *this;
+    }
+
+    std::array<resume_point, levels_max> points;
+    std::size_t levels = 0;
+  };
+
+  std::vector<query>::iterator pending_for(std::string_view name, core::rr_type type);
+  void store(std::vector<query>::iterator asked, core::dns_answer&& answer);
   void run();  // one replay pass (spf_eval.cpp)
 
-  spf_request request_;
+  spf_request request_;  // without mail_from (split into outcome_ and local_part_)
   bool helo_identity_;
   spf_options options_;
+  std::shared_ptr<spf_record_cache> records_;
   std::string local_part_;  // %{l} of the <sender>
-  answer_map answers_;
-  // Records already parsed, by their text in answers_ (never moved or removed there): a
-  // replay does not parse them again.
-  std::map<const std::string*, spf_parse_result> parsed_;
+  // A few entries (about 5 for a provider's policy, never over queries_max): a vector beats
+  // a map here. Only on_answer() adds to it, never during a pass.
+  std::vector<stored_answer> answers_;
+  static constexpr std::size_t answers_reserved = 6;  // a provider policy; more grow it
+  resume_path resume_;
+  // The deepest resume point's target as its macros expanded: the view [offset, +size) of
+  // resume_expansion_ (size 0: none), so that the pass resuming there does not expand it again.
+  std::string resume_expansion_;
+  std::size_t resume_target_offset_ = 0, resume_target_size_ = 0;
   std::vector<query> pending_;
+  static constexpr std::size_t pending_reserved = 4;  // the hosts of a usual MX answer
   spf_outcome outcome_;  // identity, domain and sender from the start; the rest at the end
   bool complete_ = false;
 };
@@ -199,6 +253,7 @@ class spf_checker {
 
   core::resolver& resolver_;
   spf_options options_;
+  std::shared_ptr<spf_record_cache> records_;  // null when options.record_cache_entries is 0
 };
 
 }  // namespace mailsim::auth

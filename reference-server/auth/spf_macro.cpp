@@ -1,11 +1,18 @@
+// RFC 7208 §7 macro-strings (spf_macro.hpp): the syntax check and the expansion, in one pass
+// over the text each. The names (query names, reverse names, keys) are in spf_names.cpp.
 #include "reference-server/auth/spf_macro.hpp"
 
 #include <algorithm>
-#include <cctype>
-#include <vector>
+#include <cstring>
+
+#include "reference-server/core/ascii.hpp"
 
 namespace mailsim::auth {
 namespace {
+
+using core::ascii_lower;
+using core::is_alpha;
+using core::is_digit;
 
 // One piece of a macro-string: a literal character, or a macro-expand.
 struct token {
@@ -18,20 +25,56 @@ struct token {
   std::string_view delimiters;
 };
 
-constexpr std::string_view domain_letters = "slodiphv";
-constexpr std::string_view exp_only_letters = "crt";
-constexpr std::string_view delimiter_chars = ".-+,/_=";
 constexpr unsigned digits_cap = 1000;  // more parts than any name has: "all of them"
 
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;  // ASCII only
+// Character classes as switches: these run for every character of every macro expanded, and a
+// search in a string of candidates costs a library call each time.
+enum class letter_kind { unknown, domain, exp_only };
+
+letter_kind kind_of(char lower_letter) {
+  switch (lower_letter) {
+    case 's':
+    case 'l':
+    case 'o':
+    case 'd':
+    case 'i':
+    case 'p':
+    case 'h':
+    case 'v':
+      return letter_kind::domain;
+    case 'c':
+    case 'r':
+    case 't':
+      return letter_kind::exp_only;  // §7.2
+    default:
+      return letter_kind::unknown;
+  }
 }
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
+
+// §7.1 delimiter: one bit each, so that a macro's delimiters make a set (0: not one).
+unsigned delimiter_bit(char c) {
+  switch (c) {
+    case '.':
+      return 1u << 0;
+    case '-':
+      return 1u << 1;
+    case '+':
+      return 1u << 2;
+    case ',':
+      return 1u << 3;
+    case '/':
+      return 1u << 4;
+    case '_':
+      return 1u << 5;
+    case '=':
+      return 1u << 6;
+    default:
+      return 0;
+  }
 }
+
 bool is_unreserved(char c) {  // RFC 3986 §2.3
-  const char l = lower(c);
-  return (l >= 'a' && l <= 'z') || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
+  return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 bool literal_allowed(char c, spf_macro_context context) {
@@ -46,11 +89,14 @@ spf_macro_error read_macro(std::string_view text, std::size_t at, spf_macro_cont
   std::size_t i = at + 2;
   if (i >= text.size()) return spf_macro_error::bad_macro;
   t.letter = text[i++];
-  const char l = lower(t.letter);
-  if (exp_only_letters.find(l) != std::string_view::npos) {
-    if (context != spf_macro_context::explanation) return spf_macro_error::exp_only_letter;
-  } else if (domain_letters.find(l) == std::string_view::npos) {
-    return spf_macro_error::unknown_letter;
+  switch (kind_of(ascii_lower(t.letter))) {
+    case letter_kind::domain:
+      break;
+    case letter_kind::exp_only:
+      if (context != spf_macro_context::explanation) return spf_macro_error::exp_only_letter;
+      break;
+    case letter_kind::unknown:
+      return spf_macro_error::unknown_letter;
   }
   std::size_t digit_begin = i;
   unsigned value = 0;
@@ -60,12 +106,12 @@ spf_macro_error read_macro(std::string_view text, std::size_t at, spf_macro_cont
   }
   if (i > digit_begin && value == 0) return spf_macro_error::zero_digits;
   t.digits = value;
-  if (i < text.size() && lower(text[i]) == 'r') {
+  if (i < text.size() && ascii_lower(text[i]) == 'r') {
     t.reverse = true;
     ++i;
   }
   std::size_t delim_begin = i;
-  while (i < text.size() && delimiter_chars.find(text[i]) != std::string_view::npos) ++i;
+  while (i < text.size() && delimiter_bit(text[i]) != 0) ++i;
   t.delimiters = text.substr(delim_begin, i - delim_begin);
   if (i >= text.size() || text[i] != '}') return spf_macro_error::bad_macro;
   t.end = i + 1;
@@ -101,18 +147,9 @@ spf_macro_error next_token(std::string_view text, std::size_t at, spf_macro_cont
   }
 }
 
-std::string dotted_quad(const core::ip_address& ip) {
-  std::string out;
-  for (int i = 0; i < 4; ++i) {
-    if (i > 0) out += '.';
-    out += std::to_string(ip.bytes[i]);
-  }
-  return out;
-}
-
 // The value of a letter; `scratch` holds the ones made on the spot.
 std::string_view letter_value(char letter, const spf_macro_values& v, std::string& scratch) {
-  switch (lower(letter)) {
+  switch (ascii_lower(letter)) {
     case 's':
       return v.sender;
     case 'l':
@@ -131,8 +168,8 @@ std::string_view letter_value(char letter, const spf_macro_values& v, std::strin
       return v.ip.v6 ? "ip6" : "in-addr";
     case 'i':
       return scratch = spf_dotted_ip(v.ip);
-    case 'c':
-      return scratch = v.ip.v6 ? core::to_string(v.ip) : dotted_quad(v.ip);
+    case 'c':  // an IPv4 address is the same dotted quad either way
+      return scratch = v.ip.v6 ? core::to_string(v.ip) : spf_dotted_ip(v.ip);
     case 't':
       return scratch = std::to_string(v.timestamp_s);
     default:
@@ -140,67 +177,136 @@ std::string_view letter_value(char letter, const spf_macro_values& v, std::strin
   }
 }
 
-// §7.3: split on the delimiters, optionally reverse, keep the right-most parts, join by ".".
-std::string transform(std::string_view value, const token& t) {
-  if (t.digits == 0 && !t.reverse && t.delimiters.empty()) return std::string(value);
-  const std::string_view delimiters = t.delimiters.empty() ? "." : t.delimiters;
-  std::vector<std::string_view> parts;
-  std::string_view rest = value;
-  for (;;) {
-    std::size_t cut = rest.find_first_of(delimiters);
-    parts.push_back(rest.substr(0, cut));
-    if (cut == std::string_view::npos) break;
-    rest.remove_prefix(cut + 1);
+// The output of one expansion, written in place into a string sized ahead of it: a string
+// append per piece (a call into the library each) costs more than most pieces.
+class sink {
+ public:
+  sink(std::string& s, std::size_t capacity) : s_(s) {
+    s_.resize(capacity);
+    at_ = s_.data();
   }
-  if (t.reverse) std::reverse(parts.begin(), parts.end());
-  std::size_t first = 0;
-  if (t.digits != 0 && t.digits < parts.size()) first = parts.size() - t.digits;
-  std::string out;
-  for (std::size_t i = first; i < parts.size(); ++i) {
-    if (i > first) out += '.';
-    out += parts[i];
-  }
-  return out;
-}
+  std::size_t size() const { return static_cast<std::size_t>(at_ - s_.data()); }
+  void finish() { s_.resize(size()); }
 
-// RFC 3986 §2.3 unreserved characters stay; everything else becomes %XX.
-std::string url_escape(const std::string& s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (is_unreserved(ch)) {
-      out += ch;
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
+  void put(char c) {
+    room(1);
+    *at_++ = c;
+  }
+  void put(std::string_view v) {
+    if (v.empty()) return;
+    room(v.size());
+    std::memcpy(at_, v.data(), v.size());
+    at_ += v.size();
+  }
+  // RFC 3986 §2.3 unreserved characters as they are and everything else as %XX when
+  // `escape` (an upper-case macro letter, §7.3).
+  void put(std::string_view v, bool escape) {
+    if (!escape) return put(v);
+    static constexpr char hex[] = "0123456789ABCDEF";
+    for (char ch : v) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (is_unreserved(ch)) {
+        put(ch);
+      } else {
+        put('%');
+        put(hex[c >> 4]);
+        put(hex[c & 0xf]);
+      }
     }
   }
-  return out;
+
+ private:
+  void room(std::size_t n) {
+    if (static_cast<std::size_t>(s_.data() + s_.size() - at_) >= n) return;
+    const std::size_t used = size();
+    s_.resize(std::max(2 * s_.size(), used + n));
+    at_ = s_.data() + used;
+  }
+
+  std::string& s_;
+  char* at_;
+};
+
+// §7.3 transformers: split on the delimiters ("." when none), optionally reverse, keep the
+// right-most DIGIT parts, join with ".". Walked in place, so a transformer costs no allocation.
+class transformer {
+ public:
+  explicit transformer(const token& t) : reverse_(t.reverse), digits_(t.digits) {
+    for (char c : t.delimiters) set_ |= delimiter_bit(c);
+    if (set_ == 0) set_ = delimiter_bit('.');
+  }
+
+  void append(sink& out, std::string_view value, bool escape) const {
+    std::size_t first = 0;  // parts dropped from the front of the (reversed) list
+    if (digits_ != 0) {
+      const std::size_t n = 1 + static_cast<std::size_t>(std::count_if(
+                                    value.begin(), value.end(), [&](char c) { return cut(c); }));
+      if (digits_ < n) first = n - digits_;
+    }
+    return reverse_ ? right_to_left(out, value, first, escape)
+                    : left_to_right(out, value, first, escape);
+  }
+
+ private:
+  bool cut(char c) const { return (delimiter_bit(c) & set_) != 0; }
+
+  void left_to_right(sink& out, std::string_view value, std::size_t first, bool escape) const {
+    std::size_t begin = 0;
+    for (std::size_t skipped = 0; skipped < first; ++begin)
+      if (cut(value[begin])) ++skipped;
+    for (std::size_t i = begin;; ++i) {
+      if (i < value.size() && !cut(value[i])) continue;
+      out.put(value.substr(begin, i - begin), escape);
+      if (i == value.size()) return;
+      out.put('.');
+      begin = i + 1;
+    }
+  }
+
+  void right_to_left(sink& out, std::string_view value, std::size_t first, bool escape) const {
+    std::size_t end = value.size();
+    for (std::size_t skipped = 0; skipped < first;)
+      if (cut(value[--end])) ++skipped;
+    for (;;) {
+      std::size_t begin = end;
+      while (begin > 0 && !cut(value[begin - 1])) --begin;
+      out.put(value.substr(begin, end - begin), escape);
+      if (begin == 0) return;
+      out.put('.');
+      end = begin - 1;
+    }
+  }
+
+  bool reverse_;
+  unsigned digits_;
+  unsigned set_ = 0;
+};
+
+void append_transformed(sink& out, std::string_view value, const token& t, bool escape) {
+  if (t.digits == 0 && !t.reverse && t.delimiters.empty()) return out.put(value, escape);
+  transformer(t).append(out, value, escape);
 }
 
-void append_token(std::string& out, const token& t, std::string_view text,
-                  const spf_macro_values& v) {
+void append_token(sink& out, const token& t, std::string_view text, const spf_macro_values& v) {
   switch (t.type) {
     case token::literal:
-      out += text[t.begin];
+      out.put(text[t.begin]);
       return;
     case token::percent:
-      out += '%';
+      out.put('%');
       return;
     case token::space:
-      out += ' ';
+      out.put(' ');
       return;
     case token::url_space:
-      out += "%20";
+      out.put("%20");
       return;
     case token::macro:
       break;
   }
   std::string scratch;
-  std::string value = transform(letter_value(t.letter, v, scratch), t);
-  out += lower(t.letter) != t.letter ? url_escape(value) : value;  // upper case: escaped
+  const bool escape = ascii_lower(t.letter) != t.letter;  // upper case: URL-escaped
+  append_transformed(out, letter_value(t.letter, v, scratch), t, escape);
 }
 
 }  // namespace
@@ -238,7 +344,7 @@ spf_macro_check check_spf_macros(std::string_view text, spf_macro_context contex
       return r;
     }
     if (t.type == token::literal) continue;
-    if (t.type == token::macro && lower(t.letter) == 'p') r.uses_p = true;
+    if (t.type == token::macro && ascii_lower(t.letter) == 'p') r.uses_p = true;
     r.literal_tail = t.end;
   }
   r.ends_with_macro = !text.empty() && r.literal_tail == text.size();
@@ -248,92 +354,32 @@ spf_macro_check check_spf_macros(std::string_view text, spf_macro_context contex
 spf_expansion expand_spf_macros(std::string_view text, spf_macro_context context,
                                 const spf_macro_values& values, std::size_t output_bytes_max) {
   spf_expansion r;
-  // The whole string is checked first, so that a syntax error is reported as such however
-  // long the expansion before it would be.
-  r.error = check_spf_macros(text, context).error;
+  sink out(r.text, std::min(output_bytes_max, text.size() + 48));
+  // One pass that reads the whole string even past the bound, so that a syntax error is
+  // reported as such however long the expansion before it would be.
+  bool too_long = false;
   token t;
-  for (std::size_t at = 0; r.ok() && at < text.size(); at = t.end) {
-    (void)next_token(text, at, context, t);
-    append_token(r.text, t, text, values);
-    if (r.text.size() > output_bytes_max) r.error = spf_macro_error::too_long;
+  for (std::size_t at = 0; at < text.size(); at = t.end) {
+    // A run of literal characters is checked and appended at once.
+    std::size_t end = at;
+    while (end < text.size() && text[end] != '%' && literal_allowed(text[end], context)) ++end;
+    if (end > at) {
+      if (!too_long) out.put(text.substr(at, end - at));
+      too_long = out.size() > output_bytes_max;
+      t.end = end;
+      continue;
+    }
+    r.error = next_token(text, at, context, t);
     if (!r.ok()) break;
+    r.uses_p |= t.type == token::macro && ascii_lower(t.letter) == 'p';
+    if (too_long) continue;
+    append_token(out, t, text, values);
+    too_long = out.size() > output_bytes_max;
   }
+  out.finish();
+  if (r.ok() && too_long) r.error = spf_macro_error::too_long;
   if (!r.ok()) r.text.clear();
   return r;
-}
-
-std::string spf_query_name(std::string_view expanded) {
-  if (!expanded.empty() && expanded.back() == '.') expanded.remove_suffix(1);
-  while (expanded.size() > 253) {
-    std::size_t dot = expanded.find('.');
-    if (dot == std::string_view::npos) break;  // one long label: no valid name, left as is
-    expanded.remove_prefix(dot + 1);
-  }
-  return std::string(expanded);
-}
-
-std::string spf_dotted_ip(const core::ip_address& ip) {
-  if (!ip.v6) return dotted_quad(ip);
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (std::uint8_t b : ip.bytes) {
-    if (!out.empty()) out += '.';
-    out += hex[b >> 4];
-    out += '.';
-    out += hex[b & 0xf];
-  }
-  return out;
-}
-
-bool spf_is_dns_name(std::string_view name) {
-  if (name.empty() || name.size() > 253) return false;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t dot = name.find('.', start);
-    const std::size_t length = (dot == std::string_view::npos ? name.size() : dot) - start;
-    if (length == 0 || length > 63) return false;
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
-
-std::string spf_reverse_name(const core::ip_address& ip) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  if (!ip.v6) {
-    for (int i = 3; i >= 0; --i) out += std::to_string(ip.bytes[i]) + ".";
-    return out + "in-addr.arpa";
-  }
-  for (int i = 15; i >= 0; --i) {
-    out += hex[ip.bytes[i] & 0xf];
-    out += '.';
-    out += hex[ip.bytes[i] >> 4];
-    out += '.';
-  }
-  return out + "ip6.arpa";
-}
-
-std::string spf_name_key(std::string_view name) {
-  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  std::string out(name);
-  for (char& c : out) c = lower(c);
-  return out;
-}
-
-bool spf_name_under(std::string_view name, std::string_view domain) {
-  auto trim = [](std::string_view s) {
-    if (!s.empty() && s.back() == '.') s.remove_suffix(1);
-    return s;
-  };
-  name = trim(name);
-  domain = trim(domain);
-  auto same = [](std::string_view x, std::string_view y) {
-    return std::equal(x.begin(), x.end(), y.begin(), y.end(),
-                      [](char a, char b) { return lower(a) == lower(b); });
-  };
-  if (name.size() == domain.size()) return same(name, domain);
-  return name.size() > domain.size() && name[name.size() - domain.size() - 1] == '.' &&
-         same(name.substr(name.size() - domain.size()), domain);
 }
 
 }  // namespace mailsim::auth

@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 
+#include "reference-server/core/ascii.hpp"
 #include "reference-server/core/ip_address.hpp"
 
 namespace mailsim::auth {
@@ -64,22 +65,27 @@ struct spf_macro_check {
 
 spf_macro_check check_spf_macros(std::string_view text, spf_macro_context context);
 
-// The values the macro letters stand for (§7.2).
+// The values the macro letters stand for (§7.2). Views: the caller keeps the text alive for
+// the expansion (an evaluation builds these for every expansion; copies of every value each
+// time cost more than most expansions).
 struct spf_macro_values {
-  std::string sender;            // s: <sender>
-  std::string local_part;        // l
-  std::string sender_domain;     // o
-  std::string domain;            // d: the <domain> being checked now
-  core::ip_address ip;           // i, c, v
-  std::string validated;         // p: the validated domain name of <ip>, or "unknown"
-  std::string helo;              // h
-  std::string receiver;          // r
-  std::int64_t timestamp_s = 0;  // t: seconds since the epoch
+  std::string_view sender;         // s: <sender>
+  std::string_view local_part;     // l
+  std::string_view sender_domain;  // o
+  std::string_view domain;         // d: the <domain> being checked now
+  core::ip_address ip;             // i, c, v
+  std::string_view validated;      // p: the validated domain name of <ip>, or "unknown"
+  std::string_view helo;           // h
+  std::string_view receiver;       // r
+  std::int64_t timestamp_s = 0;    // t: seconds since the epoch
 };
 
 struct spf_expansion {
   std::string text;
   spf_macro_error error = spf_macro_error::none;
+  // A %{p} came before any syntax error (as check_spf_macros() says): its value was
+  // values.validated, which a caller may have to find first and expand again.
+  bool uses_p = false;
 
   bool ok() const { return error == spf_macro_error::none; }
 };
@@ -91,6 +97,8 @@ spf_expansion expand_spf_macros(std::string_view text, spf_macro_context context
                                 std::size_t output_bytes_max = spf_expansion_bytes_max);
 
 std::string spf_query_name(std::string_view expanded);
+// The same name as a view into `expanded` (it is always a part of it).
+std::string_view spf_query_name_view(std::string_view expanded);
 
 // The "i" form of an address (see above).
 std::string spf_dotted_ip(const core::ip_address& ip);
@@ -103,9 +111,20 @@ std::string spf_dotted_ip(const core::ip_address& ip);
 // - spf_name_under(): `name` is `domain` or a subdomain of it, without regard to case or a
 //   final dot (the ptr match of §5.5, the %{p} choice of §7.3).
 // - spf_name_key(): the form names are compared and kept in — ASCII lower case (RFC 4343),
-//   without a final dot.
+//   without a final dot. spf_is_name_key() says whether `name` is already in that form;
+//   spf_name_equals() compares a name of any form with a key without making one.
 bool spf_is_dns_name(std::string_view name);
 std::string spf_name_key(std::string_view name);
+bool spf_is_name_key(std::string_view name);
+// Inline: an evaluation compares names for every answer it looks for.
+inline bool spf_name_equals(std::string_view name, std::string_view key) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  if (name.size() != key.size()) return false;
+  if (name == key) return true;  // names are almost always keys already
+  for (std::size_t i = 0; i < key.size(); ++i)
+    if (core::ascii_lower(name[i]) != key[i]) return false;
+  return true;
+}
 std::string spf_reverse_name(const core::ip_address& ip);
 bool spf_name_under(std::string_view name, std::string_view domain);
 

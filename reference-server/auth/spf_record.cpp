@@ -3,27 +3,21 @@
 #include <algorithm>
 
 #include "reference-server/auth/spf_macro.hpp"
+#include "reference-server/core/ascii.hpp"
 
 namespace mailsim::auth {
 namespace {
 
-constexpr std::string_view version = "v=spf1";
+using core::is_alnum;
+using core::is_alpha;
+using core::is_digit;
 
-bool is_alpha(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool is_alnum(char c) {
-  return is_alpha(c) || is_digit(c);
-}
+constexpr std::string_view version = "v=spf1";
 
 // ASCII only: mechanism and modifier names and the version are ASCII (§4.6.1, ABNF).
 bool iequals(std::string_view a, std::string_view b) {
-  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [&](char x, char y) { return lower(x) == lower(y); });
+                    [](char x, char y) { return core::ascii_lower(x) == core::ascii_lower(y); });
 }
 
 // A failure while reading one term.
@@ -263,8 +257,12 @@ bool spf_record::has_all() const {
 }
 
 bool is_spf_record(std::string_view txt) {
-  return txt.size() >= version.size() && iequals(txt.substr(0, version.size()), version) &&
-         (txt.size() == version.size() || txt[version.size()] == ' ');
+  // A plain loop: an evaluation asks this of every TXT record at every domain, every pass.
+  if (txt.size() < version.size() || (txt.size() > version.size() && txt[version.size()] != ' '))
+    return false;
+  for (std::size_t i = 0; i < version.size(); ++i)
+    if (core::ascii_lower(txt[i]) != version[i]) return false;
+  return true;
 }
 
 bool spf_network_match(const core::ip_address& network, unsigned prefix_bits,

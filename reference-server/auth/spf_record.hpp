@@ -23,9 +23,13 @@
 //   The record must be 7-bit ASCII (§3.1, §4.5) and at most record_bytes_max long.
 // - A parsed record keeps each term as written (for Received-SPF's mechanism= and for
 //   problem reports) and the values still unexpanded: macros are expanded at evaluation.
+// - spf_record_cache keeps parses by record text, so that a receiver checking mail from the
+//   same domains again (the usual case) does not parse their records again. Same results as
+//   parse_spf_record(); bounded (least recently used out first); not thread-safe.
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -109,6 +113,28 @@ bool spf_network_match(const core::ip_address& network, unsigned prefix_bits,
                        const core::ip_address& ip);
 
 spf_parse_result parse_spf_record(std::string_view text, const spf_record_limits& limits = {});
+
+// Parsed records by their text, least recently used out first. One spf_checker shares one
+// among its evaluations (like public_key_cache for DKIM); an evaluation holds the parses it
+// uses, so eviction never pulls one from under it. A parse depends on the limits only through
+// record_bytes_max, which only refuses; a record over it is refused without being kept.
+class spf_record_cache {
+ public:
+  explicit spf_record_cache(std::size_t entries_max = 256);  // 0: keep nothing
+  ~spf_record_cache();
+  spf_record_cache(const spf_record_cache&) = delete;
+  spf_record_cache& operator=(const spf_record_cache&) = delete;
+
+  // parse_spf_record(text, limits), from the cache when it holds `text`.
+  std::shared_ptr<const spf_parse_result> parse(std::string_view text,
+                                                const spf_record_limits& limits = {});
+  std::size_t size() const;
+  std::size_t hits() const;  // parse() calls answered from the cache
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
 
 // The domain-spec rule of §7.1 alone (macro syntax and domain-end): ok, missing_domain (empty),
 // bad_macro or bad_domain_spec; `detail`, when given, says why.

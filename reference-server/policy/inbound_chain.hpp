@@ -14,7 +14,8 @@
 //
 // Contract: L2 — the resolver, the clock and the random source are passed in; no I/O. One
 // inbound_state per server (greylist table, rate windows, DMARC report counters, the
-// verifiers and their key cache), one inbound_session per SMTP connection. Each stage returns its verdict at once,
+// verifiers with their caches of public keys and parsed SPF records), one inbound_session
+// per SMTP connection. Each stage returns its verdict at once,
 // or nullopt and later calls `done` exactly once — never from inside the call, and never
 // after the session was destroyed (pending lookups are detached then). One stage at a time
 // per session. Not thread-safe: every session of one state on one thread.

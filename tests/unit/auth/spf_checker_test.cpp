@@ -97,6 +97,24 @@ TEST_F(SpfChecker, TheCheckerMayGoAwayFirst) {
   EXPECT_EQ(got->mechanism, "mx");
 }
 
+TEST_F(SpfChecker, OutcomesAreTheSameWithoutTheRecordCache) {
+  spf_options uncached;
+  uncached.record_cache_entries = 0;
+  spf_checker with_cache(dns), without(dns, uncached);
+  for (const char* ip : {"192.0.2.1", "198.51.100.2", "203.0.113.9", "192.0.2.1"}) {
+    std::optional<spf_outcome> a, b;
+    const spf_request r = request(ip, "a@example.org", "h.example.org");
+    (void)with_cache.check_mail_from(r, [&](spf_outcome o) { a = std::move(o); });
+    (void)without.check_mail_from(r, [&](spf_outcome o) { b = std::move(o); });
+    loop.run_until_idle();
+    ASSERT_TRUE(a && b) << ip;
+    EXPECT_EQ(a->result, b->result) << ip;
+    EXPECT_EQ(a->mechanism, b->mechanism) << ip;
+    EXPECT_EQ(a->explanation, b->explanation) << ip;
+    EXPECT_EQ(a->dns_lookups, b->dns_lookups) << ip;
+  }
+}
+
 TEST_F(SpfChecker, SlowAndFailingAnswers) {
   dns.set_delay("mx2.example.org", core::duration_ms(5'000));
   dns.fail("_spf.example.net", core::dns_status::timeout);

@@ -117,6 +117,28 @@ TEST(SpfMacroExpansion, OutputIsBounded) {
   EXPECT_TRUE(e.text.empty());
 }
 
+TEST(SpfMacroExpansion, OutputLongerThanTheTextIsWhole) {
+  // Eight senders: far past the room an expansion starts with.
+  std::string want;
+  for (int i = 0; i < 8; ++i) want += std::string(i ? "." : "") + "strong-bad@email.example.com";
+  EXPECT_EQ(expand("%{s}.%{s}.%{s}.%{s}.%{s}.%{s}.%{s}.%{s}"), want);
+  EXPECT_EQ(expand("%{S}"), "strong-bad%40email.example.com");
+}
+
+TEST(SpfMacroExpansion, ReportsAPThatComesBeforeAnySyntaxError) {
+  auto uses_p = [](const char* text, spf_macro_context context = spf_macro_context::domain) {
+    return expand_spf_macros(text, context, example_values()).uses_p;
+  };
+  EXPECT_TRUE(uses_p("%{p}.example.org"));
+  EXPECT_TRUE(uses_p("%{P}"));
+  EXPECT_FALSE(uses_p("%{d}.example.org"));
+  EXPECT_FALSE(uses_p("%%{p}"));                                          // a literal "{p}"
+  EXPECT_TRUE(uses_p("%{p} then %{x}", spf_macro_context::explanation));  // as the check says
+  EXPECT_FALSE(uses_p("%{x} then %{p}", spf_macro_context::explanation));
+  // Past the bound, still said: the value used may be shorter once found.
+  EXPECT_TRUE(expand_spf_macros("%{s}%{p}", spf_macro_context::domain, example_values(), 5).uses_p);
+}
+
 TEST(SpfMacroCheck, RefusesWhatTheGrammarDoesNot) {
   const std::pair<const char*, spf_macro_error> cases[] = {
       {"%(ir).sbl.example.com", spf_macro_error::bad_percent},
@@ -165,6 +187,38 @@ TEST(SpfMacroCheck, ReportsPAndTheLiteralTail) {
   EXPECT_TRUE(check_spf_macros("%{P}", spf_macro_context::domain).uses_p);
 }
 
+TEST(SpfNames, KeysAndComparisons) {
+  EXPECT_EQ(spf_name_key("Mail.EXAMPLE.org."), "mail.example.org");
+  EXPECT_TRUE(spf_is_name_key("mail.example.org"));
+  EXPECT_FALSE(spf_is_name_key("Mail.example.org"));
+  EXPECT_FALSE(spf_is_name_key("mail.example.org."));
+  EXPECT_TRUE(spf_name_equals("Mail.EXAMPLE.org.", "mail.example.org"));
+  EXPECT_TRUE(spf_name_equals("mail.example.org", "mail.example.org"));
+  EXPECT_FALSE(spf_name_equals("mail.example.org", "mail.example.net"));
+  EXPECT_FALSE(spf_name_equals("mail.example.org", "ail.example.org"));
+}
+
+TEST(SpfNames, DnsNames) {
+  EXPECT_TRUE(spf_is_dns_name("a.example.org"));
+  EXPECT_TRUE(spf_is_dns_name(std::string(63, 'a') + ".org"));
+  EXPECT_FALSE(spf_is_dns_name(std::string(64, 'a') + ".org"));
+  EXPECT_FALSE(spf_is_dns_name("a..example.org"));
+  EXPECT_FALSE(spf_is_dns_name(".example.org"));
+  EXPECT_FALSE(spf_is_dns_name("example.org."));
+  EXPECT_FALSE(spf_is_dns_name(""));
+  std::string long_name;
+  while (long_name.size() < 251) long_name += "abcdefghi.";
+  EXPECT_FALSE(spf_is_dns_name(long_name + "org"));  // 263 octets: over 253
+  EXPECT_TRUE(spf_is_dns_name(long_name.substr(10) + "org"));  // 253
+}
+
+TEST(SpfNames, ReverseNames) {
+  EXPECT_EQ(spf_reverse_name(*core::parse_ip("192.0.2.30")), "30.2.0.192.in-addr.arpa");
+  EXPECT_EQ(spf_reverse_name(*core::parse_ip("2001:db8::cb01")),
+            "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+  EXPECT_EQ(spf_dotted_ip(*core::parse_ip("10.0.255.7")), "10.0.255.7");
+}
+
 TEST(SpfQueryName, DropsTheFinalDotAndTruncatesWholeLabelsFromTheLeft) {
   EXPECT_EQ(spf_query_name("example.com."), "example.com");
   EXPECT_EQ(spf_query_name("This is a test."), "This is a test");
@@ -176,6 +230,7 @@ TEST(SpfQueryName, DropsTheFinalDotAndTruncatesWholeLabelsFromTheLeft) {
   EXPECT_GT(name.size(), 253u - 30);
   EXPECT_EQ(long_name.substr(long_name.size() - name.size()), name);
   EXPECT_EQ(long_name[long_name.size() - name.size() - 1], '.');  // whole labels went
+  EXPECT_EQ(spf_query_name_view(long_name), name);
 }
 
 }  // namespace

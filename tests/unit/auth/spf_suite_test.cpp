@@ -21,6 +21,7 @@
 #include <cctype>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -189,7 +190,7 @@ const std::vector<suite_case>& all_cases() {
   return cases;
 }
 
-spf_outcome run_case(const suite_case& c) {
+spf_outcome run_case(const suite_case& c, std::shared_ptr<spf_record_cache> records = nullptr) {
   spf_request request;
   request.ip = core::parse_ip(c.host).value();
   request.mail_from = c.mail_from;
@@ -197,7 +198,7 @@ spf_outcome run_case(const suite_case& c) {
   request.now = core::from_epoch_ms(1'400'000'000'000);
   spf_options options;
   options.default_explanation = "DEFAULT";
-  spf_evaluation e(request, false, options);
+  spf_evaluation e(request, false, options, std::move(records));
   for (int round = 0; !e.complete() && round < 200; ++round) {
     const std::vector<spf_evaluation::query> asked = e.queries();
     for (const spf_evaluation::query& q : asked)
@@ -231,6 +232,27 @@ std::string case_name(const ::testing::TestParamInfo<suite_case>& info) {
 
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Rfc7208Suite);
 INSTANTIATE_TEST_SUITE_P(OpenSpf, Rfc7208Suite, ::testing::ValuesIn(all_cases()), case_name);
+
+// A receiver's evaluations share parsed records (spf_checker's cache): through a cache small
+// enough to evict all the time, twice over, every case gives the outcome it gives alone.
+TEST(Rfc7208SuiteWithRecordCache, GivesTheSameOutcomesAsWithout) {
+  if (all_cases().empty()) GTEST_SKIP() << suite_path << " is absent";
+  auto records = std::make_shared<spf_record_cache>(4);
+  for (int round = 0; round < 2; ++round) {
+    for (const suite_case& c : all_cases()) {
+      const spf_outcome alone = run_case(c);
+      const spf_outcome shared = run_case(c, records);
+      EXPECT_EQ(shared.result, alone.result) << c.name;
+      EXPECT_EQ(shared.mechanism, alone.mechanism) << c.name;
+      EXPECT_EQ(shared.problem, alone.problem) << c.name;
+      EXPECT_EQ(shared.explanation, alone.explanation) << c.name;
+      EXPECT_EQ(shared.dns_lookups, alone.dns_lookups) << c.name;
+      EXPECT_EQ(shared.void_lookups, alone.void_lookups) << c.name;
+    }
+  }
+  EXPECT_LE(records->size(), 4u);
+  EXPECT_GT(records->hits(), 0u);
+}
 
 TEST(Rfc7208SuiteFile, IsPresentAndComplete) {
   if (!std::filesystem::exists(suite_path))
