@@ -12,7 +12,6 @@ becomes one ctest).
 
 from __future__ import annotations
 
-import ssl
 import sys
 from pathlib import Path
 
@@ -22,39 +21,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "e2e"))
 sys.path.insert(0, str(HERE))
 
-from mailsim_harness import (  # noqa: E402
-    PASSWORD, USERS, ServerProcess, cheap_pbkdf2_hash, make_self_signed_cert, server_binary)
+from mailsim_harness import USERS, ServerProcess  # noqa: E402
+from harness_fixtures import binary, client_tls, password_hash, tls_files  # noqa: E402,F401
 from robustness_support import proc_status_kib, send_mail  # noqa: E402
 
 # Short enough that a timeout test takes seconds, long enough that a busy 2-core machine
 # never times out a well-behaved client by accident. Tests override them where it matters.
 DEFAULT_LIMITS = {"command_timeout": "3s", "data_timeout": "3s", "shutdown_grace": "2s"}
-
-
-@pytest.fixture(scope="session")
-def binary() -> Path:
-    path = server_binary()
-    if not path.is_file():
-        pytest.fail(f"mailsim-server not found at {path} (build it, or set MAILSIM_SERVER)")
-    return path
-
-
-@pytest.fixture(scope="session")
-def tls_files(tmp_path_factory) -> tuple[Path, Path]:
-    return make_self_signed_cert(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture(scope="session")
-def client_tls(tls_files) -> ssl.SSLContext:
-    """A client context that trusts exactly the test certificate."""
-    ctx = ssl.create_default_context(cafile=str(tls_files[0]))
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    return ctx
-
-
-@pytest.fixture(scope="session")
-def password_hash() -> str:
-    return cheap_pbkdf2_hash(PASSWORD)
 
 
 @pytest.fixture
