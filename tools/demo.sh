@@ -4,7 +4,8 @@
 # show where it landed, and keep serving until Ctrl-C. With --once, stop after the message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/build.sh release
+cmake --preset release >/dev/null
+cmake --build --preset release --target mailsim-server
 mkdir -p var/demo
 server=build/release/bin/mailsim-server
 config=reference-server/config/demo.yaml

@@ -21,9 +21,10 @@
 //   a 5xx fails it; a 4xx or a local failure defers it to the retry profile's next instant,
 //   or fails it with 4.4.7 once the lifetime is over (retry.hpp). A route plan that bounces
 //   fails the domain's recipients; one that defers defers them.
-// - A 421 reply, or any reply with an X.7.x status that is transient, throttles the
+// - A 421 reply, or a transient X.7.28 ("mail flood detected": a rate limit), throttles the
 //   destination: no new connection or transaction for throttle_pause; the jobs waiting on
-//   it wait, and the recipient that met it is deferred as usual.
+//   it wait, and the recipient that met it is deferred as usual. Other transient X.7.x
+//   replies (greylisting's 451 4.7.1) defer only their recipient.
 // - messages_per_minute caps how many transactions start per destination in any 60 s.
 // - Reports (dsn.hpp): failures, delay warnings (once, retry profile's delay_warning) and
 //   relayed reports, one report per message and moment, handed to the dsn sink; the
@@ -62,7 +63,7 @@ struct destination_settings {
   std::size_t connections_max = 20;          // default_destination_concurrency_limit
   std::size_t messages_per_connection = 100;  // then QUIT and open a new one (0: no limit)
   std::size_t messages_per_minute = 0;        // transactions started per 60 s (0: no limit)
-  core::duration_ms throttle_pause{5 * 60 * 1000};  // after a 421 or a transient X.7.x
+  core::duration_ms throttle_pause{5 * 60 * 1000};  // after a 421 or a 4.7.28
   smtp::tls_policy starttls = smtp::tls_policy::opportunistic;  // smtp_tls_security_level=may
   core::tls_verify tls_verify = core::tls_verify::none;  // checked when starttls = required
 };

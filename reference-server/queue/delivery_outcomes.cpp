@@ -19,8 +19,13 @@ std::string status_of_end(const connection_end& end) {
   return "4.4.1";                                                          // no answer from host
 }
 
+// A 421 (the receiver is closing the channel, RFC 5321 §4.2.3) or a transient X.7.28 (the
+// registry's "mail flood detected", which rate limits answer) asks the client to back off
+// from the whole destination. Other transient X.7.x replies concern one recipient or one
+// message: greylisting answers 451 4.7.1 per (client, sender, recipient) triplet, and a
+// pause of the whole destination would hold back every other recipient as well.
 bool throttling(const smtp::reply& r) {
-  return r.code == 421 || (r.transient() && r.enhanced.rfind("4.7.", 0) == 0);
+  return r.code == 421 || (r.transient() && r.enhanced == "4.7.28");
 }
 
 engine_event::kind event_kind(attempt_outcome::kind k) {

@@ -284,6 +284,22 @@ TEST(DeliveryEngine, ThrottleReplyPausesTheDestination) {
   EXPECT_GE(times[1] - t0, minutes(7));
 }
 
+// Greylisting defers one triplet, not the destination: the other recipient's message
+// goes through at once, and nothing is paused.
+TEST(DeliveryEngine, GreylistingDefersOnlyItsRecipient) {
+  world w;
+  w.settings.default_destination.connections_max = 1;
+  test::scripted_smtp_peer mx("mx.dest.test");
+  mx.on_transaction(1, smtp_step::rcpt, smtp_action::reply("451 4.7.1 Greylisted"));
+  w.host("dest.test", 10, "mx.dest.test", "192.0.2.1", &mx);
+  w.start();
+  w.send("alice@sender.test", {"bob@dest.test"});
+  w.send("alice@sender.test", {"carol@dest.test"});
+  w.run_for(minutes(1));
+  EXPECT_EQ(mx.accepted_messages().size(), 1u);
+  EXPECT_EQ(w.count(engine_event::kind::throttled), 0u);
+}
+
 TEST(DeliveryEngine, MessagesPerMinuteSpreadsTransactions) {
   world w;
   w.settings.default_destination.messages_per_minute = 2;

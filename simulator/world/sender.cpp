@@ -1,0 +1,420 @@
+#include "simulator/world/sender.hpp"
+
+#include <cmath>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <utility>
+
+#include "reference-server/core/ip_address.hpp"
+#include "reference-server/smtp/address.hpp"
+#include "simulator/world/world_dns.hpp"
+
+namespace mailsim::sim::world {
+namespace {
+
+constexpr std::int64_t day_ms = 24LL * 3600'000;
+
+std::string lower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
+smtp::path path_of(const std::string& address) {
+  smtp::address_options options;
+  options.allow_utf8 = true;
+  return smtp::parse_path("<" + address + ">", options).value.value_or(smtp::path{});
+}
+
+// Every "RCPT TO:<address>" command in a client write (one write may pipeline several).
+std::vector<std::string> rcpt_addresses(std::string_view bytes) {
+  std::vector<std::string> out;
+  for (std::size_t pos = bytes.find("RCPT TO:<"); pos != std::string_view::npos;
+       pos = bytes.find("RCPT TO:<", pos + 1)) {
+    if (pos > 0 && bytes[pos - 1] != '\n') continue;
+    const std::size_t begin = pos + 9;
+    const std::size_t end = bytes.find('>', begin);
+    if (end == std::string_view::npos) break;
+    out.push_back(lower(std::string(bytes.substr(begin, end - begin))));
+  }
+  return out;
+}
+
+// N of the first "Message-ID: <mN@" header line in a write of message data.
+std::optional<std::uint64_t> message_number(std::string_view bytes) {
+  const std::string_view tag = "Message-ID: <m";
+  const std::size_t pos = bytes.find(tag);
+  if (pos == std::string_view::npos || (pos > 0 && bytes[pos - 1] != '\n')) return std::nullopt;
+  std::uint64_t n = 0;
+  std::size_t i = pos + tag.size();
+  for (; i < bytes.size() && bytes[i] >= '0' && bytes[i] <= '9'; ++i) {
+    n = n * 10 + static_cast<std::uint64_t>(bytes[i] - '0');
+  }
+  if (i == pos + tag.size() || i >= bytes.size() || bytes[i] != '@') return std::nullopt;
+  return n;
+}
+
+// A host reaches only the families it has addresses in: asking for the others (AAAA for an
+// IPv4-only sender) would cost a lookup per route and could never be used.
+queue::address_families address_families_for(const std::vector<std::string>& ips) {
+  bool v4 = false, v6 = false;
+  for (const std::string& ip : ips) {
+    const auto parsed = core::parse_ip(ip);
+    if (parsed && parsed->v6) v6 = true;
+    if (parsed && !parsed->v6) v4 = true;
+  }
+  if (v4 && v6) return queue::address_families::ipv4_first;
+  return v6 ? queue::address_families::ipv6_only : queue::address_families::ipv4_only;
+}
+
+}  // namespace
+
+std::optional<auth::private_key> make_dkim_key(const sender_spec& spec,
+                                               core::random_source& random) {
+  if (!spec.dkim) return std::nullopt;
+  const std::string& algorithm = spec.dkim->algorithm;
+  if (algorithm != "ed25519-sha256" && algorithm != "rsa-sha256") {
+    spec_error(spec.where, "unknown DKIM algorithm '" + algorithm +
+                               "' (expected ed25519-sha256 or rsa-sha256)");
+  }
+  const auto type = algorithm == "rsa-sha256" ? auth::key_type::rsa : auth::key_type::ed25519;
+  auth::private_key_result made = auth::generate_key(type, auth::rsa_bits_default, random);
+  if (!made.ok()) spec_error(spec.where, "no DKIM key: " + made.error.message());
+  return made.key;
+}
+
+std::string dkim_record_name(const sender_spec& spec) {
+  return spec.dkim ? spec.dkim->selector + "._domainkey." + spec.domain : std::string{};
+}
+
+queue::retry_profile retry_profile_of(const retry_spec& spec, const source_ref& where) {
+  queue::retry_profile p;
+  if (spec.profile == "postfix") {
+    p = queue::postfix_like_profile();
+  } else if (spec.profile == "exim") {
+    p = queue::exim_like_profile();
+  } else if (spec.profile == "fixed") {
+    if (spec.interval.count() <= 0) spec_error(where, "retry interval must be positive");
+    p = queue::fixed_profile(spec.interval);
+  } else if (spec.profile == "list") {
+    for (std::size_t i = 0; i < spec.offsets.size(); ++i) {
+      if (spec.offsets[i].count() <= 0 || (i > 0 && spec.offsets[i] <= spec.offsets[i - 1])) {
+        spec_error(where, "retry offsets must be positive and increasing");
+      }
+    }
+    if (spec.offsets.empty()) spec_error(where, "retry profile 'list' needs offsets");
+    p = queue::list_profile(spec.offsets);
+  } else {
+    spec_error(where, "unknown retry profile '" + spec.profile +
+                          "' (expected postfix, exim, fixed or list)");
+  }
+  if (spec.lifetime) p.lifetime = *spec.lifetime;
+  return p;
+}
+
+// The network transport, watching what the engine writes so that each recipient's sending IP
+// is known: the address its connection left from. A transaction's RCPT commands are noted;
+// when its message goes out, its Message-ID <mN@...> ties them to message N. A recipient
+// refused before DATA is known by its address alone (its last RCPT).
+class sender::observed_transport final : public core::transport {
+ public:
+  observed_transport(core::transport& inner, std::string fallback_ip, ip_book& ips)
+      : inner_(inner), fallback_ip_(std::move(fallback_ip)), ips_(ips) {}
+
+  std::unique_ptr<core::stream> connect(const core::connect_request& request,
+                                        core::stream_handler& handler) override {
+    auto stream = inner_.connect(request, handler);
+    const std::string& local =
+        request.local.address.empty() ? fallback_ip_ : request.local.address;
+    return std::make_unique<observed_stream>(std::move(stream), local, ips_);
+  }
+
+ private:
+  class observed_stream final : public core::stream {
+   public:
+    observed_stream(std::unique_ptr<core::stream> inner, std::string local, ip_book& ips)
+        : inner_(std::move(inner)), local_(std::move(local)), ips_(ips) {}
+    void write(std::string_view bytes) override {
+      if (bytes.rfind("MAIL FROM:", 0) == 0) rcpts_.clear();
+      for (std::string& rcpt : rcpt_addresses(bytes)) {
+        ips_.by_recipient[rcpt] = local_;
+        rcpts_.push_back(std::move(rcpt));
+      }
+      if (const auto number = message_number(bytes)) {
+        for (const std::string& rcpt : rcpts_) ips_.by_message[{*number, rcpt}] = local_;
+        rcpts_.clear();
+      }
+      inner_->write(bytes);
+    }
+    void start_tls(const core::tls_request& request) override { inner_->start_tls(request); }
+    void close() override { inner_->close(); }
+
+   private:
+    std::unique_ptr<core::stream> inner_;
+    std::string local_;
+    ip_book& ips_;
+    std::vector<std::string> rcpts_;  // of the transaction in progress
+  };
+
+  core::transport& inner_;
+  std::string fallback_ip_;
+  ip_book& ips_;
+};
+
+sender::sender(const sender_spec& spec, sender_deps deps, prng random)
+    : spec_(spec),
+      deps_(deps),
+      random_(random),
+      spool_random_(random.next_u64()) {
+  queue::engine_settings settings;
+  settings.hostname = spec_.helo;
+  settings.routing.port = deps_.port;
+  settings.routing.families = address_families_for(spec_.ips);
+  settings.routing.local_names = {spec_.helo};
+  settings.routing.local_addresses = spec_.ips;
+  settings.retry.fallback = retry_profile_of(spec_.retry, spec_.where);
+  settings.default_destination.connections_max = spec_.connections_max;
+  settings.default_destination.messages_per_connection = spec_.messages_per_connection;
+  settings.source_pools.push_back({"*", spec_.ips});
+
+  net_transport_ = deps_.net->make_transport(spec_.ips);
+  transport_ = std::make_unique<observed_transport>(*net_transport_, spec_.ips.front(), ips_);
+  spool_ = std::make_unique<queue::memory_spool>(queue::spool_limits{0, 0},
+                                                 deps_.sched->clock(), spool_random_);
+  queue::engine_deps engine;
+  engine.clock = &deps_.sched->clock();
+  engine.random = &random_;
+  engine.timers = deps_.sched;
+  engine.resolver = deps_.dns;
+  engine.transport = transport_.get();
+  engine.queue = spool_.get();
+  std::weak_ptr<bool> alive = alive_;
+  scheduler* sched = deps_.sched;
+  engine.reports = [sched, alive](queue::dsn_message, std::function<void(bool)> done) {
+    sched->post([alive, done = std::move(done)] {
+      if (!alive.expired()) done(true);
+    });
+  };
+  engine.events = [this](const queue::engine_event& e) { on_event(e); };
+  engine_ = std::make_unique<queue::delivery_engine>(std::move(settings), std::move(engine));
+  if (spec_.dkim && deps_.dkim_key) {
+    auth::sign_options options;
+    options.domain = spec_.domain;
+    options.selector = spec_.dkim->selector;
+    signer_.emplace(*deps_.dkim_key, options);
+    if (signer_->check_options()) spec_error(spec_.where, "DKIM selector or domain is not valid");
+  }
+}
+
+// The engine goes first, while the maps its events and streams use still exist.
+sender::~sender() {
+  *alive_ = false;
+  alive_.reset();
+  if (release_timer_ != 0) deps_.sched->cancel(release_timer_);
+  engine_.reset();
+}
+
+void sender::start() { engine_->start(); }
+
+void sender::stop() {
+  engine_->stop();
+  if (release_timer_ != 0) deps_.sched->cancel(release_timer_);
+  release_timer_ = 0;
+}
+
+std::size_t sender::cap_today() const {
+  if (!spec_.warmup || spec_.warmup->start_per_day == 0) return 0;
+  const std::int64_t day = (deps_.sched->now() - deps_.run_start).count() / day_ms;
+  const double cap = static_cast<double>(spec_.warmup->start_per_day) *
+                     std::pow(spec_.warmup->growth_per_day, static_cast<double>(day));
+  return cap >= 1e15 ? std::size_t{1'000'000'000'000'000} : static_cast<std::size_t>(cap);
+}
+
+void sender::submit(outgoing_message m) {
+  ++stats_.submitted;
+  tracked t;
+  t.number = m.number;
+  for (const recipient_pick& r : m.recipients) {
+    metrics::message_record rec;
+    rec.message = m.number;
+    rec.sender = spec_.name;
+    rec.from = m.from;
+    rec.recipient = r.address;
+    rec.domain = r.domain;
+    rec.provider = r.provider;
+    rec.kind = r.kind;
+    rec.queued_at = deps_.sched->now();
+    ++stats_.recipients;
+    t.records.emplace_back(lower(r.address), deps_.record->add(std::move(rec)));
+  }
+  pending_.emplace(m.number, std::move(t));
+  if (held_.empty()) {
+    const std::int64_t day = (deps_.sched->now() - deps_.run_start).count() / day_ms;
+    if (day != cap_day_) {
+      cap_day_ = day;
+      sent_today_ = 0;
+    }
+    const std::size_t cap = cap_today();
+    if (cap == 0 || sent_today_ < cap) {
+      ++sent_today_;
+      return enqueue(std::move(m));
+    }
+  }
+  held_.push_back(std::move(m));
+  ++stats_.held;
+  if (release_timer_ != 0) return;
+  const std::int64_t day = (deps_.sched->now() - deps_.run_start).count() / day_ms;
+  const core::time_point next_day = deps_.run_start + core::duration_ms{(day + 1) * day_ms};
+  release_timer_ = deps_.sched->schedule(next_day, [this] {
+    release_timer_ = 0;
+    release_held();
+  });
+}
+
+void sender::release_held() {
+  cap_day_ = (deps_.sched->now() - deps_.run_start).count() / day_ms;
+  sent_today_ = 0;
+  const std::size_t cap = cap_today();
+  while (!held_.empty() && (cap == 0 || sent_today_ < cap)) {
+    outgoing_message m = std::move(held_.front());
+    held_.pop_front();
+    --stats_.held;
+    ++sent_today_;
+    enqueue(std::move(m));
+  }
+  if (held_.empty()) return;
+  const core::time_point next_day =
+      deps_.run_start + core::duration_ms{(cap_day_ + 1) * day_ms};
+  release_timer_ = deps_.sched->schedule(next_day, [this] {
+    release_timer_ = 0;
+    release_held();
+  });
+}
+
+void sender::enqueue(outgoing_message m) {
+  std::string bytes = build_message(m, spec_.domain);
+  if (signer_) {
+    // A message that cannot be signed goes out unsigned; receivers judge it as such.
+    auth::sign_result signed_field = signer_->sign(bytes, deps_.sched->now());
+    if (signed_field.ok()) bytes.insert(0, signed_field.field);
+  }
+  queue::enqueue_request request;
+  request.envelope.reverse_path = path_of(m.from);
+  request.envelope.helo_name = spec_.helo;
+  for (const recipient_pick& r : m.recipients) {
+    smtp::recipient rcpt;
+    rcpt.address = path_of(r.address);
+    request.envelope.recipients.push_back(std::move(rcpt));
+  }
+  request.message = bytes;
+  request.received_from = "dns; " + spec_.helo;
+  const auto results = spool_->enqueue(std::span<const queue::enqueue_request>(&request, 1));
+  auto t = pending_.find(m.number);
+  if (!results[0].ok()) {
+    ++stats_.enqueue_failures;
+    note("m" + std::to_string(m.number) + " not queued: " + results[0].error.message());
+    if (t != pending_.end()) pending_.erase(t);
+    return;
+  }
+  ++stats_.enqueued;
+  if (t != pending_.end()) {
+    by_id_.emplace(results[0].id, std::move(t->second));
+    pending_.erase(t);
+  }
+  if (deps_.tr && deps_.tr->enabled()) {
+    std::string to;
+    for (const recipient_pick& r : m.recipients) to += " " + r.address;
+    note("queued m" + std::to_string(m.number) + " " + results[0].id + " from " + m.from +
+         " to" + to);
+  }
+  engine_->wake();
+}
+
+int sender::reply_code(const queue::engine_event& e) const {
+  if (const queue::queued_message* m = spool_->find(e.id)) {
+    for (const queue::queued_recipient& r : m->recipients) {
+      if (lower(r.rcpt.address.box.to_string()) != lower(e.recipient)) continue;
+      if (r.status.reply && r.status.reply->code != 0) return r.status.reply->code;
+      return 0;
+    }
+  }
+  // The message left the spool with this outcome: only an accepted one does, with no
+  // report owed; the engine treats every 2xx alike, so 250 stands for it.
+  if (e.what == queue::engine_event::kind::delivered ||
+      e.what == queue::engine_event::kind::relayed) {
+    return 250;
+  }
+  return 0;
+}
+
+void sender::on_event(const queue::engine_event& e) {
+  using kind = queue::engine_event::kind;
+  if (e.what == kind::removed) {
+    by_id_.erase(e.id);
+    return;
+  }
+  if (e.what != kind::delivered && e.what != kind::relayed && e.what != kind::deferred &&
+      e.what != kind::failed) {
+    return;
+  }
+  const auto it = by_id_.find(e.id);
+  if (it == by_id_.end()) return;
+  const std::string rcpt = lower(e.recipient);
+  for (const auto& [address, id] : it->second.records) {
+    if (address == rcpt) apply(e, it->second, deps_.record->at(id));
+  }
+}
+
+void sender::apply(const queue::engine_event& e, tracked& t, metrics::message_record& r) {
+  using kind = queue::engine_event::kind;
+  ++r.attempts;
+  r.code = reply_code(e);
+  r.status = e.status;
+  if (r.status.empty() && e.detail.size() >= 5 && e.detail[1] == '.') {
+    r.status = e.detail.substr(0, e.detail.find(' '));
+  }
+  const std::string rcpt = lower(e.recipient);
+  const auto exact = ips_.by_message.find({t.number, rcpt});
+  if (exact != ips_.by_message.end()) {
+    r.ip = exact->second;
+  } else if (const auto last = ips_.by_recipient.find(rcpt); last != ips_.by_recipient.end()) {
+    r.ip = last->second;
+  }
+  const core::time_point now = deps_.sched->now();
+  switch (e.what) {
+    case kind::delivered:
+    case kind::relayed:
+      r.outcome = metrics::fate::delivered;
+      r.final_at = now;
+      ips_.by_message.erase({t.number, rcpt});
+      break;
+    case kind::failed:
+      r.outcome = e.status == queue::expired_status ? metrics::fate::expired
+                                                    : metrics::fate::bounced;
+      r.final_at = now;
+      ips_.by_message.erase({t.number, rcpt});
+      break;
+    default:
+      ++r.deferrals;
+      break;
+  }
+  if (deps_.tr && deps_.tr->enabled()) {
+    note(std::string(queue::event_name(e.what)) + " m" + std::to_string(t.number) + " " +
+         e.recipient + (e.address.empty() ? "" : " via " + e.host + " " + e.address) +
+         (r.ip.empty() ? "" : " from " + r.ip) + ": " + e.detail);
+  }
+}
+
+void sender::note(const std::string& text) {
+  if (deps_.tr) deps_.tr->record(spec_.name, text);
+}
+
+sender_stats sender::stats() const {
+  sender_stats s = stats_;
+  s.engine = engine_->stats();
+  return s;
+}
+
+}  // namespace mailsim::sim::world

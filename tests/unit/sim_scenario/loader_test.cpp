@@ -1,0 +1,808 @@
+// The scenario loader (simulator/scenario/scenario.hpp): every key of world/spec.hpp from
+// YAML, the shorthands of SCENARIOS.md, errors at file:line:column, --set overrides, and
+// message templates read beside the scenario file.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "simulator/metrics/expect.hpp"
+#include "simulator/scenario/scenario.hpp"
+
+namespace mailsim::sim::scenario {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using world::fault_spec;
+using world::greylist_spec;
+
+constexpr std::chrono::hours days(int n) {
+  return std::chrono::hours(24 * n);
+}
+
+scenario load_ok(const std::string& yaml, const load_options& options = {}) {
+  const load_result r = load_scenario(yaml, "s.yaml", options);
+  EXPECT_TRUE(r.ok()) << (r.error ? r.error->to_string() : "");
+  if (!r.ok()) return {};
+  return *r.value;
+}
+
+load_error load_bad(const std::string& yaml, const load_options& options = {}) {
+  const load_result r = load_scenario(yaml, "s.yaml", options);
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(r.error.has_value());
+  return r.error.value_or(load_error{});
+}
+
+// The first illustration of SCENARIOS.md, verbatim.
+const char* const warmup_yaml = R"(name: warm-up of a fresh IP
+seed: 42
+duration: 30d
+
+world:
+  providers:
+    - profile: gmail-like            # receiver template: limits, texts, greylisting, auth rules
+      domains: [gmail.sim, googlemail.sim]
+      mailboxes: { valid: 20000, unknown: 2%, full: 0.1%, traps: { pristine: 5, recycled: 20 } }
+    - profile: outlook-like
+      domains: [outlook.sim, hotmail.sim]
+      mailboxes: { valid: 15000, unknown: 3% }
+    - profile: strict-greylist
+      domains: [smallisp.sim]
+      mailboxes: { valid: 2000, catch_all: true }
+  dnsbls:
+    - zone: zen.dnsbl.sim
+      style: spamhaus               # return codes 127.0.0.2-11
+      list_when: { trap_hits: ">= 3 in 24h" }
+      expire_after: 48h
+
+senders:
+  - name: shop
+    domain: shop.example
+    ips: [198.51.100.10]            # a fresh IP: no history
+    dkim: { selector: s1, algorithm: ed25519-sha256 }
+    spf: "v=spf1 ip4:198.51.100.0/24 -all"
+    dmarc: "v=DMARC1; p=reject; rua=mailto:dmarc@shop.example"
+    retry: postfix
+    warmup: { start_per_day: 500, growth_per_day: 1.4 }
+
+workload:
+  - from: newsletter@shop.example
+    volume: { per_day: 40000, shape: business-hours }
+    recipients: { from_world: all, invalid: 1%, typo_domains: 0.2% }
+    message: templates/newsletter.eml.j2
+
+faults:
+  - at: 10d
+    dns: { name: shop.example, answer: servfail, for: 2h }
+
+expect:
+  - delivered_ratio >= 0.97
+  - inbox_ratio{provider=gmail-like} >= 0.90
+  - never listed(198.51.100.10, zen.dnsbl.sim)
+  - bounces{status=5.1.1} / sent <= 0.012
+  - p95(delivery_delay) <= 30m
+)";
+
+TEST(ScenarioLoader, LoadsTheWarmUpIllustration) {
+  load_options options;
+  options.rendered_templates["templates/newsletter.eml.j2"] = "Subject: hi\r\n\r\nbody\r\n";
+  const scenario s = load_ok(warmup_yaml, options);
+  EXPECT_EQ(s.name, "warm-up of a fresh IP");
+  EXPECT_EQ(s.file, "s.yaml");
+  EXPECT_EQ(s.seed, 42u);
+  EXPECT_EQ(s.duration, days(30));
+  ASSERT_EQ(s.world.providers.size(), 3u);
+  const auto& gmail = s.world.providers[0];
+  EXPECT_EQ(gmail.profile, "gmail-like");
+  EXPECT_EQ(gmail.domains, (std::vector<std::string>{"gmail.sim", "googlemail.sim"}));
+  EXPECT_EQ(gmail.mailboxes.valid, 20000u);
+  ASSERT_TRUE(gmail.mailboxes.unknown.fraction);
+  EXPECT_DOUBLE_EQ(*gmail.mailboxes.unknown.fraction, 0.02);
+  EXPECT_DOUBLE_EQ(*gmail.mailboxes.full.fraction, 0.001);
+  EXPECT_EQ(gmail.mailboxes.pristine_traps, 5u);
+  EXPECT_EQ(gmail.mailboxes.recycled_traps, 20u);
+  EXPECT_EQ(gmail.where.line, 7u);
+  EXPECT_EQ(gmail.where.column, 7u);
+  EXPECT_EQ(gmail.where.file, "s.yaml");
+  EXPECT_TRUE(s.world.providers[2].mailboxes.catch_all);
+  ASSERT_EQ(s.world.dnsbls.size(), 1u);
+  const auto& zen = s.world.dnsbls[0];
+  EXPECT_EQ(zen.zone, "zen.dnsbl.sim");
+  EXPECT_EQ(zen.style, "spamhaus");
+  EXPECT_EQ(zen.trap_hits, 3u);
+  EXPECT_EQ(zen.window, hours(24));
+  EXPECT_EQ(zen.expire_after, hours(48));
+  EXPECT_EQ(zen.where.line, 17u);
+  ASSERT_EQ(s.world.senders.size(), 1u);
+  const auto& shop = s.world.senders[0];
+  EXPECT_EQ(shop.name, "shop");
+  EXPECT_EQ(shop.domain, "shop.example");
+  EXPECT_EQ(shop.ips, (std::vector<std::string>{"198.51.100.10"}));
+  ASSERT_TRUE(shop.dkim);
+  EXPECT_EQ(shop.dkim->selector, "s1");
+  EXPECT_EQ(shop.dkim->algorithm, "ed25519-sha256");
+  EXPECT_EQ(shop.spf, "v=spf1 ip4:198.51.100.0/24 -all");
+  EXPECT_EQ(shop.dmarc, "v=DMARC1; p=reject; rua=mailto:dmarc@shop.example");
+  EXPECT_EQ(shop.retry.profile, "postfix");
+  ASSERT_TRUE(shop.warmup);
+  EXPECT_EQ(shop.warmup->start_per_day, 500u);
+  EXPECT_DOUBLE_EQ(shop.warmup->growth_per_day, 1.4);
+  ASSERT_EQ(s.world.workload.size(), 1u);
+  const auto& w = s.world.workload[0];
+  EXPECT_EQ(w.from, "newsletter@shop.example");
+  EXPECT_EQ(w.volume.per_day, 40000u);
+  EXPECT_EQ(w.volume.shape, "business-hours");
+  EXPECT_TRUE(w.recipients.from_world.empty());  // all
+  EXPECT_DOUBLE_EQ(w.recipients.invalid, 0.01);
+  EXPECT_DOUBLE_EQ(w.recipients.typo_domains, 0.002);
+  EXPECT_EQ(w.message.template_path, "templates/newsletter.eml.j2");
+  EXPECT_EQ(w.message.text, "Subject: hi\r\n\r\nbody\r\n");
+  ASSERT_EQ(s.world.faults.size(), 1u);
+  const auto& f = s.world.faults[0];
+  EXPECT_EQ(f.what, fault_spec::kind::dns);
+  EXPECT_EQ(f.at, days(10));
+  EXPECT_EQ(f.name, "shop.example");
+  EXPECT_EQ(f.answer, "servfail");
+  EXPECT_EQ(f.length, hours(2));
+  ASSERT_EQ(s.expect.size(), 5u);
+  EXPECT_EQ(s.expect[2].text, "never listed(198.51.100.10, zen.dnsbl.sim)");
+  EXPECT_EQ(s.expect[0].where.line, 43u);
+  EXPECT_EQ(s.expect[0].where.column, 5u);
+  // Each item's source_ref is the item itself.
+  EXPECT_EQ(shop.where.line, 23u);
+  EXPECT_EQ(shop.where.column, 5u);
+  EXPECT_EQ(w.where.line, 33u);
+  EXPECT_EQ(f.where.line, 39u);
+  EXPECT_EQ(f.where.file, "s.yaml");
+}
+
+// The second illustration, as Jinja2 renders it with delay=300 and retry=exim.
+TEST(ScenarioLoader, LoadsTheRenderedGreylistSweep) {
+  const scenario s = load_ok(R"(
+name: greylisting, delay 300s vs exim retries
+seed: 1
+duration: 5d
+world:
+  providers:
+    - profile: strict-greylist
+      domains: [grey.sim]
+      greylist: { delay: 300s, key: ip/24 }
+      mailboxes: { valid: 100 }
+senders:
+  - { name: s, domain: sender.example, ips: [203.0.113.5], retry: exim }
+workload:
+  - { from: a@sender.example, volume: { total: 100, over: 1h }, recipients: { from_world: all } }
+expect:
+  - delivered_ratio == 1
+)");
+  const auto& p = s.world.providers.at(0);
+  ASSERT_TRUE(p.greylist);
+  EXPECT_TRUE(p.greylist->enabled);
+  EXPECT_EQ(p.greylist->delay, seconds(300));
+  EXPECT_EQ(p.greylist->key, greylist_spec::key_kind::net24);
+  EXPECT_EQ(s.world.senders.at(0).retry.profile, "exim");
+  EXPECT_EQ(s.world.workload.at(0).volume.total, 100u);
+  EXPECT_EQ(s.world.workload.at(0).volume.over, hours(1));
+}
+
+// Every field of world/spec.hpp, each set away from its default.
+TEST(ScenarioLoader, ReachesEveryKeyOfTheModel) {
+  const scenario s = load_ok(R"(
+name: all keys
+seed: 9
+duration: 1w
+steps_max: 5000
+world:
+  latency: 35ms
+  providers:
+    - name: big
+      profile: yahoo-like
+      domains: big.sim
+      mx:
+        - mx9.big.sim
+        - { name: mx2.big.sim, preference: 20, address: 10.9.0.2 }
+      mailboxes:
+        valid: 300
+        unknown: 7
+        disabled: 1%
+        full: 2
+        full_permanent: true
+        bounce_later: 3
+        catch_all: true
+        traps: { pristine: 4, recycled: 6, cooling: 3d }
+      greylist: { enabled: true, delay: 1m, retry_window: 2h, pass_lifetime: 10d, key: ip }
+      throttle:
+        per_ip: 100/10m
+        per_net24: { max: 500, window: 2h }
+        per_domain: 1000
+        per_recipient: 5/1d
+        deferrals_before_reject: 4
+        defer_reply: "421 4.7.28 slow down"
+        reject_reply: "550 5.7.1 go away"
+      messages_per_connection: 50
+      silent_close: true
+      connections_per_ip: 3
+      recipients_per_message: 25
+      tarpit: 2s
+      errors_max: 7
+      require: [spf, dkim, dmarc, ptr]
+      dnsbls: [zen.dnsbl.sim, bl.example.sim]
+      junk_threshold: 5.5
+      reject_threshold: 9
+      complaint_rate: 0.3%
+  dnsbls:
+    - zone: bl.example.sim
+      style: generic
+      list_when: { trap_hits: 2, complaints: ">= 10 in 12h" }
+      expire_after: 1w
+      listed: [192.0.2.1, "2001:db8::7"]
+senders:
+  - domain: out.example
+    ips: [198.51.100.1, 198.51.100.2]
+    helo: smtp.out.example
+    dkim: { selector: k2, algorithm: rsa-sha256 }
+    ptr: false
+    retry: { list: [1m, 5m, 30m], lifetime: 2d }
+    warmup: { start_per_day: 100 }
+    connections_max: 4
+    messages_per_connection: 10
+workload:
+  - from: a@out.example
+    volume: { per_day: 1000, shape: flat, start: 6h }
+    recipients:
+      from_world: [big, other.sim]
+      invalid: 0.05
+      typo_domains: 1%
+      include_traps: false
+      per_message: 3
+    message: { size: 2KiB, spam_score: 4.5 }
+  - from: b@out.example
+    volume: { total: 10 }
+    message: { text: "Subject: x\n\nhello\n" }
+faults:
+  - at: 2h
+    mx_down: { target: mx9.big.sim, for: 30m }
+  - at: 3h
+    mx_down: mx2.big.sim
+  - at: 1d
+    network: { target: big.sim, loss: 5%, for: 1h }
+  - at: 2d
+    network: { target: 10.9.0.2, effect: stall }
+  - at: 3d
+    dns: { name: big.sim, answer: nxdomain }
+)");
+  EXPECT_EQ(s.seed, 9u);
+  EXPECT_EQ(s.duration, days(7));
+  EXPECT_EQ(s.steps_max, 5000u);
+  EXPECT_EQ(s.world.latency, milliseconds(35));
+  const auto& p = s.world.providers.at(0);
+  EXPECT_EQ(p.name, "big");
+  EXPECT_EQ(p.profile, "yahoo-like");
+  EXPECT_EQ(p.domains, (std::vector<std::string>{"big.sim"}));
+  ASSERT_EQ(p.mx.size(), 2u);
+  EXPECT_EQ(p.mx[0].name, "mx9.big.sim");
+  EXPECT_EQ(p.mx[0].preference, 10);
+  EXPECT_EQ(p.mx[1].name, "mx2.big.sim");
+  EXPECT_EQ(p.mx[1].preference, 20);
+  EXPECT_EQ(p.mx[1].address, "10.9.0.2");
+  const auto& m = p.mailboxes;
+  EXPECT_EQ(m.valid, 300u);
+  EXPECT_EQ(m.unknown.count, 7u);
+  EXPECT_FALSE(m.unknown.fraction);
+  EXPECT_DOUBLE_EQ(m.disabled.fraction.value_or(-1), 0.01);
+  EXPECT_EQ(m.full.count, 2u);
+  EXPECT_TRUE(m.full_permanent);
+  EXPECT_EQ(m.bounce_later.count, 3u);
+  EXPECT_TRUE(m.catch_all);
+  EXPECT_EQ(m.pristine_traps, 4u);
+  EXPECT_EQ(m.recycled_traps, 6u);
+  EXPECT_EQ(m.recycled_cooling, days(3));
+  ASSERT_TRUE(p.greylist);
+  EXPECT_EQ(p.greylist->delay, minutes(1));
+  EXPECT_EQ(p.greylist->retry_window, hours(2));
+  EXPECT_EQ(p.greylist->pass_lifetime, days(10));
+  EXPECT_EQ(p.greylist->key, greylist_spec::key_kind::ip);
+  ASSERT_TRUE(p.throttle);
+  EXPECT_EQ(p.throttle->per_ip.max, 100u);
+  EXPECT_EQ(p.throttle->per_ip.window, minutes(10));
+  EXPECT_EQ(p.throttle->per_net24.max, 500u);
+  EXPECT_EQ(p.throttle->per_net24.window, hours(2));
+  EXPECT_EQ(p.throttle->per_domain.max, 1000u);
+  EXPECT_EQ(p.throttle->per_domain.window, hours(1));
+  EXPECT_EQ(p.throttle->per_recipient.window, days(1));
+  EXPECT_EQ(p.throttle->deferrals_before_reject, 4u);
+  EXPECT_EQ(p.throttle->defer_reply, "421 4.7.28 slow down");
+  EXPECT_EQ(p.throttle->reject_reply, "550 5.7.1 go away");
+  EXPECT_EQ(p.messages_per_connection, 50u);
+  EXPECT_EQ(p.silent_close, true);
+  EXPECT_EQ(p.connections_per_ip, 3u);
+  EXPECT_EQ(p.recipients_per_message, 25u);
+  EXPECT_EQ(p.tarpit, seconds(2));
+  EXPECT_EQ(p.errors_max, 7u);
+  ASSERT_TRUE(p.require);
+  EXPECT_TRUE(p.require->spf_pass && p.require->dkim_pass && p.require->dmarc_enforce &&
+              p.require->ptr_required);
+  EXPECT_EQ(p.dnsbls, (std::vector<std::string>{"zen.dnsbl.sim", "bl.example.sim"}));
+  EXPECT_DOUBLE_EQ(p.junk_threshold.value_or(0), 5.5);
+  EXPECT_DOUBLE_EQ(p.reject_threshold.value_or(0), 9.0);
+  EXPECT_DOUBLE_EQ(p.complaint_rate.value_or(0), 0.003);
+  const auto& d = s.world.dnsbls.at(0);
+  EXPECT_EQ(d.style, "generic");
+  EXPECT_EQ(d.trap_hits, 2u);
+  EXPECT_EQ(d.complaints, 10u);
+  EXPECT_EQ(d.window, hours(12));
+  EXPECT_EQ(d.expire_after, days(7));
+  EXPECT_EQ(d.listed, (std::vector<std::string>{"192.0.2.1", "2001:db8::7"}));
+  const auto& snd = s.world.senders.at(0);
+  EXPECT_EQ(snd.name, "out.example");  // defaults to the domain
+  EXPECT_EQ(snd.ips.size(), 2u);
+  EXPECT_EQ(snd.helo, "smtp.out.example");
+  EXPECT_EQ(snd.dkim->selector, "k2");
+  EXPECT_EQ(snd.dkim->algorithm, "rsa-sha256");
+  EXPECT_FALSE(snd.spf);
+  EXPECT_FALSE(snd.dmarc);
+  EXPECT_FALSE(snd.ptr);
+  EXPECT_EQ(snd.retry.profile, "list");
+  EXPECT_EQ(snd.retry.offsets, (std::vector<milliseconds>{minutes(1), minutes(5), minutes(30)}));
+  EXPECT_EQ(snd.retry.lifetime, days(2));
+  EXPECT_EQ(snd.warmup->start_per_day, 100u);
+  EXPECT_DOUBLE_EQ(snd.warmup->growth_per_day, 1.0);
+  EXPECT_EQ(snd.connections_max, 4u);
+  EXPECT_EQ(snd.messages_per_connection, 10u);
+  const auto& w = s.world.workload.at(0);
+  EXPECT_EQ(w.volume.start, hours(6));
+  EXPECT_EQ(w.recipients.from_world, (std::vector<std::string>{"big", "other.sim"}));
+  EXPECT_DOUBLE_EQ(w.recipients.invalid, 0.05);
+  EXPECT_DOUBLE_EQ(w.recipients.typo_domains, 0.01);
+  EXPECT_FALSE(w.recipients.include_traps);
+  EXPECT_EQ(w.recipients.per_message, 3u);
+  EXPECT_EQ(w.message.size_bytes, 2048u);
+  EXPECT_DOUBLE_EQ(w.message.spam_score, 4.5);
+  EXPECT_EQ(s.world.workload.at(1).message.text, "Subject: x\n\nhello\n");
+  EXPECT_EQ(s.world.workload.at(1).volume.over, hours(1));  // the default
+  ASSERT_EQ(s.world.faults.size(), 5u);
+  EXPECT_EQ(s.world.faults[0].what, fault_spec::kind::host_down);
+  EXPECT_EQ(s.world.faults[0].target, "mx9.big.sim");
+  EXPECT_EQ(s.world.faults[0].length, minutes(30));
+  EXPECT_EQ(s.world.faults[0].effect, "refuse");
+  EXPECT_EQ(s.world.faults[1].target, "mx2.big.sim");
+  EXPECT_EQ(s.world.faults[1].length, hours(1));  // the default
+  EXPECT_EQ(s.world.faults[2].what, fault_spec::kind::network);
+  EXPECT_EQ(s.world.faults[2].effect, "loss");
+  EXPECT_DOUBLE_EQ(s.world.faults[2].loss, 0.05);
+  EXPECT_EQ(s.world.faults[3].effect, "stall");
+  EXPECT_EQ(s.world.faults[4].answer, "nxdomain");
+  EXPECT_EQ(s.world.faults[4].at, days(3));
+}
+
+TEST(ScenarioLoader, ShorthandsAndDefaults) {
+  const scenario s = load_ok(R"(
+name: shorthands
+world:
+  providers:
+    - { domains: [a.sim], mailboxes: 50, greylist: false, require: { spf: true, ptr: false } }
+    - { domains: [b.sim], greylist: true, mx: mx.b.sim }
+senders:
+  - { domain: x.example, ips: 192.0.2.9, retry: { fixed: 15m }, dkim: true }
+  - { domain: y.example, ips: [192.0.2.10], retry: fixed, dkim: false }
+  - { domain: z.example, ips: [192.0.2.11], retry: { profile: exim, lifetime: 5d } }
+workload:
+  - { from: a@x.example, volume: { total: 5 }, message: { template: t.eml, size: 10KB } }
+)",
+                             [] {
+                               load_options o;
+                               o.rendered_templates["t.eml"] = "plain";
+                               return o;
+                             }());
+  EXPECT_EQ(s.seed, 1u);
+  EXPECT_EQ(s.duration, hours(24));
+  const auto& a = s.world.providers.at(0);
+  EXPECT_EQ(a.profile, "postfix-default");
+  EXPECT_EQ(a.mailboxes.valid, 50u);
+  ASSERT_TRUE(a.greylist);
+  EXPECT_FALSE(a.greylist->enabled);
+  EXPECT_TRUE(a.require->spf_pass);
+  EXPECT_FALSE(a.require->ptr_required);
+  EXPECT_FALSE(a.throttle);
+  EXPECT_FALSE(a.tarpit);
+  const auto& b = s.world.providers.at(1);
+  EXPECT_TRUE(b.greylist->enabled);
+  EXPECT_EQ(b.greylist->delay, minutes(5));
+  EXPECT_EQ(b.mx.at(0).name, "mx.b.sim");
+  EXPECT_EQ(b.mailboxes.valid, 100u);
+  const auto& x = s.world.senders.at(0);
+  EXPECT_EQ(x.ips, (std::vector<std::string>{"192.0.2.9"}));
+  EXPECT_EQ(x.retry.profile, "fixed");
+  EXPECT_EQ(x.retry.interval, minutes(15));
+  EXPECT_FALSE(x.retry.lifetime);
+  EXPECT_EQ(x.dkim->selector, "s1");
+  EXPECT_EQ(s.world.senders.at(1).retry.profile, "fixed");
+  EXPECT_FALSE(s.world.senders.at(1).dkim);
+  EXPECT_EQ(s.world.senders.at(2).retry.profile, "exim");
+  EXPECT_EQ(s.world.senders.at(2).retry.lifetime, days(5));
+  const auto& w = s.world.workload.at(0);
+  EXPECT_EQ(w.message.template_path, "t.eml");
+  EXPECT_EQ(w.message.text, "plain");
+  EXPECT_EQ(w.message.size_bytes, 10'000u);
+  EXPECT_TRUE(w.recipients.include_traps);
+  EXPECT_EQ(w.recipients.per_message, 1u);
+}
+
+// `anchor` is the text the error must point at (its first occurrence on `line`); empty:
+// column 1; "@skip": yaml-cpp's own column, not checked.
+struct bad_case {
+  const char* yaml;
+  std::size_t line;
+  const char* anchor;
+  const char* fragment;
+};
+
+std::size_t column_of(const bad_case& c) {
+  std::istringstream in(c.yaml);
+  std::string text;
+  for (std::size_t n = 0; n < c.line; ++n) std::getline(in, text);
+  const std::size_t at = text.find(c.anchor);
+  EXPECT_NE(at, std::string::npos) << c.anchor;
+  return at + 1;
+}
+
+// A minimal valid scenario around each bad value, so that exactly one thing is wrong.
+const bad_case bad_cases[] = {
+    {"name: x\nduration: ten\n", 2, "ten",
+     "expected a duration such as 30s, 5m, 2h or 3d, got 'ten'"},
+    {"name: x\nduration: -5m\n", 2, "-5m", "must not be negative"},
+    {"name: x\nduration: 0\n", 2, "0", "longer than 0"},
+    {"name: x\nseed: -1\n", 2, "-1", "must not be negative"},
+    {"name: x\nseed: 1.5\n", 2, "1.5", "expected a whole number"},
+    {"name: x\nsteps_max: 0\n", 2, "0", "at least 1"},
+    {"name: x\ncolour: red\n", 2, "colour",
+     "unknown key 'colour' at the top level; expected one of: name, seed, duration"},
+    {"seed: 3\n", 1, "seed", "missing key 'name' at the top level"},
+    {"", 1, "", "the scenario is empty"},
+    {"- a\n- b\n", 1, "- a", "expected a mapping with keys name, seed"},
+    {"name: x\nname: y\n", 2, "name", "duplicate key 'name'"},
+    {"name: [x\n", 2, "@skip", ""},  // a YAML syntax error at yaml-cpp's position
+    {"name: x\nworld: { providers: [ { domains: [a.sim], mailboxes: { valid: 5, unknown: 150% } } "
+     "] }\n",
+     2, "150%", "at most 100%"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a.sim]\n      mailboxes: { unknown: -2% }\n",
+     5, "-2%", "must not be negative"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a.sim]\n      mailboxes: { valid: lots }\n", 5,
+     "lots", "expected a whole number such as 0, 5 or 20000, got 'lots'"},
+    {"name: x\nworld:\n  providers:\n    - profile: gmail-like\n", 4, "profile",
+     "missing key 'domains' in 'world.providers.0'"},
+    {"name: x\nworld:\n  providers:\n    - domains: []\n", 4, "[]", "at least one domain"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a.sim]\n      greylist: { delay: 5m, key: "
+     "ip/16 }\n",
+     5, "ip/16", "expected one of ip, ip/24, got 'ip/16'"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a.sim]\n      grylist: true\n", 5, "grylist",
+     "unknown key 'grylist' in 'world.providers.0'; expected one of: name, profile, domains"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a.sim]\n      silent_close: yes\n", 5, "yes",
+     "expected true or false, got 'yes'"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a.sim]\n      throttle: { per_ip: 10/x }\n", 5,
+     "10/x", "expected a rate such as 100, 100/1h"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a..sim]\n", 4, "a..sim",
+     "expected a domain name"},
+    {"name: x\nworld:\n  providers: { domains: [a.sim] }\n", 3, "{ domains",
+     "expected a list of providers"},
+    {"name: x\nworld:\n  dnsbls:\n    - { zone: z.sim, list_when: { trap_hits: \">= three in 24h\" "
+     "} }\n",
+     4, "\">= three", "expected a count such as 3 or a rule such as '>= 3 in 24h'"},
+    {"name: x\nworld:\n  dnsbls:\n    - { zone: z.sim, list_when: { trap_hits: \">= 3 in 1h\", "
+     "complaints: \">= 3 in 2h\" } }\n",
+     4, "\">= 3 in 2h\"", "one window"},
+    {"name: x\nworld:\n  dnsbls:\n    - { zone: z.sim, listed: [300.1.1.1] }\n", 4, "300.1.1.1",
+     "expected an IP address"},
+    {"name: x\nworld:\n  dnsbls:\n    - { zone: z.sim, style: spamhouse }\n", 4, "spamhouse",
+     "expected one of spamhaus, generic"},
+    {"name: x\nsenders:\n  - { domain: s.example }\n", 3, "{ domain",
+     "missing key 'ips' in 'senders.0'"},
+    {"name: x\nsenders:\n  - { domain: s.example, ips: [1.2.3.4], retry: sendmail }\n", 3,
+     "sendmail", "expected one of postfix, exim, fixed, got 'sendmail'"},
+    {"name: x\nsenders:\n  - { domain: s.example, ips: [1.2.3.4], retry: { list: [5m, 1m] } }\n", 3,
+     "1m]", "must increase"},
+    {"name: x\nsenders:\n  - { domain: s.example, ips: [1.2.3.4], retry: { fixed: 5m, list: [1m] } "
+     "}\n",
+     3, "{ fixed", "one of profile, fixed or list"},
+    {"name: x\nsenders:\n  - { domain: s.example, ips: [1.2.3.4], warmup: { start_per_day: 5, "
+     "growth_per_day: 0.5 } }\n",
+     3, "0.5", "at least 1"},
+    {"name: x\nworkload:\n  - { from: nobody, volume: { total: 1 } }\n", 3, "nobody",
+     "expected a mail address"},
+    {"name: x\nworkload:\n  - { from: a@b.example }\n", 3, "{ from", "missing key 'volume'"},
+    {"name: x\nworkload:\n  - { from: a@b.example, volume: { total: 1, per_day: 2 } }\n", 3,
+     "{ total: 1, per", "exactly one of 'total'"},
+    {"name: x\nworkload:\n  - { from: a@b.example, volume: { per_day: 2, shape: weekly } }\n", 3,
+     "weekly", "expected one of flat, business-hours"},
+    {"name: x\nworkload:\n  - { from: a@b.example, volume: { total: 1 }, recipients: { invalid: "
+     "60%, "
+     "typo_domains: 50% } }\n",
+     3, "{ invalid", "must not exceed 100%"},
+    {"name: x\nworkload:\n  - { from: a@b.example, volume: { total: 1 }, message: { size: 1 KiBi } "
+     "}\n",
+     3, "1 KiBi", "expected a size such as 512B"},
+    {"name: x\nfaults:\n  - { at: 1h }\n", 3, "{ at", "exactly one of dns, mx_down or network"},
+    {"name: x\nfaults:\n  - { dns: { name: a.sim } }\n", 3, "{ dns",
+     "missing key 'at' in 'faults.0'"},
+    {"name: x\nfaults:\n  - { at: 1h, dns: { name: a.sim, answer: refused } }\n", 3, "refused",
+     "expected one of servfail, timeout, nxdomain"},
+    {"name: x\nfaults:\n  - { at: 1h, network: { target: a.sim, effect: loss } }\n", 3, "loss }",
+     "needs 'loss: <ratio>'"},
+    {"name: x\nfaults:\n  - { at: 1h, mx_down: { target: mx.a.sim, for: 0s } }\n", 3, "0s",
+     "longer than 0"},
+    {"name: x\nexpect:\n  - [delivered_ratio]\n", 3, "[delivered", "expected an expectation"},
+    {"name: x\n? [a]\n: 1\n", 2, "[a]", "expected a key name"},
+    {"name: \"\"\n", 1, "\"\"", "expected a scenario name (not empty)"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a.sim]\n      "
+     "junk_threshold: high\n",
+     5, "high", "expected a number such as 1, 0.5 or 7.5"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a.sim]\n      "
+     "complaint_rate: 101%\n",
+     5, "101%", "at most 100%"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a.sim]\n      "
+     "complaint_rate: often\n",
+     5, "often", "expected a ratio such as 2% or 0.02"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a.sim]\n      "
+     "mailboxes: { unknown: many }\n",
+     5, "many", "expected a number of mailboxes"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a.sim]\n      "
+     "mx: [{ name: mx.a.sim, preference: 70000 }]\n",
+     5, "70000", "from 0 to 65535"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a.sim]\n      "
+     "throttle: { per_ip: [1] }\n",
+     5, "[1]", "expected a rate"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a.sim]\n      "
+     "require: spf\n",
+     5, "spf", "expected a list such as [spf, dkim]"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a.sim]\n      "
+     "require: [spf, tls]\n",
+     5, "tls", "expected one of spf, dkim, dmarc, ptr"},
+    {"name: x\nworld:\n  dnsbls:\n    - { zone: z.sim, "
+     "list_when: { trap_hits: 0 } }\n",
+     4, "0 }", "expected a count such as 3"},
+    {"name: x\nworld:\n  dnsbls:\n    - { zone: z.sim, "
+     "list_when: { trap_hits: \">= 2 in 1h\", window: 2h } }\n",
+     4, "2h }", "window disagrees"},
+    {"name: x\nsenders:\n  - { domain: s.example, ips: [1.2.3.4], "
+     "retry: { list: [] } }\n",
+     3, "[]", "at least one retry time"},
+    {"name: x\nsenders:\n  - { domain: s.example, ips: [1.2.3.4], "
+     "warmup: { growth_per_day: 2 } }\n",
+     3, "{ growth", "missing key 'start_per_day'"},
+    {"name: x\nsenders:\n  - { domain: s.example, ips: [] }\n", 3, "[]", "at least one IP address"},
+    {"name: x\nworkload:\n  - { from: a@b.example, volume: { per_day: 5, over: 1h } }\n", 3, "1h",
+     "'over' goes with 'total'"},
+    {"name: x\nworkload:\n  - { from: a@b.example, volume: { total: 1 }, "
+     "message: { template: a.eml, text: hi } }\n",
+     3, "{ template", "'template' or 'text', not both"},
+    {"name: x\nworkload:\n  - { from: a@b.example, volume: { total: 1 }, "
+     "message: { spam_score: -1 } }\n",
+     3, "-1", "a number of at least 0"},
+    {"name: x\nfaults:\n  - { at: 1h, network: { target: a.sim, effect: reset, loss: 1% } }\n", 3,
+     "reset", "'loss' goes with effect 'loss'"},
+    {"name: x\nfaults:\n  - { at: 1h, mx_down: { target: a.sim, effect: stall } }\n", 3, "stall",
+     "expected one of refuse, blackhole"},
+};
+
+TEST(ScenarioLoader, ErrorsNameTheirPlace) {
+  for (const bad_case& c : bad_cases) {
+    SCOPED_TRACE(c.yaml);
+    const load_error e = load_bad(c.yaml);
+    EXPECT_EQ(e.file, "s.yaml");
+    EXPECT_EQ(e.line, c.line);
+    if (std::string_view(c.anchor) != "@skip") {
+      EXPECT_EQ(e.column, column_of(c));
+    }
+    EXPECT_NE(e.message.find(c.fragment), std::string::npos) << e.message;
+    EXPECT_EQ(e.to_string().rfind("s.yaml:" + std::to_string(c.line) + ":", 0), 0u)
+        << e.to_string();
+  }
+}
+
+TEST(ScenarioLoader, ExpectationSyntaxErrorsPointIntoTheText) {
+  const std::string bad = "delivered_ratio >= >= 1";
+  const auto syntax = metrics::check_expectation(bad);
+  ASSERT_TRUE(syntax);
+  // Plain: the text starts at column 5; quoted: one later, after the quote.
+  const load_error plain = load_bad("name: x\nexpect:\n  - " + bad + "\n");
+  EXPECT_EQ(plain.line, 3u);
+  EXPECT_EQ(plain.column, 5 + syntax->column - 1);
+  EXPECT_NE(plain.message.find(syntax->message), std::string::npos) << plain.message;
+  const load_error quoted = load_bad("name: x\nexpect:\n  - \"" + bad + "\"\n");
+  EXPECT_EQ(quoted.column, 6 + syntax->column - 1);
+  const load_error unknown = load_bad("name: x\nexpect: [ no_such_metric >= 1 ]\n");
+  EXPECT_EQ(unknown.line, 2u);
+  EXPECT_GE(unknown.column, 11u);
+}
+
+TEST(ScenarioLoader, OverridesApplyBeforeTyping) {
+  load_options o;
+  o.overrides = {{"seed", "7"},
+                 {"duration", "2d"},
+                 {"world.providers.0.greylist.delay", "60s"},
+                 {"world.latency", "5ms"},
+                 {"senders.0.retry", "{ fixed: 10m }"}};
+  const scenario s = load_ok(R"(
+name: o
+duration: 1d
+world:
+  providers:
+    - { domains: [a.sim] }
+senders:
+  - { domain: s.example, ips: [192.0.2.1], retry: postfix }
+)",
+                             o);
+  EXPECT_EQ(s.seed, 7u);
+  EXPECT_EQ(s.duration, days(2));
+  ASSERT_TRUE(s.world.providers.at(0).greylist);  // created as a mapping: enabled
+  EXPECT_TRUE(s.world.providers.at(0).greylist->enabled);
+  EXPECT_EQ(s.world.providers.at(0).greylist->delay, seconds(60));
+  EXPECT_EQ(s.world.latency, milliseconds(5));
+  EXPECT_EQ(s.world.senders.at(0).retry.interval, minutes(10));
+}
+
+TEST(ScenarioLoader, OverridesCreateMissingMappingsAndAppendToLists) {
+  load_options o;
+  o.overrides = {{"world.providers", "[{ domains: [a.sim] }]"},
+                 {"world.providers.1", "{ domains: [b.sim] }"}};
+  const scenario s = load_ok("name: o\n", o);
+  ASSERT_EQ(s.world.providers.size(), 2u);
+  EXPECT_EQ(s.world.providers[1].domains.at(0), "b.sim");
+}
+
+TEST(ScenarioLoader, BadOverridesNameTheOverride) {
+  const std::string yaml = "name: o\nworld:\n  providers:\n    - { domains: [a.sim] }\n";
+  const std::pair<override_value, const char*> cases[] = {
+      {{"world.providers.3.greylist.delay", "60s"}, "is a list of length 1: no index 3"},
+      {{"world.providers.x", "1"}, "expected an index up to 1 (to append), got 'x'"},
+      {{"name.first", "1"}, "'name' is a single value"},
+      {{"senders.0.domain", "a.example"}, "is no list: no index 0"},
+      {{"", "1"}, "the path is empty"},
+      {{"seed.0", "1"}, "'seed' is no list: no index 0"},
+      {{"world.", "1"}, "the path ends with '.'"},
+      {{"world..latency", "1"}, "empty path component after 'world'"},
+      {{"seed", "[1"}, "the value is not YAML"},
+      {{"duration", "ten"}, "expected a duration such as 30s, 5m, 2h or 3d, got 'ten'"},
+      {{"world.colour", "red"}, "unknown key 'colour' in 'world'"},
+      {{"world.providers.0.mailboxes", "{ valid: -3 }"}, "must not be negative"},
+  };
+  for (const auto& [o, fragment] : cases) {
+    SCOPED_TRACE(o.path + "=" + o.value);
+    load_options options;
+    options.overrides = {o};
+    const load_error e = load_bad(yaml, options);
+    EXPECT_EQ(e.line, 0u);
+    EXPECT_NE(e.message.find("--set " + o.path + "=" + o.value + ": "), std::string::npos)
+        << e.message;
+    EXPECT_NE(e.message.find(fragment), std::string::npos) << e.message;
+    EXPECT_EQ(e.to_string(), "s.yaml: " + e.message);
+  }
+}
+
+TEST(ScenarioLoader, TemplatesFromTextNeedTheirRenderedText) {
+  const std::string yaml =
+      "name: t\nworkload:\n  - from: a@b.example\n    volume: { total: 1 }\n"
+      "    message: templates/news.eml.j2\n";
+  const load_error j2 = load_bad(yaml);
+  EXPECT_EQ(j2.line, 5u);
+  EXPECT_EQ(j2.column, 14u);
+  EXPECT_NE(j2.message.find("mailsim run"), std::string::npos) << j2.message;
+  const std::string line3 =
+      "  - { from: a@b.example, volume: { total: 1 }, message: { template: x.eml } }";
+  const load_error plain = load_bad("name: t\nworkload:\n" + line3 + "\n");
+  EXPECT_EQ(plain.line, 3u);
+  EXPECT_EQ(plain.column, line3.find("x.eml") + 1);
+  EXPECT_NE(plain.message.find("'x.eml' was not given"), std::string::npos) << plain.message;
+}
+
+// A scratch folder for file tests, removed at the end.
+class scratch_folder {
+ public:
+  scratch_folder() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "mailsim-loader-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~scratch_folder() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+  std::string write(const std::string& name, const std::string& text) const {
+    const std::filesystem::path p = path_ / name;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+    return p.string();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(ScenarioLoader, FileReadsPlainTemplatesBesideIt) {
+  const scratch_folder dir;
+  dir.write("templates/plain.eml", "Subject: plain\r\n\r\nhi\r\n");
+  const std::string file = dir.write("suite/../s.yaml",
+                                     "name: f\nworkload:\n  - { from: a@b.example, volume: { "
+                                     "total: 1 }, message: templates/plain.eml }\n"
+                                     "  - { from: a@b.example, volume: { total: 1 }, message: { "
+                                     "template: templates/n.eml.j2 } }\n");
+  load_options o;
+  o.rendered_templates["templates/n.eml.j2"] = "Subject: rendered\r\n\r\n";
+  const load_result r = load_scenario_file(file, o);
+  ASSERT_TRUE(r.ok()) << r.error->to_string();
+  const auto& w = r.value->world.workload;
+  EXPECT_EQ(w.at(0).message.text, "Subject: plain\r\n\r\nhi\r\n");
+  EXPECT_TRUE(std::filesystem::equivalent(w.at(0).message.template_path,
+                                          dir.path() / "templates/plain.eml"));
+  EXPECT_EQ(w.at(1).message.text, "Subject: rendered\r\n\r\n");
+  EXPECT_EQ(r.value->file, file);
+}
+
+TEST(ScenarioLoader, FileErrors) {
+  const scratch_folder dir;
+  const std::string missing = (dir.path() / "nope.yaml").string();
+  const load_result none = load_scenario_file(missing);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error->to_string(), missing + ": cannot read the scenario file");
+  const std::string file =
+      dir.write("s.yaml",
+                "name: f\nworkload:\n  - from: a@b.example\n    volume: { total: 1 }\n"
+                "    message: templates/gone.eml\n");
+  const load_result gone = load_scenario_file(file);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error->line, 5u);
+  EXPECT_EQ(gone.error->column, 14u);
+  EXPECT_NE(gone.error->message.find("cannot read message template"), std::string::npos);
+  const std::string j2 =
+      dir.write("t.yaml",
+                "name: f\nworkload:\n  - from: a@b.example\n    volume: { total: 1 }\n"
+                "    message: news.eml.j2\n");
+  dir.write("news.eml.j2", "Subject: {{ x }}\n\n");
+  const load_result unrendered = load_scenario_file(j2);
+  ASSERT_FALSE(unrendered.ok());
+  EXPECT_NE(unrendered.error->message.find("`mailsim run`"), std::string::npos);
+  const std::string bad = dir.write("b.yaml", "name: f\nseed: x\n");
+  EXPECT_EQ(load_scenario_file(bad).error->to_string(),
+            bad + ":2:7: expected a whole number such as 0, 5 or 20000, got 'x'");
+}
+
+// The message template a "... is a Jinja2 template" error names, or "".
+std::string unrendered_template(const load_error& e) {
+  const std::string lead = "message template '";
+  const std::size_t from = e.message.find(lead);
+  if (from == std::string::npos || e.message.find("Jinja2") == std::string::npos) return "";
+  const std::size_t start = from + lead.size();
+  return e.message.substr(start, e.message.find('\'', start) - start);
+}
+
+// Every shipped plain scenario (*.yaml) loads; Jinja2 message templates get a placeholder,
+// as `mailsim run` would render them. Scenario templates (*.yaml.j2) need rendering first.
+TEST(ScenarioLoader, ShippedScenariosLoad) {
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(MAILSIM_SCENARIOS_DIR)) {
+    if (entry.path().extension() == ".yaml") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  EXPECT_FALSE(files.empty());
+  for (const std::string& file : files) {
+    SCOPED_TRACE(file);
+    load_options options;
+    load_result r = load_scenario_file(file, options);
+    for (int round = 0; !r.ok() && round < 20; ++round) {
+      const std::string name = unrendered_template(*r.error);
+      if (name.empty()) break;
+      options.rendered_templates[name] = "Subject: placeholder\r\n\r\nbody\r\n";
+      r = load_scenario_file(file, options);
+    }
+    EXPECT_TRUE(r.ok()) << r.error->to_string();
+  }
+}
+
+}  // namespace
+}  // namespace mailsim::sim::scenario
