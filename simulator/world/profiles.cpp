@@ -257,8 +257,8 @@ resolved_provider strict_greylist() {
   p.greylist.pass_lifetime = days(36);  // spamd WHITEEXP
   p.greylist.key = greylist_spec::key_kind::ip;
   p.greylist_auto_whitelist_after = 0;  // spamd has none
-  p.replies.greylisted =
-      "451 4.7.1 <{rcpt}>: Recipient address rejected: Greylisted for 25 minutes";
+  // The delay is the scenario's to change, so the text does not name it.
+  p.replies.greylisted = "451 4.7.1 <{rcpt}>: Recipient address rejected: Greylisted";
   p.errors_max = 10;  // a strict host: smtpd_soft_error_limit (§1.7) as the hard limit
   return p;
 }

@@ -9,7 +9,7 @@
 //   of the window. Every call is a few map lookups, never a pass over the history.
 // - Score: each signal is turned into a ratio against its line (1: exactly at the line), and
 //   score = 1 / (1 + Σ ratio²). One signal at its line gives 0.5 (below the default
-//   junk_below 0.6: Junk); at about 1.7× its line 0.25 (reject_below). Small samples are
+//   junk_below 0.6: Junk); at 3× its line 0.1 (reject_below). Small samples are
 //   judged as if they had at least twice the volume needed to cross the line once
 //   (1 unknown recipient of 3 messages is not yet a 33 % bounce rate). Trap hits are an
 //   average per day with traffic in the window, against the daily line, over at least two
@@ -264,9 +264,20 @@ class reputation_book::impl {
     return &it->second;
   }
 
+  // Judged on the completed days of the window when settings_.completed_days_only: a
+  // provider recomputes reputation once a day (Gmail's Postmaster Tools publish it daily),
+  // so what a sender does today counts from tomorrow on.
   double key_score(const std::string& key, std::int64_t today) {
     const history* h = find(key, today);
-    return h == nullptr ? 1.0 : score_of(h->window, h->days.size(), settings_);
+    if (h == nullptr) return 1.0;
+    counts judged = h->window;
+    std::size_t days = h->days.size();
+    const counts* now = h->on(today);
+    if (settings_.completed_days_only && now != nullptr) {
+      judged -= *now;
+      --days;
+    }
+    return score_of(judged, days, settings_);
   }
 
   double worst(const std::string& ip, const std::string& domain, std::int64_t today,

@@ -8,7 +8,7 @@
 //   day; each later day with a good history multiplies yesterday's cap by `cap_growth`
 //   (bad days do not grow it; 0 cap: no cap);
 // - a score in [0, 1] per key (1: spotless) from bounce rate, trap hits and complaint rate
-//   over the last `history_days`, the worst of IP, /24 and domain deciding;
+//   over the last `history_days` (completed days only, by default), the worst of IP, /24 and domain deciding;
 // - a verdict: over today's cap → defer; score below reject_below → reject; below
 //   junk_below → accept into Junk; else accept.
 // Receivers ask check() before each message and report what happened with the note_*()
@@ -31,8 +31,11 @@ struct reputation_settings {
   double bounce_rate_bad = 0.05;      // unknown-recipient share that makes a day bad
   double complaint_rate_bad = 0.003;  // complaints per accepted message (0.3 %: Gmail's line)
   std::size_t trap_hits_bad = 1;      // trap hits in a day that make it bad
-  double junk_below = 0.6;
-  double reject_below = 0.25;
+  double junk_below = 0.6;     // one signal at about 0.8× its line
+  double reject_below = 0.1;   // one signal at 3× its line
+  // Judge the score on completed days only (true), as providers recompute reputation once
+  // a day, or on today's traffic as well (false: a bad sender is caught within the day).
+  bool completed_days_only = true;
 };
 
 struct reputation_verdict {

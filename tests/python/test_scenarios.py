@@ -86,3 +86,15 @@ def test_a_greylist_delivers_at_the_first_retry_past_its_delay(delay, interval):
         assert record["outcome"] == "delivered"
         assert record["attempts"] == retries + 1
         assert retries * interval <= record["delay_s"] < retries * interval + 1
+
+
+def test_the_shipped_sweep_template_runs_every_combination():
+    path = os.path.join(REPO, "scenarios", "sweeps", "greylist.yaml.j2")
+    rows = list(mailsim.sweep(path, delay=[60, 1500], retry=["postfix", "exim"]))
+    assert len(rows) == 4
+    by = {(row["delay"], row["retry"]): row for row in rows}
+    assert all(row["passed"] for row in rows)
+    # Exim retries every 15 minutes for the first two hours, so a 25-minute greylist costs
+    # it two retries (30 min); Postfix's doubling backoff needs four (40 min).
+    assert by[(1500, "exim")]["attempts_mean"] == 3
+    assert by[(1500, "postfix")]["attempts_mean"] == 5

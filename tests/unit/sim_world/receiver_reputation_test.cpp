@@ -49,7 +49,6 @@ void expect_follows_mirror(const std::string& profile) {
   }
   plan.emplace_back(address_of(*w.receiver, "valid"), "valid");
   std::uint64_t number = 1;
-  std::size_t refused = 0;
   for (const auto& [rcpt, kind] : plan) {
     const reputation_verdict expected = mirror.check(client_ip, "sender.sim", w.sched.now());
     const std::size_t id = w.expect_record(number, rcpt);
@@ -58,11 +57,9 @@ void expect_follows_mirror(const std::string& profile) {
     switch (expected.what) {
       case reputation_verdict::action::defer:
         EXPECT_EQ(got.mail.substr(0, 1), "4") << profile << " " << rcpt;
-        ++refused;
         continue;
       case reputation_verdict::action::reject:
         EXPECT_EQ(got.mail.substr(0, 1), "5") << profile << " " << rcpt;
-        ++refused;
         continue;
       case reputation_verdict::action::accept:
         EXPECT_EQ(got.mail, "250") << profile << " " << rcpt;
@@ -81,8 +78,19 @@ void expect_follows_mirror(const std::string& profile) {
           << profile;
     }
   }
-  // Ten unknown recipients and ten trap hits in a day must cost this sender something.
-  EXPECT_GT(refused, 0u) << profile;
+  // Ten unknown recipients and ten trap hits in a day must cost this sender something
+  // from the next day on (reputation is judged on completed days).
+  w.sched.run_for(duration_ms{24 * 3600'000});
+  const reputation_verdict next = mirror.check(client_ip, "sender.sim", w.sched.now());
+  const std::string rcpt = address_of(*w.receiver, "valid");
+  const std::size_t id = w.expect_record(number, rcpt);
+  const attempt got = send_one(w, rcpt, number);
+  if (next.what == reputation_verdict::action::accept) {
+    EXPECT_TRUE(next.junk) << profile;
+    EXPECT_EQ(w.record.at(id).placed, metrics::placement::junk) << profile;
+  } else {
+    EXPECT_NE(got.mail, "250") << profile;
+  }
   // A sender with no history, from another network, is not held to that history.
   const auto clean =
       w.talk({"EHLO c.sim\r\n", "MAIL FROM:<b@clean.sim>\r\n", "QUIT\r\n"}, "203.0.113.5");

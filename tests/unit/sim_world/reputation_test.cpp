@@ -19,8 +19,17 @@ constexpr duration_ms day{24 * 3600'000};
 const std::string ip = "192.0.2.10";
 const std::string domain = "sender.test";
 
-reputation_settings capped(std::size_t cap) {
+// Most tests check the score on the day's own traffic: the book judges today as well, and
+// rejects below 0.25 (1.7x a signal's line).
+reputation_settings same_day() {
   reputation_settings s;
+  s.completed_days_only = false;
+  s.reject_below = 0.25;
+  return s;
+}
+
+reputation_settings capped(std::size_t cap) {
+  reputation_settings s = same_day();
   s.new_ip_daily_cap = cap;
   return s;
 }
@@ -97,7 +106,7 @@ TEST(Reputation, BadDayStopsGrowthAndLowersScore) {
 }
 
 TEST(Reputation, SmallSamplesAreNotJudgedAsRates) {
-  reputation_book book(reputation_settings{}, start);
+  reputation_book book(same_day(), start);
   book.note_unknown_recipient(ip, domain, start);  // 1 of 1: not yet a 100 % bounce rate
   EXPECT_NEAR(book.score(ip, start), 0.8, 1e-9);
   EXPECT_EQ(book.check(ip, domain, start).what, action::accept);
@@ -105,7 +114,7 @@ TEST(Reputation, SmallSamplesAreNotJudgedAsRates) {
 }
 
 TEST(Reputation, VerdictsFollowTheScore) {
-  reputation_book book(reputation_settings{}, start);
+  reputation_book book(same_day(), start);
   book.note_trap_hit(ip, "", start);  // ratio 0.5: score 0.8
   reputation_verdict v = book.check(ip, "", start);
   EXPECT_EQ(v.what, action::accept);
@@ -129,7 +138,7 @@ TEST(Reputation, VerdictsFollowTheScore) {
 }
 
 TEST(Reputation, ScoreWeighsBouncesAndComplaintsOnVolume) {
-  reputation_book book(reputation_settings{}, start);
+  reputation_book book(same_day(), start);
   accept_n(book, 950, start);
   for (int i = 0; i < 50; ++i) book.note_unknown_recipient(ip, domain, start);  // 5 %
   EXPECT_NEAR(book.score(ip, start), 0.5, 1e-9);
@@ -139,7 +148,7 @@ TEST(Reputation, ScoreWeighsBouncesAndComplaintsOnVolume) {
 }
 
 TEST(Reputation, TrapHitsCountPerDayWithTraffic) {
-  reputation_book book(reputation_settings{}, start);
+  reputation_book book(same_day(), start);
   // A steady sender that hits a trap every fifth day: 6 hits over 30 active days.
   for (int d = 0; d < 30; ++d) {
     accept_n(book, 100, start + d * day);
@@ -147,7 +156,7 @@ TEST(Reputation, TrapHitsCountPerDayWithTraffic) {
   }
   EXPECT_NEAR(book.score(ip, start + 29 * day), 1.0 / (1.0 + 0.2 * 0.2), 1e-9);
   // One that hits two every day is over its line every day.
-  reputation_book bad(reputation_settings{}, start);
+  reputation_book bad(same_day(), start);
   for (int d = 0; d < 30; ++d) {
     accept_n(bad, 100, start + d * day);
     for (int i = 0; i < 2; ++i) bad.note_trap_hit(ip, domain, start + d * day);
@@ -156,7 +165,7 @@ TEST(Reputation, TrapHitsCountPerDayWithTraffic) {
 }
 
 TEST(Reputation, WorstOfIpNetworkAndDomainDecides) {
-  reputation_book book(reputation_settings{}, start);
+  reputation_book book(same_day(), start);
   for (int i = 0; i < 2; ++i) book.note_trap_hit(ip, "other.test", start);
   // A neighbour in the same /24, with a clean domain, is judged by its network.
   reputation_verdict v = book.check("192.0.2.77", "clean.test", start);
@@ -177,7 +186,7 @@ TEST(Reputation, WorstOfIpNetworkAndDomainDecides) {
 }
 
 TEST(Reputation, Ipv6AddressesShareTheirSlash64) {
-  reputation_book book(reputation_settings{}, start);
+  reputation_book book(same_day(), start);
   for (int i = 0; i < 2; ++i) book.note_trap_hit("2001:db8:1:2::5", "", start);
   EXPECT_TRUE(book.check("2001:DB8:1:2::99", "", start).junk);
   EXPECT_NEAR(book.score("2001:db8:1:2::/64", start), 0.5, 1e-9);
@@ -185,7 +194,7 @@ TEST(Reputation, Ipv6AddressesShareTheirSlash64) {
 }
 
 TEST(Reputation, HistoryOlderThanTheWindowIsForgotten) {
-  reputation_settings s;
+  reputation_settings s = same_day();
   s.history_days = 30;
   reputation_book book(s, start);
   for (int i = 0; i < 4; ++i) book.note_trap_hit(ip, domain, start);
@@ -198,7 +207,7 @@ TEST(Reputation, HistoryOlderThanTheWindowIsForgotten) {
 }
 
 TEST(Reputation, RunningTotalsMatchTheWindowOverALongRun) {
-  reputation_settings s;
+  reputation_settings s = same_day();
   s.history_days = 7;
   reputation_book book(s, start);
   // Every day 98 accepted and 2 unknown; every tenth day also 8 more unknown.
@@ -248,6 +257,26 @@ TEST(Reputation, AnIpIdleLongerThanTheWindowWarmsUpAgain) {
   EXPECT_EQ(book.daily_cap(ip, start + 32 * day), 100u);  // it has left: new again
   accept_n(book, 100, start + 32 * day);
   EXPECT_EQ(book.check(ip, domain, start + 32 * day).what, action::defer);
+}
+
+}  // namespace
+}  // namespace mailsim::sim::world
+
+namespace mailsim::sim::world {
+namespace {
+
+// By default (as providers do) the score is recomputed once a day: a bad day costs from the
+// next day on, and the verdicts of the day itself are still those of the days before.
+TEST(Reputation, ByDefaultOnlyCompletedDaysAreJudged) {
+  reputation_book book(reputation_settings{}, start);
+  for (int i = 0; i < 4; ++i) book.note_trap_hit(ip, "", start);
+  reputation_verdict v = book.check(ip, "", start + hour);
+  EXPECT_EQ(v.what, reputation_verdict::action::accept);
+  EXPECT_FALSE(v.junk);
+  v = book.check(ip, "", start + day);
+  EXPECT_EQ(v.what, reputation_verdict::action::accept);  // score 0.2: Junk, not rejected
+  EXPECT_TRUE(v.junk);
+  EXPECT_NEAR(v.score, 0.2, 1e-9);
 }
 
 }  // namespace
