@@ -249,13 +249,14 @@ dns_answer sim_resolver::lookup(const std::string& name, rr_type type) {
     if (!fresh) return status_only(dns_status::servfail);  // the model validated: unexpected
     ctx_ = std::move(fresh);
     ctx_version_ = model_.version();
+    asked_.clear();
     ++stats_.context_builds;
   }
   if (!is_dns_name(name)) return status_only(dns_status::nxdomain);  // RFC 1035 §2.3.4
   std::string current = name;
   std::uint32_t ttl_min = 0x7fffffff;
   for (unsigned depth = 0;; ++depth) {
-    dns_answer a = ctx_->resolve(current, type, options_.negative_ttl_s);
+    dns_answer a = ask_unbound(current, type);
     if (a.status != dns_status::nodata || type == rr_type::cname) {
       if (a.status == dns_status::ok || a.status == dns_status::nodata ||
           a.status == dns_status::nxdomain) {
@@ -263,12 +264,24 @@ dns_answer sim_resolver::lookup(const std::string& name, rr_type type) {
       }
       return a;
     }
-    const dns_answer alias = ctx_->resolve(current, rr_type::cname, options_.negative_ttl_s);
+    const dns_answer alias = ask_unbound(current, rr_type::cname);
     if (alias.status != dns_status::ok || alias.records.empty()) return a;
     if (depth >= options_.cname_depth_max) return status_only(dns_status::servfail);
     ttl_min = std::min(ttl_min, alias.ttl_s);
     current = alias.records.front();
   }
+}
+
+// A synchronous libunbound query sets up a worker each time (about half a millisecond);
+// its answer depends only on the model version, so each (name, type) is asked once per
+// version. The TTL cache above this keeps its own behaviour: hits, expiry, latency.
+dns_answer sim_resolver::ask_unbound(const std::string& name, rr_type type) {
+  const key k{name, type};
+  if (const auto it = asked_.find(k); it != asked_.end()) return it->second;
+  dns_answer a = ctx_->resolve(name, type, options_.negative_ttl_s);
+  if (asked_.size() >= std::max<std::size_t>(options_.cache_entries_max, 1)) asked_.clear();
+  asked_.emplace(k, a);
+  return a;
 }
 
 std::optional<dns_answer> sim_resolver::recall(const key& k) {

@@ -15,7 +15,10 @@
 // for negative_ttl_s, as if every zone's SOA MINIMUM were that, RFC 2308 §5), at most
 // cache_entries_max entries (when full, the entry that expires first goes). A model change
 // (update_model) rebuilds the libunbound context at its next query but leaves the cache:
-// like any resolver's, it serves an answer until its TTL runs out, never after.
+// like any resolver's, it serves an answer until its TTL runs out, never after. Below the
+// cache, libunbound's answer to each (name, type) is asked once per model version and
+// kept: a synchronous libunbound query costs about half a millisecond, and its answer
+// cannot change until the model does.
 // Faults: a fault on a name (and, with subtree, every name below it) answers servfail,
 // nxdomain or timeout to queries made in [from, to); they are checked before the cache
 // (the world's resolver path is what fails); timeout answers after timeout_ms.
@@ -98,6 +101,7 @@ class sim_resolver final : public core::resolver {
   sim_resolver(scheduler& sched, trace* tr, zone_model model, resolver_options options);
   std::optional<fault_kind> fault_for(const std::string& name) const;
   core::dns_answer lookup(const std::string& name, core::rr_type type);
+  core::dns_answer ask_unbound(const std::string& name, core::rr_type type);
   void remember(const key& k, const core::dns_answer& answer);
   std::optional<core::dns_answer> recall(const key& k);
   void forget(std::map<key, cached>::iterator it);
@@ -109,6 +113,7 @@ class sim_resolver final : public core::resolver {
   zone_model model_;
   resolver_options options_;
   std::unique_ptr<context> ctx_;
+  std::map<key, core::dns_answer> asked_;  // libunbound's answers for ctx_version_
   std::uint64_t ctx_version_ = 0;
   std::map<key, cached> cache_;
   expiry_index expiries_;  // cache entries by expiry time, to evict the soonest first
