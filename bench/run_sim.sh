@@ -38,7 +38,7 @@ trap cleanup EXIT
 # CPU seconds (user+sys) and peak RSS (KiB) of one `mailsim run`; prints "cpu rss wall".
 measure_run() {
   /usr/bin/time -f "%U %S %M %e" -o "$work/time.txt" \
-    /usr/bin/python3 -m mailsim run "$@" --quiet >"$work/run.txt" 2>&1 || {
+    /usr/bin/python3 -m mailsim run "$@" >"$work/run.txt" 2>&1 || {
     cat "$work/run.txt" >&2; exit 1; }
   awk '{printf "%.3f %d %.2f\n", $1 + $2, $3, $4}' "$work/time.txt"
 }
@@ -62,6 +62,9 @@ server:
 listeners:
   - { name: mx, role: smtp, address: 127.0.0.1, port: $port }
 domains: [mailsim.test]
+users:
+  - address: demo@mailsim.test
+    password_hash: "\$pbkdf2-sha256\$i=100000\$QAU/bUTGAcITeUajK4yIUQ==\$wqyIN6gkbauJmMk8DU05bxozGgb5LgHkSROiIaoI5AI="
 limits: { connections_max: 100, connections_per_ip_max: 100 }
 YAML
 "$build/bin/mailsim-server" --config "$work/server.yaml" >"$work/server.txt" 2>&1 &

@@ -70,21 +70,25 @@ data_encoding encode_data(std::string_view message) {
   data_encoding out;
   out.wire.reserve(message.size() + message.size() / 64 + 5);
   bool line_start = true;
-  for (std::size_t i = 0; i < message.size(); ++i) {
-    const char c = message[i];
-    if (c == '\r' || c == '\n') {
-      // RFC 5321 §2.3.8: CR and LF only as CRLF. A bare one becomes a line end here, so the
-      // receiver sees the lines that were stuffed (no "\n.\n" smuggling downstream).
-      if (c == '\r' && i + 1 < message.size() && message[i + 1] == '\n') ++i;
-      out.wire += "\r\n";
-      out.message_bytes += 2;
-      line_start = true;
-      continue;
+  std::size_t i = 0;
+  while (i < message.size()) {
+    // A line's text goes over in one piece; only its start and its end need a look.
+    std::size_t end = i;
+    while (end < message.size() && message[end] != '\r' && message[end] != '\n') ++end;
+    if (end > i) {
+      if (line_start && message[i] == '.') out.wire += '.';  // RFC 5321 §4.5.2
+      out.wire.append(message.substr(i, end - i));
+      out.message_bytes += end - i;
+      line_start = false;
     }
-    if (line_start && c == '.') out.wire += '.';  // RFC 5321 §4.5.2
-    out.wire += c;
-    ++out.message_bytes;
-    line_start = false;
+    if (end == message.size()) break;
+    // RFC 5321 §2.3.8: CR and LF only as CRLF. A bare one becomes a line end here, so the
+    // receiver sees the lines that were stuffed (no "\n.\n" smuggling downstream).
+    if (message[end] == '\r' && end + 1 < message.size() && message[end + 1] == '\n') ++end;
+    out.wire += "\r\n";
+    out.message_bytes += 2;
+    line_start = true;
+    i = end + 1;
   }
   if (!line_start) {  // RFC 5321 §4.1.1.4: the data ends with CRLF before the "."
     out.wire += "\r\n";

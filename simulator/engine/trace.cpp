@@ -42,8 +42,13 @@ void memory_sink::write(std::string_view line) {
     return;
   }
   if (lines_.size() == lines_max_) {
+    // The oldest line's buffer carries the new one: a full tail allocates nothing.
+    std::string reused = std::move(lines_.front());
     lines_.pop_front();
     ++dropped_;
+    reused.assign(line);
+    lines_.push_back(std::move(reused));
+    return;
   }
   lines_.emplace_back(line);
 }
@@ -74,9 +79,17 @@ void trace::remove_sink(trace_sink& sink) {
 
 void trace::record(std::string_view source, std::string_view text) {
   if (sinks_.empty()) return;
-  const std::string line = format_line(clock_.now(), source, text, limits_.text_bytes_max);
+  // Many lines share a millisecond: its text is formatted once, and the line is built in a
+  // buffer that keeps its capacity from line to line.
+  const core::time_point now = clock_.now();
+  if (now != time_of_text_ || time_text_.empty()) {
+    time_text_ = format_time(now);
+    time_of_text_ = now;
+  }
+  line_.assign(time_text_);
+  append_line_rest(line_, source, text, limits_.text_bytes_max);
   ++lines_;
-  for (auto* sink : sinks_) sink->write(line);
+  for (auto* sink : sinks_) sink->write(line_);
 }
 
 std::string format_time(core::time_point t) {
@@ -105,6 +118,12 @@ std::string format_time(core::time_point t) {
 std::string format_line(core::time_point t, std::string_view source, std::string_view text,
                         std::size_t text_bytes_max) {
   std::string line = format_time(t);
+  append_line_rest(line, source, text, text_bytes_max);
+  return line;
+}
+
+void append_line_rest(std::string& line, std::string_view source, std::string_view text,
+                      std::size_t text_bytes_max) {
   line += ' ';
   if (source.empty()) line += '-';
   for (unsigned char c : source) line += source_char(c) ? static_cast<char>(c) : '_';
@@ -119,7 +138,6 @@ std::string format_line(core::time_point t, std::string_view source, std::string
   }
   append_cut_marker(line, text.size() - kept);
   line += '\n';
-  return line;
 }
 
 std::string quote_bytes(std::string_view bytes, std::size_t bytes_max) {

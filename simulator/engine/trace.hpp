@@ -117,6 +117,9 @@ class trace {
   trace_limits limits_;
   std::vector<trace_sink*> sinks_;
   std::uint64_t lines_ = 0;
+  std::string line_;                // the line being written (its capacity is kept)
+  core::time_point time_of_text_{};  // the time time_text_ shows
+  std::string time_text_;
 };
 
 // "2023-11-14T22:13:20.000Z"
@@ -124,6 +127,9 @@ std::string format_time(core::time_point t);
 // The line record() writes, for tests and for other writers of the same format.
 std::string format_line(core::time_point t, std::string_view source, std::string_view text,
                         std::size_t text_bytes_max);
+// Appends " <source> <text>\n" as format_line() writes it after the time.
+void append_line_rest(std::string& line, std::string_view source, std::string_view text,
+                      std::size_t text_bytes_max);
 // `bytes` in double quotes with C-style escapes, cut after bytes_max input bytes.
 std::string quote_bytes(std::string_view bytes, std::size_t bytes_max);
 

@@ -1253,6 +1253,9 @@ TEST(client_session, data_encoding_stuffs_and_terminates) {
       {"a\n.\nb", "a\r\n..\r\nb\r\n.\r\n", 9},
       {"a\r.\r\n", "a\r\n..\r\n.\r\n", 6},
       {"x.y\r\n", "x.y\r\n.\r\n", 5},
+      {"\r", "\r\n.\r\n", 2},
+      {"\r\n\r\n..", "\r\n\r\n...\r\n.\r\n", 8},
+      {"ab\n\ncd", "ab\r\n\r\ncd\r\n.\r\n", 10},
   };
   for (const auto& c : cases) {
     data_encoding e = encode_data(c.in);
