@@ -138,6 +138,12 @@ class parser {
   std::size_t pos_ = 0;
   std::optional<expect_syntax_error> error_;
   std::vector<leaf>* leaves_ = nullptr;
+  // Parsing, evaluating and freeing the tree all recurse, so nesting and size are bounded
+  // far above what a real expectation needs: a long text fails instead of the stack.
+  static constexpr std::size_t nesting_max = 32;
+  static constexpr std::size_t operators_max = 256;
+  std::size_t nesting_ = 0;
+  std::size_t operators_ = 0;
 
   bool at_end() const { return pos_ >= text_.size(); }
   char peek() const { return at_end() ? '\0' : text_[pos_]; }
@@ -261,6 +267,9 @@ class parser {
   }
 
   node_ptr make_binary(char op, node_ptr left, node_ptr right, std::size_t at) {
+    if (++operators_ > operators_max) {
+      return fail(at, "expected at most " + std::to_string(operators_max) + " operators");
+    }
     auto n = std::make_unique<node>();
     n->what = binary{op, std::move(left), std::move(right)};
     n->column = at;
@@ -304,8 +313,14 @@ class parser {
     const char c = peek();
     if (core::is_digit(c) || c == '.') return parse_number();
     if (c == '(') {
+      if (nesting_ == nesting_max) {
+        return fail(column(), "expected at most " + std::to_string(nesting_max) +
+                                  " nested parentheses");
+      }
       ++pos_;
+      ++nesting_;
       node_ptr inner = parse_expr();
+      --nesting_;
       if (error_ || !expect_char(')', "')' to close '('")) return nullptr;
       return inner;
     }

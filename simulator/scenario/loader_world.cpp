@@ -38,7 +38,7 @@ world::mailbox_spec read_mailboxes(const value& v) {
     return m;
   }
   const section s(v, {"valid", "unknown", "disabled", "full", "full_permanent", "bounce_later",
-                      "catch_all", "traps"});
+                      "catch_all", "traps", "trap_domain"});
   if (auto x = s.get("valid")) m.valid = read_count(*x);
   if (auto x = s.get("unknown")) m.unknown = read_amount(*x);
   if (auto x = s.get("disabled")) m.disabled = read_amount(*x);
@@ -47,6 +47,7 @@ world::mailbox_spec read_mailboxes(const value& v) {
   if (auto x = s.get("bounce_later")) m.bounce_later = read_amount(*x);
   if (auto x = s.get("catch_all")) m.catch_all = read_bool(*x);
   if (auto x = s.get("traps")) read_traps(*x, m);
+  if (auto x = s.get("trap_domain")) m.trap_domain = read_bool(*x);
   return m;
 }
 
@@ -222,14 +223,23 @@ void read_list_when(const value& v, world::dnsbl_spec& d) {
 }
 
 world::dnsbl_spec read_dnsbl(const value& v, const context& c) {
-  const section s(v, {"zone", "style", "list_when", "expire_after", "listed"});
+  const section s(v, {"zone", "kind", "style", "list_when", "expire_after", "listed"});
   world::dnsbl_spec d;
   d.where = c.ref(v);
   d.zone = read_domain(s.require("zone"));
+  if (auto x = s.get("kind")) {
+    d.kind = read_choice(*x, {"ip", "domain"}) == "domain" ? world::dnsbl_spec::subject_kind::domain
+                                                           : world::dnsbl_spec::subject_kind::ip;
+  }
   if (auto x = s.get("style")) d.style = read_choice(*x, {"spamhaus", "generic"});
   if (auto x = s.get("list_when")) read_list_when(*x, d);
   if (auto x = s.get("expire_after")) d.expire_after = read_positive_duration(*x);
-  if (auto x = s.get("listed")) d.listed = read_texts(*x, "IP addresses", read_ip);
+  if (auto x = s.get("listed")) {
+    // A domain list lists domains (RFC 5782 §2.3), an IP list addresses.
+    d.listed = d.kind == world::dnsbl_spec::subject_kind::domain
+                   ? read_texts(*x, "domains", read_domain)
+                   : read_texts(*x, "IP addresses", read_ip);
+  }
   return d;
 }
 

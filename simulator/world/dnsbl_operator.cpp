@@ -1,5 +1,6 @@
-// A DNSBL operator (dnsbl_operator.hpp): counts trap hits and complaints per IP in a sliding
-// window, lists and delists through the world's resolver, and tells the recorder and trace.
+// A DNSBL operator (dnsbl_operator.hpp): counts trap hits and complaints per IP (or per MAIL
+// FROM domain, for a domain list) in a sliding window, lists and delists through the world's
+// resolver, and tells the recorder and trace.
 //
 // Model choices (receiver-behaviour.md §2):
 // - A listing is the RFC 5782 pair at the reversed name: A 127.0.0.2 (both styles; the
@@ -45,6 +46,10 @@ std::string canonical(const std::string& ip) {
   return addr ? core::to_string(*addr) : ip;
 }
 
+bool lists_domains(const dnsbl_spec& spec) {
+  return spec.kind == dnsbl_spec::subject_kind::domain;
+}
+
 }  // namespace
 
 class dnsbl_operator::impl {
@@ -58,7 +63,7 @@ class dnsbl_operator::impl {
         record_(record),
         ttl_s_(ttl_s) {
     for (const std::string& raw : spec_.listed) {
-      const std::string ip = canonical(raw);
+      const std::string ip = subject_of(raw);
       state& s = ips_[ip];
       if (s.listed) continue;
       s.listed = true;
@@ -73,8 +78,9 @@ class dnsbl_operator::impl {
 
   void add_to(dns::zone_model& model) const {
     model.add_zone(zone_);
-    // RFC 5782 §5: an IPv4 list answers for 127.0.0.2 so clients can test it.
-    add_listing(model, "127.0.0.2", "test entry (RFC 5782)");
+    // RFC 5782 §5: an IPv4 list answers for 127.0.0.2, a domain list for "test", so clients
+    // can test it.
+    add_listing(model, lists_domains(spec_) ? "test" : "127.0.0.2", "test entry (RFC 5782)");
     for (const auto& [ip, s] : ips_) {
       if (s.from_start) add_listing(model, ip, "listed from the start");
     }
@@ -87,11 +93,14 @@ class dnsbl_operator::impl {
     for (auto& change : waiting) apply(std::move(change));
   }
 
-  void hit(const std::string& raw_ip, core::time_point at, bool trap) {
+  // An IP list counts the client address, a domain list the MAIL FROM domain (a message
+  // from the null sender is no evidence against any domain).
+  void hit(const std::string& raw_ip, const std::string& domain, core::time_point at, bool trap) {
     // A kind of hit the operator has no rule for (0: off) is not evidence to it at all.
     const std::size_t rule = trap ? spec_.trap_hits : spec_.complaints;
     if (rule == 0) return;
-    const std::string ip = canonical(raw_ip);
+    const std::string ip = subject_of(lists_domains(spec_) ? domain : raw_ip);
+    if (ip.empty()) return;
     state& s = ips_[ip];
     std::deque<core::time_point>& hits = trap ? s.traps : s.complaints;
     hits.push_back(at);
@@ -107,7 +116,7 @@ class dnsbl_operator::impl {
   }
 
   bool listed(const std::string& ip) const {
-    auto it = ips_.find(canonical(ip));
+    auto it = ips_.find(subject_of(ip));
     return it != ips_.end() && it->second.listed;
   }
 
@@ -121,16 +130,31 @@ class dnsbl_operator::impl {
     std::optional<core::timer_id> delisting;
   };
 
+  // A domain in lower case without a trailing dot; an IP in its canonical form.
+  std::string subject_of(const std::string& raw) const {
+    return lists_domains(spec_) ? dns::normalize_name(raw) : canonical(raw);
+  }
+
+  // RFC 5782 §2.1 (reversed address) or §2.3 (the domain as it is) under the zone.
+  std::string name_of(const std::string& subject) const {
+    if (!lists_domains(spec_)) return dns::dnsbl_name(subject, zone_);
+    const std::string name = subject + "." + zone_;
+    // RFC 1035 §2.3.4: a name over 253 octets cannot be asked, so it is not published.
+    return subject.empty() || name.size() > 253 ? std::string{} : name;
+  }
+
   std::string txt_of(const std::string& ip, const std::string& reason) const {
     if (spec_.style == "spamhaus") {
-      return "Listed by SBL (" + reason + "), see https://check.spamhaus.org/ for " + ip;
+      const char* list = lists_domains(spec_) ? "DBL" : "SBL";
+      return std::string("Listed by ") + list + " (" + reason +
+             "), see https://check.spamhaus.org/ for " + ip;
     }
     return ip + " listed in " + zone_ + ": " + reason;
   }
 
   void add_listing(dns::zone_model& model, const std::string& ip, const std::string& reason) const {
-    const std::string name = dns::dnsbl_name(ip, zone_);
-    if (name.empty()) return;  // not an address: nothing a DNSBL can publish
+    const std::string name = name_of(ip);
+    if (name.empty()) return;  // not an address (or domain): nothing a DNSBL can publish
     model.add_a(name, listing_code, ttl_s_);
     model.add_txt(name, txt_of(ip, reason), ttl_s_);
   }
@@ -158,7 +182,7 @@ class dnsbl_operator::impl {
     s.listed = false;
     s.delisting.reset();
     apply([this, ip](dns::zone_model& m) {
-      const std::string name = dns::dnsbl_name(ip, zone_);
+      const std::string name = name_of(ip);
       m.remove(name, core::rr_type::a);
       m.remove(name, core::rr_type::txt);
     });
@@ -210,12 +234,14 @@ void dnsbl_operator::attach(dns::sim_resolver& resolver) {
   impl_->attach(resolver);
 }
 
-void dnsbl_operator::trap_hit(const std::string& ip, core::time_point at) {
-  impl_->hit(ip, at, true);
+void dnsbl_operator::trap_hit(const std::string& ip, const std::string& domain,
+                              core::time_point at) {
+  impl_->hit(ip, domain, at, true);
 }
 
-void dnsbl_operator::complaint(const std::string& ip, core::time_point at) {
-  impl_->hit(ip, at, false);
+void dnsbl_operator::complaint(const std::string& ip, const std::string& domain,
+                               core::time_point at) {
+  impl_->hit(ip, domain, at, false);
 }
 
 bool dnsbl_operator::listed(const std::string& ip) const {

@@ -1,6 +1,8 @@
 // mailsim::sim::world DNSBL operator — owns one DNSBL zone of the world's DNS and lists
-// sending IPs by rule: `trap_hits` spam-trap hits (or `complaints` complaints) inside
-// `window` list the IP (RFC 5782 A record 127.0.0.2 and a TXT reason under the zone);
+// sending IPs (kind ip) or sender MAIL FROM domains (kind domain, like Spamhaus DBL) by
+// rule: `trap_hits` spam-trap hits (or `complaints` complaints) inside `window` list the
+// subject (RFC 5782 A record 127.0.0.2 and a TXT reason at the reversed IP, §2.1, or at the
+// domain, §2.3, under the zone);
 // `expire_after` without a new hit delists it. Every receiver that consults the zone sees
 // the listing as soon as it exists (subject to the DNS cache TTLs the operator sets:
 // the records carry a short TTL, `ttl_s`).
@@ -37,9 +39,12 @@ class dnsbl_operator {
   // The world's resolver, once created; changes go through it.
   void attach(dns::sim_resolver& resolver);
 
-  void trap_hit(const std::string& ip, core::time_point at);
-  void complaint(const std::string& ip, core::time_point at);
-  bool listed(const std::string& ip) const;
+  // A trap hit / complaint about mail from `ip` with MAIL FROM domain `domain` (empty: the
+  // null sender). An IP list counts it against the IP, a domain list against the domain.
+  void trap_hit(const std::string& ip, const std::string& domain, core::time_point at);
+  void complaint(const std::string& ip, const std::string& domain, core::time_point at);
+  // Whether `subject` (an IP, or a domain for a domain list) is listed now.
+  bool listed(const std::string& subject) const;
 
  private:
   class impl;

@@ -37,8 +37,9 @@ std::string local_part_of(std::size_t index) {
 }
 
 population::population(std::vector<std::string> domains, const mailbox_spec& spec)
-    : catch_all_(spec.catch_all) {
+    : catch_all_(spec.catch_all), trap_domain_(spec.trap_domain) {
   for (auto& d : domains) domains_.push_back(policy::to_lower(d));
+  if (trap_domain_) return;  // nothing generated: every address is a trap
   const std::size_t valid = spec.valid;
   const std::size_t counts[7] = {valid,
                                  spec.unknown.resolve(valid),
@@ -112,6 +113,7 @@ std::optional<mailbox_state> population::lookup(std::string_view address) const 
   const std::size_t at = address.rfind('@');
   if (at == std::string_view::npos) return std::nullopt;
   if (!domain_index(address.substr(at + 1))) return std::nullopt;
+  if (trap_domain_) return mailbox_state::pristine_trap;
   const std::size_t index = index_of(address.substr(0, at));
   if (index >= 1 && index <= total_) return state_at(index);
   return catch_all_ ? mailbox_state::catch_all : mailbox_state::unknown;

@@ -14,7 +14,9 @@
 // An address not generated at one of our domains is catch_all when spec.catch_all, else
 // unknown; with catch_all the generated unknown addresses are catch_all too (a catch-all
 // domain accepts every local part). Domains compare case-insensitively, local parts too
-// (the recorder does the same). No I/O, no randomness.
+// (the recorder does the same). A trap domain (spec.trap_domain, a typo domain such as
+// gmial.sim) generates no address and answers pristine_trap for every address at its
+// domains. No I/O, no randomness.
 #pragma once
 
 #include <cstddef>
@@ -68,6 +70,7 @@ class population {
 
   std::vector<std::string> domains_;
   bool catch_all_ = false;
+  bool trap_domain_ = false;
   std::size_t total_ = 0;
   std::size_t stride_ = 1;
   // ends_[k]: the first position past state k's range, in the order of mailbox_state.

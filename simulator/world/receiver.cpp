@@ -1,7 +1,6 @@
 // The simulated provider: listeners, decisions, and what it writes to the recorder.
 // Not modelled yet: a bounce_later recipient only gets record.bounce_returned set some
-// minutes after acceptance — no DSN travels back over the wire; no STARTTLS is offered;
-// the reputation book keys a sender by its MAIL FROM domain, not its DKIM d=.
+// minutes after acceptance — no DSN travels back over the wire; no STARTTLS is offered.
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
@@ -73,15 +72,27 @@ policy::greylist_options greylist_options_of(const resolved_provider& cfg) {
   return o;
 }
 
-std::vector<policy::dnsbl_list> dnsbl_lists_of(const std::vector<std::string>& zones) {
+// The provider's zones, each with the kind the world's operator of that zone gives it (a
+// zone nobody in the world runs is asked as an IP list, the common kind).
+std::vector<policy::dnsbl_list> dnsbl_lists_of(const std::vector<std::string>& zones,
+                                               const std::vector<policy::dnsbl_list>& known) {
   std::vector<policy::dnsbl_list> lists;
   for (const auto& zone : zones) {
     policy::dnsbl_list l;
     l.zone = policy::to_lower(zone);
     l.kind = policy::dnsbl_kind::ip;
+    for (const policy::dnsbl_list& k : known) {
+      if (policy::iequals(k.zone, l.zone)) l.kind = k.kind;
+    }
     lists.push_back(std::move(l));
   }
   return lists;
+}
+
+bool any_domain_list(const std::vector<policy::dnsbl_list>& lists) {
+  return std::any_of(lists.begin(), lists.end(), [](const policy::dnsbl_list& l) {
+    return l.kind == policy::dnsbl_kind::domain;
+  });
 }
 
 }  // namespace
@@ -118,7 +129,9 @@ provider_core::provider_core(const provider_spec& spec, world_services services)
     reputation_ = std::make_unique<reputation_book>(cfg_.reputation, start_);
   }
   if (!cfg_.dnsbls.empty() && services_.dns != nullptr) {
-    dnsbl_ = std::make_unique<policy::dnsbl_checker>(*services_.dns, dnsbl_lists_of(cfg_.dnsbls));
+    std::vector<policy::dnsbl_list> lists = dnsbl_lists_of(cfg_.dnsbls, services_.dnsbl_lists);
+    domain_dnsbls_ = any_domain_list(lists);
+    dnsbl_ = std::make_unique<policy::dnsbl_checker>(*services_.dns, std::move(lists));
   }
   if (services_.dns != nullptr) make_auth_checkers();
   for (std::size_t i = 0; i < mx_.size(); ++i) {
@@ -130,7 +143,8 @@ provider_core::provider_core(const provider_spec& spec, world_services services)
 void provider_core::make_auth_checkers() {
   const auth_requirements& r = cfg_.require;
   if (r.spf_pass || r.dmarc_enforce) spf_ = std::make_unique<auth::spf_checker>(*services_.dns);
-  if (r.dkim_pass || r.dmarc_enforce) {
+  // Reputation needs the verified d= too (the book keys a signed sender by it).
+  if (r.dkim_pass || r.dmarc_enforce || reputation_) {
     dkim_ = std::make_unique<auth::dkim_verifier>(*services_.dns, services_.sched->clock());
   }
   if (r.dmarc_enforce) {
@@ -312,7 +326,8 @@ std::optional<smtp::decision> provider_core::on_mail(receiver_session& s,
                                                      const smtp::command& cmd) {
   s.accepted.clear();
   s.junk = false;
-  s.sender_domain = cmd.address.null ? std::string() : cmd.address.box.domain;
+  s.sender_domain = cmd.address.null ? std::string() : policy::to_lower(cmd.address.box.domain);
+  s.signing_domain.clear();
   s.sender = cmd.address.null ? "<>" : cmd.address.box.to_string();
   s.spf_domain.clear();
   s.spf_result = "none";
@@ -328,10 +343,40 @@ std::optional<smtp::decision> provider_core::on_mail(receiver_session& s,
     return refuse("mail", sender, s, cfg_.replies.too_many_messages, vars,
                   "messages per connection", true);
   }
+  return sender_dnsbl_stage(s);
+}
+
+// Domain lists (RFC 5782 §2.3) are asked for the MAIL FROM domain, like Postfix's
+// reject_rhsbl_sender; the null sender has no domain to ask about.
+std::optional<smtp::decision> provider_core::sender_dnsbl_stage(receiver_session& s) {
+  if (!dnsbl_ || !domain_dnsbls_ || s.sender_domain.empty()) return spf_stage(s);
+  std::weak_ptr<bool> alive = alive_;
+  std::optional<policy::dnsbl_outcome> at_once = dnsbl_->check(
+      s.sender_domain, [alive, this, id = s.id()](policy::dnsbl_outcome outcome) {
+        if (alive.expired()) return;
+        receiver_session* later = find(id);
+        if (later == nullptr) return;
+        if (auto d = sender_dnsbl_decision(*later, outcome)) later->resume(*d);
+      });
+  if (!at_once) return std::nullopt;
+  return sender_dnsbl_decision(s, *at_once);
+}
+
+std::optional<smtp::decision> provider_core::sender_dnsbl_decision(
+    receiver_session& s, const policy::dnsbl_outcome& outcome) {
+  if (const policy::dnsbl_hit* hit = outcome.first_blocking()) {
+    const reply_vars vars{s.ip(), {}, s.sender_domain, hit->zone, {}};
+    return refuse("mail", s.sender, s, cfg_.replies.dnsbl, vars,
+                  ("domain " + s.sender_domain + " listed in " + hit->zone).c_str());
+  }
+  return spf_stage(s);
+}
+
+std::optional<smtp::decision> provider_core::spf_stage(receiver_session& s) {
   if (spf_) {
     auth::spf_request request;
     request.ip = s.address();
-    request.mail_from = cmd.address.null ? std::string() : cmd.address.box.to_string();
+    request.mail_from = s.sender == "<>" ? std::string() : s.sender;
     request.helo = s.smtp().current_envelope().helo_name;
     request.receiver = name_;
     request.now = now();

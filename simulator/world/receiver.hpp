@@ -6,9 +6,11 @@
 // unchanged, driven by the scheduler (deadlines via next_deadline/on_timeout). The provider
 // is the session's policy: it answers connect, HELO, MAIL, RCPT and the message from its
 // state — mailbox states, throttles and escalation (throttle.hpp), greylisting,
-// per-connection and per-IP limits, tarpitting, DNSBL lookups through the world resolver,
+// per-connection and per-IP limits, tarpitting, DNSBL lookups through the world resolver
+// (client IP at connect, MAIL FROM domain at MAIL),
 // SPF/DKIM/DMARC requirements (reference-server/auth through policy), content score → INBOX
-// or Junk, sender reputation (reputation.hpp) — and writes what it did to the recorder
+// or Junk, sender reputation (reputation.hpp; keyed by the verified DKIM d= at the end of
+// DATA, see docs/receiver-profiles.md) — and writes what it did to the recorder
 // (accepted/deferred/rejected counters per day and IP; placement, trap hits and complaints
 // on the message's record, found by the Message-ID <mN@…> and the recipient).
 // Time comes from the scheduler, randomness from named streams ("provider/<name>/…"), so a
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "reference-server/core/resolver.hpp"
+#include "reference-server/policy/dnsbl.hpp"
 #include "simulator/engine/rng.hpp"
 #include "simulator/engine/scheduler.hpp"
 #include "simulator/engine/trace.hpp"
@@ -40,10 +43,17 @@ struct world_services {
   network::virtual_network* net = nullptr;
   core::resolver* dns = nullptr;
   metrics::recorder* record = nullptr;
-  // A trap address received a message from `ip` (DNSBL operators count these).
-  std::function<void(const std::string& ip, core::time_point at)> trap_hit;
-  // A user of this provider marked a message from `ip` as spam.
-  std::function<void(const std::string& ip, core::time_point at)> complaint;
+  // A trap address received a message from `ip` whose MAIL FROM domain is `domain` (empty
+  // for the null sender); DNSBL operators count these, by IP or by domain.
+  std::function<void(const std::string& ip, const std::string& domain, core::time_point at)>
+      trap_hit;
+  // A user of this provider marked a message from `ip` (MAIL FROM domain `domain`) as spam.
+  std::function<void(const std::string& ip, const std::string& domain, core::time_point at)>
+      complaint;
+  // The kind (ip or domain) of each DNSBL zone the world runs. A zone a provider consults
+  // that is not here is asked as an IP list. IP lists are asked at connect with the client
+  // address; domain lists at MAIL with the MAIL FROM domain (RFC 5782 §2.3).
+  std::vector<policy::dnsbl_list> dnsbl_lists;
 };
 
 struct mx_host {

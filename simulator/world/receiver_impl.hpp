@@ -87,6 +87,10 @@ class provider_core {
   std::optional<smtp::decision> ptr_stage(receiver_session& s);
   smtp::decision ptr_decision(receiver_session& s, fcrdns_result result);
   std::optional<smtp::decision> on_mail(receiver_session& s, const smtp::command& cmd);
+  std::optional<smtp::decision> sender_dnsbl_stage(receiver_session& s);
+  std::optional<smtp::decision> sender_dnsbl_decision(receiver_session& s,
+                                                      const policy::dnsbl_outcome& outcome);
+  std::optional<smtp::decision> spf_stage(receiver_session& s);
   smtp::decision after_spf(receiver_session& s, const auth::spf_outcome& outcome);
   smtp::decision mail_checks(receiver_session& s);
   smtp::decision on_rcpt(receiver_session& s, const smtp::command& cmd);
@@ -97,13 +101,15 @@ class provider_core {
                                            std::vector<auth::dkim_result> results);
   smtp::decision after_dmarc(receiver_session& s, const auth::dmarc_outcome& outcome);
   smtp::decision deliver_message(receiver_session& s, bool auth_junk);
+  std::optional<smtp::decision> signer_reputation(receiver_session& s, bool& junk);
   smtp::decision refuse(const std::string& stage, const std::string& subject,
                         const receiver_session& s, const std::string& templ, const reply_vars& vars,
                         const char* why, bool close = false);
   void place(receiver_session& s, std::uint64_t message, const std::string& rcpt,
              mailbox_state state, bool junk, double score);
   void schedule_complaint(std::optional<std::size_t> record, const std::string& ip,
-                          const std::string& domain, const std::string& rcpt);
+                          const std::string& domain, const std::string& reputed,
+                          const std::string& rcpt);
   void schedule_bounce(std::size_t record, const std::string& rcpt);
   bool cooling(core::time_point now) const;
   core::time_point now() const { return services_.sched->now(); }
@@ -120,8 +126,10 @@ class provider_core {
   throttle throttle_;
   std::unique_ptr<reputation_book> reputation_;
   std::unique_ptr<policy::dnsbl_checker> dnsbl_;
+  bool domain_dnsbls_ = false;  // some consulted zone lists domains: asked at MAIL
   std::unique_ptr<auth::spf_checker> spf_;      // when require.spf_pass or dmarc_enforce
-  std::unique_ptr<auth::dkim_verifier> dkim_;   // when require.dkim_pass or dmarc_enforce
+  // When require.dkim_pass or dmarc_enforce, or reputation (keyed by the verified d=).
+  std::unique_ptr<auth::dkim_verifier> dkim_;
   std::unique_ptr<auth::dmarc_checker> dmarc_;  // when require.dmarc_enforce
   std::vector<std::unique_ptr<acceptor>> acceptors_;
   std::map<std::uint64_t, std::unique_ptr<receiver_session>> sessions_;  // by id: ordered
@@ -164,7 +172,13 @@ class receiver_session final : public core::stream_handler {
   std::string spf_domain;               // what SPF checked, for DMARC
   std::string spf_result = "none";      // its result word
   message_facts facts;                  // of the message being decided
-  std::string sender_domain;
+  std::string sender_domain;             // MAIL FROM domain (empty: null sender)
+  std::string signing_domain;            // d= of the first DKIM signature that verified
+  // The domain reputation is noted against at the end of DATA: the verified d=, else the
+  // MAIL FROM domain.
+  const std::string& reputation_domain() const {
+    return signing_domain.empty() ? sender_domain : signing_domain;
+  }
 
  private:
   void drive();

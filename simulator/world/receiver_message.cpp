@@ -111,9 +111,11 @@ std::optional<smtp::decision> provider_core::on_message(receiver_session& s) {
 
 std::optional<smtp::decision> provider_core::after_dkim(receiver_session& s,
                                                         std::vector<auth::dkim_result> results) {
-  const bool passed = std::any_of(results.begin(), results.end(), [](const auth::dkim_result& r) {
+  const auto pass = std::find_if(results.begin(), results.end(), [](const auth::dkim_result& r) {
     return r.status == auth::dkim_status::pass;
   });
+  const bool passed = pass != results.end();
+  if (passed) s.signing_domain = policy::to_lower(pass->domain);
   if (cfg_.require.dkim_pass && !passed) {
     s.accepted.clear();
     return refuse("data", label_of(s.facts), s, cfg_.replies.dkim_failed,
@@ -153,11 +155,35 @@ smtp::decision provider_core::after_dmarc(receiver_session& s, const auth::dmarc
   return deliver_message(s, failed && outcome.disposition == auth::dmarc_policy::quarantine);
 }
 
+// A verified signer is judged again at the end of DATA on its own domain's score (the
+// MAIL-time check could only see the MAIL FROM domain): below reject_below the message is
+// refused, below junk_below it goes to Junk. The IP was judged at MAIL already.
+std::optional<smtp::decision> provider_core::signer_reputation(receiver_session& s, bool& junk) {
+  if (!reputation_ || s.signing_domain.empty() || s.signing_domain == s.sender_domain) {
+    return std::nullopt;
+  }
+  const double score = reputation_->score(s.signing_domain, now());
+  if (score >= cfg_.reputation.junk_below) return std::nullopt;
+  char why[96];
+  std::snprintf(why, sizeof why, "score %.2f of d=%s", score, s.signing_domain.c_str());
+  if (score < cfg_.reputation.reject_below) {
+    s.accepted.clear();
+    return refuse("data", label_of(s.facts), s, cfg_.replies.reputation_rejected,
+                  {s.ip(), {}, s.signing_domain, {}, {}}, why);
+  }
+  if (tracing()) trace_line("data " + label_of(s.facts) + " from " + s.ip() + ": junk, " + why);
+  junk = true;
+  return std::nullopt;
+}
+
 smtp::decision provider_core::deliver_message(receiver_session& s, bool auth_junk) {
   // SpamAssassin-style: a score at the junk threshold, a sender the reputation book files
-  // as Junk, or a DMARC quarantine lands in the Junk folder.
+  // as Junk (by MAIL FROM domain at MAIL, by the verified d= here), or a DMARC quarantine
+  // lands in the Junk folder.
   const message_facts& facts = s.facts;
-  const bool junk = s.junk || auth_junk || facts.score >= cfg_.junk_threshold;
+  bool signer_junk = false;
+  if (auto refusal = signer_reputation(s, signer_junk)) return *refusal;
+  const bool junk = s.junk || signer_junk || auth_junk || facts.score >= cfg_.junk_threshold;
   const auto& recipients = s.smtp().current_envelope().recipients;
   const std::size_t n = std::min(recipients.size(), s.accepted.size());
   for (std::size_t i = 0; i < n; ++i) {
@@ -181,7 +207,8 @@ void provider_core::place(receiver_session& s, std::uint64_t message, const std:
     if (message != 0) record = services_.record->find(message, rcpt);
     if (record) services_.record->at(*record).placed = where;
   }
-  if (reputation_) reputation_->note_accepted(s.ip(), s.sender_domain, t);
+  const std::string& reputed = s.reputation_domain();
+  if (reputation_) reputation_->note_accepted(s.ip(), reputed, t);
   if (tracing()) {
     trace_line("deliver " + rcpt + " m" + std::to_string(message) + " from " + s.ip() + ": " +
                metrics::to_string(where));
@@ -189,8 +216,8 @@ void provider_core::place(receiver_session& s, std::uint64_t message, const std:
   if (where == placement::trap) {
     if (record) services_.record->at(*record).trap_hit = true;
     if (services_.record != nullptr) services_.record->count(name_, s.ip(), t, counter::trap_hit);
-    if (services_.trap_hit) services_.trap_hit(s.ip(), t);
-    if (reputation_) reputation_->note_trap_hit(s.ip(), s.sender_domain, t);
+    if (services_.trap_hit) services_.trap_hit(s.ip(), s.sender_domain, t);
+    if (reputation_) reputation_->note_trap_hit(s.ip(), reputed, t);
   } else if (where == placement::bounce_later) {
     if (record) schedule_bounce(*record, rcpt);
   } else if (where == placement::inbox) {
@@ -200,22 +227,28 @@ void provider_core::place(receiver_session& s, std::uint64_t message, const std:
     const double p =
         std::min(1.0, cfg_.complaint_rate *
                           (1.0 + std::max(0.0, score) / std::max(cfg_.junk_threshold, 1e-9)));
-    if (complaints_.chance(p)) schedule_complaint(record, s.ip(), s.sender_domain, rcpt);
+    if (complaints_.chance(p)) {
+      schedule_complaint(record, s.ip(), s.sender_domain, reputed, rcpt);
+    }
   }
 }
 
+// `domain`: the MAIL FROM domain (what domain DNSBLs hear of); `reputed`: the domain the
+// reputation book notes (the verified d=, else the MAIL FROM domain).
 void provider_core::schedule_complaint(std::optional<std::size_t> record, const std::string& ip,
-                                       const std::string& domain, const std::string& rcpt) {
+                                       const std::string& domain, const std::string& reputed,
+                                       const std::string& rcpt) {
   std::weak_ptr<bool> alive = alive_;
-  services_.sched->schedule_after(cfg_.complaint_delay, [alive, this, record, ip, domain, rcpt] {
+  services_.sched->schedule_after(cfg_.complaint_delay, [alive, this, record, ip, domain, reputed,
+                                                         rcpt] {
     if (alive.expired()) return;
     const core::time_point t = now();
     if (services_.record != nullptr) {
       if (record) services_.record->at(*record).complained = true;
       services_.record->count(name_, ip, t, counter::complaint);
     }
-    if (services_.complaint) services_.complaint(ip, t);
-    if (reputation_) reputation_->note_complaint(ip, domain, t);
+    if (services_.complaint) services_.complaint(ip, domain, t);
+    if (reputation_) reputation_->note_complaint(ip, reputed, t);
     trace_line("complaint " + rcpt + " about " + ip);
   });
 }

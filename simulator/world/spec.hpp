@@ -48,6 +48,9 @@ struct mailbox_spec {
   std::size_t pristine_traps = 0;  // never a real user: accept silently, record a trap hit
   std::size_t recycled_traps = 0;  // 550 5.1.1 during the cooling period, then trap accept
   duration_ms recycled_cooling{0}; // from the start of the run
+  // A typo-domain trap (gmial.sim): every address at the provider's domains is a pristine
+  // trap, and no address is generated (the counts above are ignored).
+  bool trap_domain = false;
 };
 
 // Rate window: at most `max` events per `window`, counted per key.
@@ -106,22 +109,25 @@ struct provider_spec {
   std::optional<duration_ms> tarpit;                    // delay before each reply
   std::optional<std::size_t> errors_max;                // protocol errors before 421 + close
   std::optional<auth_requirements> require;
-  std::vector<std::string> dnsbls;                      // zones consulted at connect
+  std::vector<std::string> dnsbls;  // zones consulted: IP lists at connect, domain lists at MAIL
   std::optional<double> junk_threshold;                 // content score ≥ this → Junk
   std::optional<double> reject_threshold;               // content score ≥ this → 550 5.7.1
   std::optional<double> complaint_rate;                 // P(user marks an INBOX message as spam)
   source_ref where;
 };
 
-// A DNSBL operator: owns `zone` in the world DNS and lists sending IPs by rule.
+// A DNSBL operator: owns `zone` in the world DNS and lists sending IPs (kind ip, like
+// Spamhaus ZEN) or sender (MAIL FROM) domains (kind domain, like Spamhaus DBL) by rule.
 struct dnsbl_spec {
+  enum class subject_kind { ip, domain };
   std::string zone;
+  subject_kind kind = subject_kind::ip;
   std::string style = "spamhaus";   // spamhaus: 127.0.0.2 (SBL) for trap listings; generic: 127.0.0.2
-  std::size_t trap_hits = 3;        // list when an IP reaches this many trap hits ...
+  std::size_t trap_hits = 3;        // list when a subject reaches this many trap hits ...
   duration_ms window{24 * 3600'000LL};  // ... inside this window
   std::size_t complaints = 0;       // or this many complaints in the window (0: off)
   duration_ms expire_after{48 * 3600'000LL};  // delisted this long after the last hit
-  std::vector<std::string> listed;  // IPs listed from the start
+  std::vector<std::string> listed;  // subjects (IPs or domains, by kind) listed from the start
   source_ref where;
 };
 

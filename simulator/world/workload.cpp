@@ -356,8 +356,9 @@ recipient_pick workload::classify(std::string address, const std::string& domain
       std::optional<std::string> kind = p.kind_of ? p.kind_of(address) : std::nullopt;
       const bool chosen = std::find(domains_.begin(), domains_.end(), domain) != domains_.end();
       std::string k = kind.value_or("invalid");
-      // An address made up at a chosen domain is "invalid" unless the domain takes anything.
-      if (chosen && k != "catch_all") k = "invalid";
+      // An address made up at a chosen domain is "invalid" unless the domain takes anything
+      // (a catch-all, or a typo domain run as a trap, where every address is a trap).
+      if (chosen && k != "catch_all" && k != "pristine_trap") k = "invalid";
       return {std::move(address), domain, p.provider, std::move(k)};
     }
   }

@@ -106,12 +106,22 @@ void world::impl::build_providers() {
   services.dns = dns_.get();
   services.record = &record_;
   // Every operator hears every trap hit and complaint; each applies its own rule.
-  services.trap_hit = [this](const std::string& ip, core::time_point at) {
-    for (auto& d : dnsbls_) d->trap_hit(ip, at);
+  services.trap_hit = [this](const std::string& ip, const std::string& domain,
+                             core::time_point at) {
+    for (auto& d : dnsbls_) d->trap_hit(ip, domain, at);
   };
-  services.complaint = [this](const std::string& ip, core::time_point at) {
-    for (auto& d : dnsbls_) d->complaint(ip, at);
+  services.complaint = [this](const std::string& ip, const std::string& domain,
+                              core::time_point at) {
+    for (auto& d : dnsbls_) d->complaint(ip, domain, at);
   };
+  // Providers ask a zone by the kind its operator gives it (IP at connect, domain at MAIL).
+  for (const dnsbl_spec& d : spec_.dnsbls) {
+    policy::dnsbl_list l;
+    l.zone = dns::normalize_name(d.zone);
+    l.kind = d.kind == dnsbl_spec::subject_kind::domain ? policy::dnsbl_kind::domain
+                                                        : policy::dnsbl_kind::ip;
+    services.dnsbl_lists.push_back(std::move(l));
+  }
   for (const provider_spec& p : spec_.providers) {
     try {
       providers_.push_back(std::make_unique<provider>(p, services));

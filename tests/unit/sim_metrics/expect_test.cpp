@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "tests/unit/sim_metrics/sample_recorder.hpp"
 
 namespace mailsim::sim::metrics {
@@ -244,6 +246,42 @@ TEST_F(Expect, SyntaxErrorIsReportedByEvaluateToo) {
   EXPECT_FALSE(r.passed);
   EXPECT_EQ(r.error.rfind("syntax error at column 1: unknown metric 'delivred_ratio'", 0), 0u)
       << r.error;
+}
+
+// Found by fuzz_sim_expect (fuzz/corpus/sim_expect/crash_51f443269a24a3a3): a duration too
+// large for milliseconds in a long long overflowed in the d/h/m/s formatting.
+TEST_F(Expect, HugeDurationsMeasureAsPlainSeconds) {
+  expect_cases(rec_, {
+                         {"100000000000000000000s >= 1d", true, "1e+20s"},
+                         {"9223372036854775808s + 5 <= 2", false, "9.223e+18s"},
+                         {"2d + 3h == 51h", true, "2d3h"},
+                     });
+}
+
+// Found by fuzz_sim_expect: deep parentheses overflowed the stack of the recursive parser.
+// Nesting and operators are bounded; a text far past the bounds fails as a syntax error.
+TEST(ExpectSyntax, NestingAndOperatorsAreBounded) {
+  const auto nested = [](std::size_t depth) {
+    return std::string(depth, '(') + "1" + std::string(depth, ')') + " == 1";
+  };
+  EXPECT_FALSE(check_expectation(nested(32)));
+  const auto too_deep = check_expectation(nested(33));
+  ASSERT_TRUE(too_deep);
+  EXPECT_EQ(too_deep->column, 33u);
+  EXPECT_NE(too_deep->message.find("nested parentheses"), std::string::npos);
+  EXPECT_TRUE(check_expectation(std::string(100'000, '(') + "1 == 1"));
+
+  const auto sum = [](std::size_t terms) {
+    std::string text = "1";
+    for (std::size_t i = 1; i < terms; ++i) text += "+1";
+    return text + " >= 1";
+  };
+  const recorder empty;
+  EXPECT_TRUE(evaluate_expectation(sum(257), empty).passed);
+  const auto too_long = check_expectation(sum(258));
+  ASSERT_TRUE(too_long);
+  EXPECT_NE(too_long->message.find("at most 256 operators"), std::string::npos);
+  EXPECT_TRUE(check_expectation(sum(200'000)));
 }
 
 struct syntax_case {

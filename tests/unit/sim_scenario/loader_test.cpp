@@ -383,6 +383,27 @@ faults:
   EXPECT_EQ(s.world.faults[4].at, days(3));
 }
 
+// Typo-domain traps and domain DNSBLs: `mailboxes.trap_domain`, `dnsbls[].kind` (default
+// ip) and a domain list's `listed` domains, whatever order the keys come in.
+TEST(ScenarioLoader, TrapDomainsAndDomainDnsbls) {
+  const scenario s = load_ok(R"(name: x
+world:
+  providers:
+    - { name: typo, domains: [gmial.sim], mailboxes: { trap_domain: true } }
+    - { name: real, domains: [gmail.sim], dnsbls: [dbl.sim, zen.sim] }
+  dnsbls:
+    - { zone: dbl.sim, listed: [spam.sim, Bad.Sim], kind: domain }
+    - { zone: zen.sim, listed: [192.0.2.1] }
+)");
+  ASSERT_EQ(s.world.providers.size(), 2u);
+  EXPECT_TRUE(s.world.providers[0].mailboxes.trap_domain);
+  EXPECT_FALSE(s.world.providers[1].mailboxes.trap_domain);
+  ASSERT_EQ(s.world.dnsbls.size(), 2u);
+  EXPECT_EQ(s.world.dnsbls[0].kind, world::dnsbl_spec::subject_kind::domain);
+  EXPECT_EQ(s.world.dnsbls[0].listed, (std::vector<std::string>{"spam.sim", "Bad.Sim"}));
+  EXPECT_EQ(s.world.dnsbls[1].kind, world::dnsbl_spec::subject_kind::ip);
+}
+
 TEST(ScenarioLoader, ShorthandsAndDefaults) {
   const scenario s = load_ok(R"(
 name: shorthands
@@ -503,6 +524,14 @@ const bad_case bad_cases[] = {
      "expected an IP address"},
     {"name: x\nworld:\n  dnsbls:\n    - { zone: z.sim, style: spamhouse }\n", 4, "spamhouse",
      "expected one of spamhaus, generic"},
+    {"name: x\nworld:\n  dnsbls:\n    - { zone: z.sim, kind: url }\n", 4, "url",
+     "expected one of ip, domain"},
+    {"name: x\nworld:\n  dnsbls:\n    - { zone: z.sim, kind: domain, listed: [a..sim] }\n", 4,
+     "a..sim", "expected a domain name"},
+    {"name: x\nworld:\n  dnsbls:\n    - { zone: z.sim, listed: [spam.sim], kind: ip }\n", 4,
+     "spam.sim", "expected an IP address"},
+    {"name: x\nworld:\n  providers:\n    - domains: [a.sim]\n      mailboxes: { trap_domain: 1 }\n",
+     5, "1", "expected true or false"},
     {"name: x\nsenders:\n  - { domain: s.example }\n", 3, "{ domain",
      "missing key 'ips' in 'senders.0'"},
     {"name: x\nsenders:\n  - { domain: s.example, ips: [1.2.3.4], retry: sendmail }\n", 3,

@@ -79,13 +79,14 @@ struct lab {
 TEST(DnsblOperator, ListsAfterNTrapHitsInsideTheWindowOnly) {
   lab l(spec_of(3, 24 * hour));
   const core::time_point t0 = l.sched.now();
-  l.op->trap_hit(ip, t0);
-  l.op->trap_hit(ip, l.later(13 * hour));
-  l.op->trap_hit(ip, l.later(12 * hour));  // 25 h: the first hit is out of the window
+  l.op->trap_hit(ip, "sender.sim", t0);
+  l.op->trap_hit(ip, "sender.sim", l.later(13 * hour));
+  // 25 h: the first hit is out of the window.
+  l.op->trap_hit(ip, "sender.sim", l.later(12 * hour));
   EXPECT_FALSE(l.op->listed(ip));
   EXPECT_TRUE(l.record.listings().empty());
   const core::time_point t = l.later(hour);  // 26 h: hits at 13, 25, 26 h
-  l.op->trap_hit(ip, t);
+  l.op->trap_hit(ip, "sender.sim", t);
   EXPECT_TRUE(l.op->listed(ip));
   ASSERT_EQ(l.record.listings().size(), 1u);
   const metrics::listing& got = l.record.listings()[0];
@@ -99,10 +100,10 @@ TEST(DnsblOperator, ListsAfterNTrapHitsInsideTheWindowOnly) {
 
 TEST(DnsblOperator, HitsExactlyAWindowApartAreNotInsideIt) {
   lab l(spec_of(2, 24 * hour));
-  l.op->trap_hit(ip, l.sched.now());
-  l.op->trap_hit(ip, l.later(24 * hour));
+  l.op->trap_hit(ip, "sender.sim", l.sched.now());
+  l.op->trap_hit(ip, "sender.sim", l.later(24 * hour));
   EXPECT_FALSE(l.op->listed(ip));
-  l.op->trap_hit(ip, l.later(duration_ms{1}));
+  l.op->trap_hit(ip, "sender.sim", l.later(duration_ms{1}));
   EXPECT_TRUE(l.op->listed(ip));
 }
 
@@ -111,16 +112,16 @@ TEST(DnsblOperator, ComplaintsRule) {
   s.complaints = 2;
   s.window = hour;
   lab l(s);
-  l.op->complaint(ip, l.sched.now());
+  l.op->complaint(ip, "sender.sim", l.sched.now());
   EXPECT_FALSE(l.op->listed(ip));
-  l.op->complaint(ip, l.later(30 * minute));
+  l.op->complaint(ip, "sender.sim", l.later(30 * minute));
   EXPECT_TRUE(l.op->listed(ip));
   ASSERT_EQ(l.record.listings().size(), 1u);
   EXPECT_EQ(l.record.listings()[0].reason, "2 complaints in 1h");
 
   // With the rule off, complaints are not evidence.
   lab off(spec_of());
-  for (int i = 0; i < 100; ++i) off.op->complaint(ip, off.sched.now());
+  for (int i = 0; i < 100; ++i) off.op->complaint(ip, "sender.sim", off.sched.now());
   EXPECT_FALSE(off.op->listed(ip));
 }
 
@@ -132,7 +133,7 @@ TEST(DnsblOperator, TheListingAppearsInTheResolversAnswers) {
   ASSERT_EQ(probe.status, core::dns_status::ok);
   EXPECT_EQ(probe.records, std::vector<std::string>{"127.0.0.2"});
 
-  l.op->trap_hit(ip, l.sched.now());
+  l.op->trap_hit(ip, "sender.sim", l.sched.now());
   ASSERT_TRUE(l.op->listed(ip));
   // The negative answer lives out its cache TTL (60 s), then the listing shows.
   EXPECT_EQ(l.ask_a(ip).status, core::dns_status::nxdomain);
@@ -147,7 +148,7 @@ TEST(DnsblOperator, TheListingAppearsInTheResolversAnswers) {
   EXPECT_NE(txt.records[0].find("1 trap hits in 24h"), std::string::npos) << txt.records[0];
   EXPECT_NE(txt.records[0].find("SBL"), std::string::npos) << txt.records[0];
   // Further hits while listed add no records.
-  for (int i = 0; i < 5; ++i) l.op->trap_hit(ip, l.sched.now());
+  for (int i = 0; i < 5; ++i) l.op->trap_hit(ip, "sender.sim", l.sched.now());
   EXPECT_EQ(l.records_of(ip, core::rr_type::a), 1u);
   EXPECT_EQ(l.records_of(ip, core::rr_type::txt), 1u);
 }
@@ -156,7 +157,7 @@ TEST(DnsblOperator, GenericStyleTxtNamesTheZone) {
   dnsbl_spec s = spec_of(1);
   s.style = "generic";
   lab l(s);
-  l.op->trap_hit(ip, l.sched.now());
+  l.op->trap_hit(ip, "sender.sim", l.sched.now());
   const core::dns_answer txt = l.ask(dns::dnsbl_name(ip, zone), core::rr_type::txt);
   ASSERT_EQ(txt.records.size(), 1u);
   EXPECT_EQ(txt.records[0], "192.0.2.1 listed in bl.test: 1 trap hits in 24h");
@@ -165,8 +166,8 @@ TEST(DnsblOperator, GenericStyleTxtNamesTheZone) {
 TEST(DnsblOperator, DelistsExpireAfterTheLastHitAndANewHitPostponesIt) {
   lab l(spec_of(1));
   const core::time_point t0 = l.sched.now();
-  l.op->trap_hit(ip, t0);
-  l.op->trap_hit(ip, l.later(24 * hour));  // postpones the delisting to 72 h
+  l.op->trap_hit(ip, "sender.sim", t0);
+  l.op->trap_hit(ip, "sender.sim", l.later(24 * hour));  // postpones the delisting to 72 h
   l.later(24 * hour + minute);             // 48 h + 1 min: the first deadline has passed
   EXPECT_TRUE(l.op->listed(ip));
   EXPECT_EQ(l.records_of(ip, core::rr_type::a), 1u);
@@ -183,7 +184,7 @@ TEST(DnsblOperator, DelistsExpireAfterTheLastHitAndANewHitPostponesIt) {
   EXPECT_EQ(l.sched.pending(), 0u);
 
   // Listed again by new evidence: a second recorder entry.
-  l.op->trap_hit(ip, l.later(hour));
+  l.op->trap_hit(ip, "sender.sim", l.later(hour));
   EXPECT_TRUE(l.op->listed(ip));
   EXPECT_EQ(l.record.listings().size(), 2u);
   l.later(61 * minute);
@@ -203,7 +204,7 @@ TEST(DnsblOperator, StaticListingsFromTheStartNeverExpire) {
   EXPECT_EQ(l.record.listings()[1].subject, "2001:db8::7");
   EXPECT_EQ(l.ask_a("192.0.2.50").records, std::vector<std::string>{"127.0.0.2"});
   EXPECT_EQ(l.ask_a("2001:db8::7").records, std::vector<std::string>{"127.0.0.2"});
-  l.op->trap_hit("192.0.2.50", l.sched.now());
+  l.op->trap_hit("192.0.2.50", "sender.sim", l.sched.now());
   l.later(30 * 24 * hour);
   EXPECT_TRUE(l.op->listed("192.0.2.50"));
   EXPECT_FALSE(l.record.listings()[0].delisted_at.has_value());
@@ -211,7 +212,7 @@ TEST(DnsblOperator, StaticListingsFromTheStartNeverExpire) {
 
 TEST(DnsblOperator, HitsBeforeAttachReachTheDnsOnAttach) {
   lab l(spec_of(1), false);
-  l.op->trap_hit(ip, l.sched.now());
+  l.op->trap_hit(ip, "sender.sim", l.sched.now());
   EXPECT_TRUE(l.op->listed(ip));
   l.attach_now();
   EXPECT_EQ(l.ask_a(ip).records, std::vector<std::string>{"127.0.0.2"});
@@ -222,8 +223,8 @@ TEST(DnsblOperator, TraceHasOneLinePerChange) {
   s.expire_after = 2 * hour;
   s.listed = {"198.51.100.9"};
   lab l(s);
-  l.op->trap_hit(ip, l.sched.now());
-  l.op->trap_hit(ip, l.later(minute));
+  l.op->trap_hit(ip, "sender.sim", l.sched.now());
+  l.op->trap_hit(ip, "sender.sim", l.later(minute));
   l.later(3 * hour);
   std::vector<std::string> mine;
   for (const std::string& line : l.lines.lines()) {
@@ -235,6 +236,36 @@ TEST(DnsblOperator, TraceHasOneLinePerChange) {
   EXPECT_EQ(mine[1],
             "2023-11-14T22:14:20.000Z dnsbl bl.test listed 192.0.2.1: 2 trap hits in 1h\n");
   EXPECT_EQ(mine[2], "2023-11-15T00:14:20.000Z dnsbl bl.test delisted 192.0.2.1: no hit for 2h\n");
+}
+
+// A domain list (like Spamhaus DBL) counts hits against the MAIL FROM domain, whatever IP
+// they came from, and publishes the domain itself under the zone (RFC 5782 §2.3).
+TEST(DnsblOperator, ADomainListListsTheSenderDomainUnderTheZone) {
+  dnsbl_spec s = spec_of(2);
+  s.zone = "dbl.test";
+  s.kind = dnsbl_spec::subject_kind::domain;
+  s.listed = {"Spammer.TEST."};
+  lab l(s);
+  EXPECT_TRUE(l.op->listed("spammer.test"));
+  l.op->trap_hit("192.0.2.1", "Sender.Sim", l.sched.now());
+  l.op->trap_hit("192.0.2.1", "", l.sched.now());  // the null sender: no domain to count
+  EXPECT_FALSE(l.op->listed("sender.sim"));
+  l.op->trap_hit("198.51.100.7", "sender.sim", l.later(minute));  // another IP, same domain
+  EXPECT_TRUE(l.op->listed("sender.sim"));
+  EXPECT_FALSE(l.op->listed("192.0.2.1"));
+  EXPECT_EQ(l.ask("sender.sim.dbl.test", core::rr_type::a).records,
+            std::vector<std::string>{"127.0.0.2"});
+  EXPECT_EQ(l.ask("spammer.test.dbl.test", core::rr_type::a).records,
+            std::vector<std::string>{"127.0.0.2"});
+  EXPECT_EQ(l.ask("test.dbl.test", core::rr_type::a).records,
+            std::vector<std::string>{"127.0.0.2"});
+  EXPECT_TRUE(l.ask("other.sim.dbl.test", core::rr_type::a).records.empty());
+  ASSERT_EQ(l.record.listings().size(), 2u);
+  EXPECT_EQ(l.record.listings()[1].subject, "sender.sim");
+  EXPECT_TRUE(l.record.ever_listed("dbl.test", "sender.sim"));
+  l.later(49 * hour);
+  EXPECT_FALSE(l.op->listed("sender.sim"));
+  EXPECT_TRUE(l.ask("sender.sim.dbl.test", core::rr_type::a).records.empty());
 }
 
 }  // namespace

@@ -108,10 +108,12 @@ struct small_world {
     services.net = &net;
     services.dns = dns;
     services.record = &record;
-    services.trap_hit = [this](const std::string& ip, core::time_point) {
+    services.trap_hit = [this](const std::string& ip, const std::string& domain,
+                               core::time_point) {
       trap_hits.push_back(ip);
+      trap_domains.push_back(domain);
     };
-    services.complaint = [this](const std::string& ip, core::time_point) {
+    services.complaint = [this](const std::string& ip, const std::string&, core::time_point) {
       complaints.push_back(ip);
     };
     receiver = std::make_unique<provider>(spec, services);
@@ -169,6 +171,7 @@ struct small_world {
   network::virtual_network net;
   metrics::recorder record;
   std::vector<std::string> trap_hits;
+  std::vector<std::string> trap_domains;  // MAIL FROM domain of each trap hit
   std::vector<std::string> complaints;
   std::unique_ptr<provider> receiver;
 };

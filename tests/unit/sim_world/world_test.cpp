@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "simulator/metrics/expect.hpp"
 #include "simulator/world/world.hpp"
 
 namespace mailsim::sim::world {
@@ -174,6 +175,69 @@ TEST(World, TrapHitsReachTheDnsblOperators) {
   }
   EXPECT_EQ(traps, 15u);
   EXPECT_TRUE(o.record.ever_listed("bl.sim", "192.0.2.10"));
+}
+
+// A provider that owns the typo domain crop.sim (typo_of(corp.sim)) runs it as a trap: the
+// workload's typo recipients are accepted silently as traps, and the IP gets listed.
+TEST(World, TypoDomainTrapsCatchTypoRecipients) {
+  world_spec spec = small_world(100);
+  spec.workload[0].recipients.from_world = {"corp"};
+  spec.workload[0].recipients.typo_domains = 0.1;
+  provider_spec trap;
+  trap.name = "typo-trap";
+  trap.domains = {"crop.sim"};
+  trap.mailboxes.trap_domain = true;
+  spec.providers.push_back(trap);
+  dnsbl_spec bl;
+  bl.zone = "bl.sim";
+  bl.trap_hits = 2;
+  spec.dnsbls.push_back(bl);
+  const outcome o = run(spec);
+  std::size_t typos = 0;
+  for (const metrics::message_record& r : o.record.records()) {
+    if (r.domain != "crop.sim") continue;
+    ++typos;
+    EXPECT_EQ(r.kind, "pristine_trap");
+    EXPECT_EQ(r.provider, "typo-trap");
+    if (r.outcome != metrics::fate::delivered) continue;  // refused once the IP is listed
+    EXPECT_EQ(r.placed, metrics::placement::trap);
+    EXPECT_TRUE(r.trap_hit);
+  }
+  EXPECT_GE(typos, 4u);
+  EXPECT_TRUE(o.record.ever_listed("bl.sim", "192.0.2.10"));
+  EXPECT_NE(o.transcript.find("250 pristine_trap"), std::string::npos);
+}
+
+// A domain DNSBL (kind domain, like Spamhaus DBL) lists the MAIL FROM domain after its trap
+// hits; receivers that consult it refuse that domain at MAIL with their DNSBL reply.
+TEST(World, ADomainDnsblListsTheSenderDomainAndReceiversRefuseItAtMail) {
+  world_spec spec = small_world(60);
+  spec.workload[0].volume.over = duration_ms{2 * hour};
+  spec.providers[0].mailboxes.valid = 5;
+  spec.providers[0].mailboxes.pristine_traps = 5;
+  spec.providers[0].dnsbls = {"dbl.sim"};
+  dnsbl_spec bl;
+  bl.zone = "dbl.sim";
+  bl.kind = dnsbl_spec::subject_kind::domain;
+  bl.trap_hits = 2;
+  bl.style = "generic";
+  spec.dnsbls.push_back(bl);
+  const outcome o = run(spec);
+  EXPECT_TRUE(o.record.ever_listed("dbl.sim", "sender.sim"));
+  EXPECT_FALSE(o.record.ever_listed("dbl.sim", "192.0.2.10"));
+  std::size_t refused = 0;
+  for (const metrics::message_record& r : o.record.records()) {
+    if (r.outcome != metrics::fate::bounced) continue;
+    ++refused;
+    EXPECT_EQ(r.code, 554) << r.status;
+    EXPECT_EQ(r.status, "5.7.1");
+  }
+  EXPECT_GT(refused, 20u);
+  EXPECT_NE(o.transcript.find("blocked using dbl.sim"), std::string::npos);
+  EXPECT_NE(o.transcript.find("domain sender.sim listed in dbl.sim"), std::string::npos);
+  EXPECT_TRUE(metrics::evaluate_expectation("listed(sender.sim, dbl.sim)", o.record).passed);
+  EXPECT_FALSE(
+      metrics::evaluate_expectation("never listed(sender.sim, dbl.sim)", o.record).passed);
 }
 
 TEST(World, DkimSignedMailPassesAReceiverThatRequiresIt) {
