@@ -396,10 +396,7 @@ bool compare(comparison cmp, double a, double b) {
 std::string format_value(const value& v) {
   switch (v.kind) {
     case value_kind::duration:
-      // A duration beyond about 10^15 s (or infinite) has no d/h/m/s form that a long long of
-      // milliseconds can hold: it prints as a plain number of seconds.
-      if (std::isfinite(v.number) && std::fabs(v.number) < 1e15) return format_duration_s(v.number);
-      return format_number(v.number) + "s";
+      return format_duration_s(v.number);
     case value_kind::count:
     case value_kind::ratio:
     case value_kind::number:

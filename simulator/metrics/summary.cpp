@@ -144,6 +144,9 @@ summary summarize(const recorder& record) {
 }
 
 std::string format_duration_s(double seconds) {
+  // Beyond about 10^15 s (or infinite) no long long of milliseconds holds the value: it
+  // prints as a plain number of seconds.
+  if (!std::isfinite(seconds) || std::fabs(seconds) >= 1e15) return format_number(seconds) + "s";
   auto ms = static_cast<long long>(std::llround(seconds * 1000.0));
   std::string out;
   if (ms < 0) {

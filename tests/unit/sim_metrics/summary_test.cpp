@@ -116,6 +116,9 @@ TEST(Format, Durations) {
   EXPECT_EQ(format_duration_s(60.5), "1m0.5s");
   EXPECT_EQ(format_duration_s(90061.5), "1d1h1m1.5s");
   EXPECT_EQ(format_duration_s(-90), "-1m30s");
+  // No count of milliseconds holds these: plain seconds, never an overflow.
+  EXPECT_EQ(format_duration_s(1e20), format_number(1e20) + "s");
+  EXPECT_EQ(format_duration_s(-1e16), format_number(-1e16) + "s");
 }
 
 TEST(Format, Numbers) {
