@@ -32,8 +32,17 @@ std::string_view to_string(listener_role role) {
       return "submission";
     case listener_role::submissions:
       return "submissions";
+    case listener_role::pop3:
+      return "pop3";
+    case listener_role::pop3s:
+      return "pop3s";
   }
   return "?";
+}
+
+bool is_smtp(listener_role role) {
+  return role == listener_role::smtp || role == listener_role::submission ||
+         role == listener_role::submissions;
 }
 
 std::string_view to_string(log_level level) {

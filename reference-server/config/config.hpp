@@ -51,18 +51,22 @@ struct server_section {
 };
 
 // smtp: RFC 5321 relay (the MX); submission: RFC 6409 with STARTTLS; submissions: RFC 8314
-// implicit TLS. The role sets the port and the TLS and AUTH rules (docs/configuration.md).
-enum class listener_role { smtp, submission, submissions };
+// implicit TLS; pop3: RFC 1939 with STLS (RFC 2595); pop3s: POP3 over implicit TLS (RFC
+// 8314). The role sets the port and the TLS and AUTH rules (docs/configuration.md).
+enum class listener_role { smtp, submission, submissions, pop3, pop3s };
+
+// Whether a listener of this role speaks SMTP (the others serve mail to its owners).
+bool is_smtp(listener_role role);
 
 struct listener {
   std::string name;  // unique; defaults to the role's name
   listener_role role = listener_role::smtp;
   std::string address = "127.0.0.1";  // an IPv4 or IPv6 literal, in canonical form
-  std::uint16_t port = 25;            // defaults by role: 25, 587, 465
-  bool implicit_tls = false;          // submissions: TLS from the first byte (RFC 8314 §3.3)
+  std::uint16_t port = 25;            // defaults by role: 25, 587, 465, 110, 995
+  bool implicit_tls = false;          // submissions, pop3s: TLS from the first byte (RFC 8314)
   bool require_tls = false;           // submission: STARTTLS before MAIL or AUTH (RFC 3207)
   bool require_auth = false;          // submission(s): AUTH before MAIL (RFC 6409 §4.3)
-  bool auth_without_tls = false;      // lab only: offer AUTH on an unencrypted connection
+  bool auth_without_tls = false;      // lab only: take passwords on an unencrypted connection
 };
 
 enum class tls_version { v1_2, v1_3 };
@@ -91,6 +95,12 @@ struct smtp_config {
   smtp::bare_newline_policy bare_newlines = smtp::bare_newline_policy::reject;
   std::vector<std::string> auth_mechanisms = {"SCRAM-SHA-256", "PLAIN", "LOGIN"};
   std::string greeting = "ESMTP mailsim";  // the 220 text after the host name
+};
+
+struct pop3_config {
+  std::vector<std::string> auth_mechanisms = {"SCRAM-SHA-256", "PLAIN"};  // USER/PASS always
+  std::string greeting = "POP3 mailsim ready";  // the text after "+OK"
+  core::duration_ms idle_timeout{10 * 60'000};  // autologout; RFC 1939 §3: 10 min at least
 };
 
 struct delivery_config {
@@ -123,6 +133,7 @@ struct server_config {
   std::map<std::string, std::string> catch_all;  // local domain -> address
   limits_config limits;
   smtp_config smtp;
+  pop3_config pop3;
   delivery_config delivery;
   outbound_config outbound;  // queue: (config/outbound.hpp)
   dns_config dns;

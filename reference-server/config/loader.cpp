@@ -48,11 +48,12 @@ class loader {
     }
     const section s(top, "",
                     {"server", "listeners", "tls", "domains", "users", "aliases", "catch_all",
-                     "limits", "smtp", "delivery", "queue", "dns", "dkim", "inbound"});
+                     "limits", "smtp", "pop3", "delivery", "queue", "dns", "dkim", "inbound"});
     read_server(s.require("server"));
     if (auto v = s.get_unless_empty("tls")) read_tls(*v);
     if (auto v = s.get_unless_empty("domains")) read_domains(*v);
     if (auto v = s.get_unless_empty("smtp")) read_smtp(*v);
+    if (auto v = s.get_unless_empty("pop3")) read_pop3(*v);
     if (auto v = s.get_unless_empty("limits")) read_limits(*v);
     if (auto v = s.get_unless_empty("delivery")) read_delivery(*v);
     read_listeners(s.require("listeners"));
@@ -154,25 +155,7 @@ class loader {
           *b, {{"reject", smtp::bare_newline_policy::reject},
                {"normalize", smtp::bare_newline_policy::normalize}});
     }
-    if (auto list = s.get("auth_mechanisms")) {
-      // Only what the SASL module implements; names are upper case (RFC 4422 §3.1).
-      const std::vector<std::string>& supported = sasl::supported_mechanisms();
-      const std::vector<std::string_view> known(supported.begin(), supported.end());
-      out.auth_mechanisms.clear();
-      if (!list->node.IsNull()) {
-        for (const auto& item : read_list(*list, "a list of SASL mechanisms")) {
-          std::string name = to_upper(read_text(item, "a SASL mechanism name"));
-          if (std::find(known.begin(), known.end(), name) == known.end()) {
-            expected(item, "one of " + join(known));
-          }
-          if (std::find(out.auth_mechanisms.begin(), out.auth_mechanisms.end(), name) !=
-              out.auth_mechanisms.end()) {
-            fail(item.where, "duplicate SASL mechanism " + quote(name));
-          }
-          out.auth_mechanisms.push_back(std::move(name));
-        }
-      }
-    }
+    if (auto list = s.get("auth_mechanisms")) out.auth_mechanisms = read_mechanisms(*list);
     if (auto g = s.get("greeting")) {
       const std::string& text = read_text(*g, "the text of the 220 greeting");
       for (char c : text) {
@@ -183,6 +166,49 @@ class loader {
       out.greeting = text;
     }
     greeting_where_ = s.get("greeting") ? s.get("greeting")->where : position{};
+  }
+
+  // Only what the SASL module implements; names are upper case (RFC 4422 §3.1).
+  std::vector<std::string> read_mechanisms(const value& list) {
+    const std::vector<std::string>& supported = sasl::supported_mechanisms();
+    const std::vector<std::string_view> known(supported.begin(), supported.end());
+    std::vector<std::string> out;
+    if (list.node.IsNull()) return out;
+    for (const auto& item : read_list(list, "a list of SASL mechanisms")) {
+      std::string name = to_upper(read_text(item, "a SASL mechanism name"));
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        expected(item, "one of " + join(known));
+      }
+      if (std::find(out.begin(), out.end(), name) != out.end()) {
+        fail(item.where, "duplicate SASL mechanism " + quote(name));
+      }
+      out.push_back(std::move(name));
+    }
+    return out;
+  }
+
+  void read_pop3(const value& v) {
+    const section s(v, "pop3", {"auth_mechanisms", "greeting", "idle_timeout"});
+    auto& out = config_.pop3;
+    if (auto list = s.get("auth_mechanisms")) out.auth_mechanisms = read_mechanisms(*list);
+    if (auto g = s.get("greeting")) {
+      const std::string& text = read_text(*g, "the text of the +OK greeting");
+      // The greeting line is at most 512 octets with "+OK " and CRLF (RFC 2449 §4).
+      if (text.size() > 400 || std::any_of(text.begin(), text.end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+          })) {
+        fail(g->where, "'greeting' must be one line of text of at most 400 octets without "
+                       "control characters");
+      }
+      out.greeting = text;
+    }
+    if (auto t = s.get("idle_timeout")) {
+      out.idle_timeout = read_duration(*t);
+      // RFC 1939 §3: the autologout timer must be at least 10 minutes.
+      if (out.idle_timeout < std::chrono::minutes(10)) {
+        fail(t->where, "'idle_timeout' must be at least 10m (RFC 1939 §3)");
+      }
+    }
   }
 
   void read_limits(const value& v) {
@@ -268,7 +294,9 @@ class loader {
       l.role = read_choice<listener_role>(s.require("role"),
                                           {{"smtp", listener_role::smtp},
                                            {"submission", listener_role::submission},
-                                           {"submissions", listener_role::submissions}});
+                                           {"submissions", listener_role::submissions},
+                                           {"pop3", listener_role::pop3},
+                                           {"pop3s", listener_role::pop3s}});
       // Role defaults: relay on port 25 (RFC 5321 §4.5.4.2), where TLS and AUTH must not be
       // required (RFC 3207 §4); submission on 587 (RFC 6409 §3.1) with AUTH required (RFC 6409
       // §4.3) and TLS required (RFC 8314 §4.1); submissions on 465 with implicit TLS (RFC
@@ -287,6 +315,13 @@ class loader {
           l.implicit_tls = true;
           l.require_auth = true;
           break;
+        case listener_role::pop3:  // RFC 1939 §4; STLS offered with a certificate (RFC 2595)
+          l.port = 110;
+          break;
+        case listener_role::pop3s:  // RFC 8314 §3.3, §7.3
+          l.port = 995;
+          l.implicit_tls = true;
+          break;
       }
       l.name = std::string(to_string(l.role));
       position name_where = item.where;
@@ -304,6 +339,14 @@ class loader {
       if (auto p = s.get("port")) {
         l.port = read_port(*p);
         port_where = p->where;
+      }
+      for (const char* key : {"require_tls", "require_auth"}) {
+        if (!is_smtp(l.role) && s.get(key)) {
+          fail(s.get(key)->key_where, std::string("'") + key +
+                                          "' applies to SMTP listeners only: POP3 always "
+                                          "requires a login, over TLS unless "
+                                          "auth_without_tls is true");
+        }
       }
       if (auto b = s.get("require_tls")) l.require_tls = read_bool(*b);
       if (auto b = s.get("require_auth")) l.require_auth = read_bool(*b);
@@ -324,11 +367,16 @@ class loader {
       }
       if (!config_.tls) {
         if (l.implicit_tls) {
-          fail(item.where, who +
-                               " has role 'submissions' (implicit TLS, RFC 8314) but there "
-                               "is no 'tls' section");
+          fail(item.where, who + " has role " + quote(std::string(to_string(l.role))) +
+                               " (implicit TLS, RFC 8314) but there is no 'tls' section");
         }
         if (l.require_tls) fail(item.where, who + " requires TLS but there is no 'tls' section");
+        if (!is_smtp(l.role) && !l.auth_without_tls) {
+          fail(item.where, who +
+                               " serves POP3, whose passwords are taken only under TLS, but "
+                               "there is no 'tls' section (auth_without_tls: true allows it "
+                               "in a lab)");
+        }
         if (l.require_auth && !l.auth_without_tls) {
           fail(item.where, who +
                                " requires AUTH, which is offered only under TLS, but there "

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reference-server/policy/inbound_chain.hpp"
+#include "reference-server/server/session_socket.hpp"
 #include "reference-server/smtp/server_session.hpp"
 #include "reference-server/store/trace.hpp"
 
@@ -16,14 +17,14 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
 
-class connection {
+class connection final : public live_session {
  public:
   connection(tcp::socket socket, std::string peer_ip, const config::listener& listener,
              server_context& ctx);
-  ~connection();
+  ~connection() override;
   asio::awaitable<void> run();
-  void on_shutdown();
-  void abort();
+  void on_shutdown() override;
+  void abort() override;
 
  private:
   asio::awaitable<bool> handshake();
@@ -52,21 +53,18 @@ class connection {
   asio::awaitable<std::string> queue_remote(const smtp::envelope& env, const store::trace_info& trace,
                                             const std::vector<std::string>& remote,
                                             const outgoing& copy);
-  asio::awaitable<void> run_auth();
   smtp::decision decide_now(const smtp::server_event& ev);
-  void arm_timeout(std::optional<core::time_point> deadline);
   void log_replies(std::string_view output);
-  void close_socket();
   std::string next_message_id();
-  tcp::socket& raw() { return tls_ ? tls_->next_layer() : socket_; }
+  core::time_point command_deadline() const {
+    return ctx_.clock.now() + ctx_.cfg.limits.smtp.command_timeout;
+  }
 
   server_context& ctx_;
   const config::listener& listener_;
-  tcp::socket socket_;
-  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
-  asio::steady_timer timeout_;
   smtp::server_session session_;
   std::uint64_t id_;
+  session_socket socket_;
   std::string peer_ip_;
   std::vector<std::vector<std::string>> recipient_users_;  // per accepted RCPT
   std::vector<std::string> recipient_remote_;             // addresses to queue, all RCPTs
@@ -75,18 +73,16 @@ class connection {
   // listeners; none on submission listeners and when the config has no `inbound:` checks.
   std::unique_ptr<policy::inbound_session> checks_;
   std::size_t message_count_ = 0;
-  bool timed_out_ = false;
 };
 
 connection::connection(tcp::socket socket, std::string peer_ip, const config::listener& listener,
                        server_context& ctx)
     : ctx_(ctx),
       listener_(listener),
-      socket_(std::move(socket)),
-      timeout_(socket_.get_executor()),
       session_(config::session_options(ctx.cfg, listener), ctx.cfg.limits.smtp,
                {&ctx.clock, &ctx.random, &ctx.credentials}),
       id_(ctx.next_session_id++),
+      socket_(std::move(socket), ctx, id_, [this] { session_.on_timeout(ctx_.clock.now()); }),
       peer_ip_(std::move(peer_ip)) {
   ctx_.live.insert(this);
   std::optional<core::ip_address> ip = core::parse_ip(peer_ip_);
@@ -121,7 +117,7 @@ asio::awaitable<void> connection::run() {
         session_.submit(co_await deliver());
         break;
       case smtp::server_event_kind::auth:
-        co_await run_auth();
+        co_await run_on_pool(ctx_.auth_pool, socket_.executor(), [this] { session_.run_auth(); });
         break;
       case smtp::server_event_kind::close:
         co_await flush();
@@ -133,11 +129,11 @@ asio::awaitable<void> connection::run() {
     }
     if (ctx_.stopping && alive) session_.shutdown();
   }
-  close_socket();
+  socket_.close();
   ctx_.log.write("disconnect", {{"session", id_},
                                 {"messages", message_count_},
                                 {"errors", session_.stats().errors},
-                                {"timeout", timed_out_}});
+                                {"timeout", socket_.timed_out()}});
 }
 
 // Runs a check that answers at once or later through a callback (never inside the call),
@@ -145,7 +141,7 @@ asio::awaitable<void> connection::run() {
 template <typename T, typename Start>
 asio::awaitable<T> connection::await_stage(Start start) {
   std::optional<T> result;
-  asio::steady_timer done(socket_.get_executor(), asio::steady_timer::time_point::max());
+  asio::steady_timer done(socket_.executor(), asio::steady_timer::time_point::max());
   std::optional<T> now = start([&result, &done](T r) {
     result = std::move(r);
     done.cancel();
@@ -297,7 +293,7 @@ asio::awaitable<std::string> connection::store_locally(const store::trace_info& 
                                                        const std::vector<std::string>& users,
                                                        const outgoing& copy) {
   std::optional<store::delivery_result> result;
-  asio::steady_timer done(socket_.get_executor(), asio::steady_timer::time_point::max());
+  asio::steady_timer done(socket_.executor(), asio::steady_timer::time_point::max());
   store::delivery_request request(copy.message, store::trace_headers(trace) + std::string(copy.header),
                                   users, std::string(copy.folder));
   bool queued = ctx_.worker.submit(std::move(request),
@@ -341,7 +337,7 @@ asio::awaitable<std::string> connection::queue_remote(const smtp::envelope& env,
   request.message = copy.message;
   request.received_from = "dns; " + env.helo_name + " (" + peer_ip_ + ")";
   std::optional<queue::enqueue_result> result;
-  asio::steady_timer done(socket_.get_executor(), asio::steady_timer::time_point::max());
+  asio::steady_timer done(socket_.executor(), asio::steady_timer::time_point::max());
   ctx_.outbound->enqueue(std::move(request), [&](queue::enqueue_result r) {
     result = std::move(r);
     done.cancel();
@@ -352,45 +348,17 @@ asio::awaitable<std::string> connection::queue_remote(const smtp::envelope& env,
   co_return result->ok() ? "" : result->error.message();
 }
 
-// Password hashing is slow on purpose (hundreds of milliseconds); it runs on the auth pool
-// so that the I/O thread keeps serving every other session meanwhile.
-asio::awaitable<void> connection::run_auth() {
-  asio::steady_timer done(socket_.get_executor(), asio::steady_timer::time_point::max());
-  auto io = socket_.get_executor();
-  asio::post(ctx_.auth_pool, [this, &done, io] {
-    session_.run_auth();
-    asio::post(io, [&done] { done.cancel(); });
-  });
-  error_code ec;
-  co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-}
-
 asio::awaitable<bool> connection::flush() {
   if (!session_.has_output()) co_return true;
   std::string out = session_.take_output();
   log_replies(out);
-  arm_timeout(ctx_.clock.now() + ctx_.cfg.limits.smtp.command_timeout);
-  error_code ec;
-  if (tls_) {
-    co_await asio::async_write(*tls_, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
-  } else {
-    co_await asio::async_write(socket_, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
-  }
-  timeout_.cancel();
-  co_return !ec;
+  co_return co_await socket_.write(out, command_deadline());
 }
 
 asio::awaitable<bool> connection::read_more() {
   std::array<char, 4096> buffer;
-  arm_timeout(session_.next_deadline());
   error_code ec;
-  std::size_t n = 0;
-  if (tls_) {
-    n = co_await tls_->async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
-  } else {
-    n = co_await socket_.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
-  }
-  timeout_.cancel();
+  std::size_t n = co_await socket_.read_some(buffer, session_.next_deadline(), ec);
   if (n > 0) session_.feed(std::string_view(buffer.data(), n));
   if (ec && !session_.closed()) session_.feed_eof();  // peer gone, or a shutdown abort
   co_return true;  // the session decides what an end of input means
@@ -401,7 +369,7 @@ asio::awaitable<bool> connection::wait_delayed_reply() {
   auto deadline = session_.next_deadline();
   if (!deadline) co_return false;  // waiting for nothing the driver can give: give up
   auto delay = *deadline - ctx_.clock.now();
-  asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(std::max<std::int64_t>(0, delay.count())));
+  asio::steady_timer t(socket_.executor(), std::chrono::milliseconds(std::max<std::int64_t>(0, delay.count())));
   error_code ec;
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   session_.on_timeout(ctx_.clock.now());
@@ -409,33 +377,7 @@ asio::awaitable<bool> connection::wait_delayed_reply() {
 }
 
 asio::awaitable<bool> connection::handshake() {
-  if (ctx_.tls == nullptr) co_return false;
-  tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, ctx_.tls->native());
-  arm_timeout(ctx_.clock.now() + ctx_.cfg.limits.smtp.command_timeout);
-  error_code ec;
-  co_await tls_->async_handshake(asio::ssl::stream_base::server,
-                                 asio::redirect_error(asio::use_awaitable, ec));
-  timeout_.cancel();
-  if (ec) {
-    ctx_.log.write("tls_failed", {{"session", id_}, {"error", ec.message()}});
-    co_return false;
-  }
-  ctx_.log.write("tls", {{"session", id_}, {"version", SSL_get_version(tls_->native_handle())}});
-  co_return true;
-}
-
-// A deadline cancels the pending socket operation; the session then closes with 421.
-void connection::arm_timeout(std::optional<core::time_point> deadline) {
-  if (!deadline) return;
-  auto delay = *deadline - ctx_.clock.now();
-  timeout_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, delay.count())));
-  timeout_.async_wait([this](error_code ec) {
-    if (ec) return;  // cancelled: the operation finished in time
-    timed_out_ = true;
-    session_.on_timeout(ctx_.clock.now());
-    error_code ignored;
-    raw().cancel(ignored);
-  });
+  co_return co_await socket_.handshake(command_deadline());
 }
 
 void connection::log_replies(std::string_view output) {
@@ -455,23 +397,13 @@ void connection::log_replies(std::string_view output) {
 }
 
 void connection::on_shutdown() {
-  if (session_.shutdown()) {
-    error_code ignored;
-    raw().cancel(ignored);  // wake the pending read; the loop flushes the 421 and ends
-  }
+  // Wake the pending read; the loop flushes the 421 and ends.
+  if (session_.shutdown()) socket_.cancel();
 }
 
 void connection::abort() {
-  error_code ignored;
-  raw().cancel(ignored);
+  socket_.cancel();
   session_.feed_eof();
-}
-
-void connection::close_socket() {
-  timeout_.cancel();
-  error_code ignored;
-  raw().shutdown(tcp::socket::shutdown_both, ignored);
-  raw().close(ignored);
 }
 
 std::string connection::next_message_id() {
@@ -490,11 +422,11 @@ asio::awaitable<void> serve_connection(tcp::socket socket, std::string peer_ip,
 }
 
 void shutdown_connections(server_context& ctx) {
-  for (connection* c : std::set<connection*>(ctx.live)) c->on_shutdown();
+  for (live_session* c : std::set<live_session*>(ctx.live)) c->on_shutdown();
 }
 
 void abort_connections(server_context& ctx) {
-  for (connection* c : std::set<connection*>(ctx.live)) c->abort();
+  for (live_session* c : std::set<live_session*>(ctx.live)) c->abort();
 }
 
 }  // namespace mailsim::server

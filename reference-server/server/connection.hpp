@@ -15,6 +15,7 @@
 #include "reference-server/net/asio.hpp"
 #include "reference-server/net/tls.hpp"
 #include "reference-server/policy/inbound_chain.hpp"
+#include "reference-server/pop3/maildrop.hpp"
 #include "reference-server/sasl/mechanism.hpp"
 #include "reference-server/server/delivery_worker.hpp"
 #include "reference-server/server/event_log.hpp"
@@ -23,7 +24,14 @@
 
 namespace mailsim::server {
 
-class connection;
+// A session the server can ask to finish (SIGTERM) or cut (end of the shutdown grace):
+// SMTP connections and POP3 connections.
+class live_session {
+ public:
+  virtual ~live_session() = default;
+  virtual void on_shutdown() = 0;
+  virtual void abort() = 0;
+};
 
 // What every connection of one server shares. Used on the I/O thread only.
 struct server_context {
@@ -41,8 +49,9 @@ struct server_context {
   std::uint64_t next_session_id = 1;
   std::uint64_t messages_accepted = 0;
   std::map<std::string, std::size_t> per_ip;  // open connections per client address
-  std::set<connection*> live;
+  std::set<live_session*> live;
   policy::inbound_state* inbound = nullptr;  // none: no receiving-side checks
+  pop3::maildrop_opener* maildrops = nullptr;  // POP3 listeners read the store through it
 };
 
 // Serves one accepted socket until the session closes.

@@ -14,6 +14,8 @@
 #include "reference-server/net/tls.hpp"
 #include "reference-server/server/connection.hpp"
 #include "reference-server/server/credentials.hpp"
+#include "reference-server/server/pop3_connection.hpp"
+#include "reference-server/server/pop3_maildrop.hpp"
 #include "reference-server/store/maildir.hpp"
 
 namespace mailsim::server {
@@ -55,6 +57,7 @@ struct smtp_server::impl {
   directory_credentials credentials{directory_cfg};
   std::unique_ptr<net::tls_server_context> tls;
   std::unique_ptr<store::maildir_store> store;
+  std::unique_ptr<store_maildrops> maildrops;
   std::unique_ptr<inbound_policy> policy;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   asio::signal_set signals{io, SIGINT, SIGTERM};
@@ -115,6 +118,10 @@ std::string smtp_server::start() {
   m.ctx.emplace(server_context{m.cfg, *m.policy, *m.worker, m.outbound.get(), *m.log, m.clock, m.random,
                                m.credentials, m.tls.get(), m.auth_pool, false, 1, 0, {}, {}});
   m.ctx->inbound = m.inbound.get();
+  m.maildrops = std::make_unique<store_maildrops>(
+      m.cfg.server.maildir_root, m.credentials, m.clock,
+      [&store = *m.store](const std::string& user) { store.forget_usage(user); });
+  m.ctx->maildrops = m.maildrops.get();
   return m.open_listeners();
 }
 
@@ -269,15 +276,21 @@ asio::awaitable<void> smtp_server::impl::accept_loop(tcp::acceptor& acceptor,
     if (total >= cfg.limits.connections_max || per_ip >= cfg.limits.connections_per_ip_max) {
       if (per_ip == 0) ctx->per_ip.erase(ip);
       log->write("refused", {{"peer", ip}, {"listener", l.name}, {"reason", "connection limit"}});
-      // RFC 5321 §3.1: a server that cannot serve may answer 421 and close.
+      // RFC 5321 §3.1: a server that cannot serve may answer 421 and close; POP3 answers
+      // -ERR with the RFC 3206 code for a temporary condition.
       if (l.implicit_tls) continue;  // no clear text before a TLS handshake: just close
-      asio::co_spawn(io, refuse(std::move(socket), "421 4.7.0 " + cfg.server.hostname +
-                                                     " Error: too many connections\r\n"),
-                     asio::detached);
+      std::string text = config::is_smtp(l.role)
+                             ? "421 4.7.0 " + cfg.server.hostname + " Error: too many connections\r\n"
+                             : std::string("-ERR [SYS/TEMP] too many connections\r\n");
+      asio::co_spawn(io, refuse(std::move(socket), std::move(text)), asio::detached);
       continue;
     }
     ++per_ip;
-    asio::co_spawn(io, serve_connection(std::move(socket), ip, l, *ctx), asio::detached);
+    if (config::is_smtp(l.role)) {
+      asio::co_spawn(io, serve_connection(std::move(socket), ip, l, *ctx), asio::detached);
+    } else {
+      asio::co_spawn(io, serve_pop3_connection(std::move(socket), ip, l, *ctx), asio::detached);
+    }
   }
 }
 

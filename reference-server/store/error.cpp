@@ -20,6 +20,14 @@ class store_error_category final : public std::error_category {
         return "mailbox store is not open";
       case errc::name_collision:
         return "unique file names keep colliding";
+      case errc::not_found:
+        return "no such mailbox, folder or message";
+      case errc::locked:
+        return "locked by another session";
+      case errc::limit_exceeded:
+        return "a mailbox size limit was reached";
+      case errc::already_exists:
+        return "the folder already exists";
     }
     return "unknown store error";
   }

@@ -16,6 +16,10 @@ enum class errc {
   not_open,               // the store root is not open: open() failed or was never called
   name_collision,  // fresh unique file names kept colliding: another writer shares pid and host
   invalid_folder,  // a delivery request names a folder is_folder_name() refuses (a caller bug)
+  not_found,       // a mailbox, folder or message that does not exist (or no longer does)
+  locked,          // a lock file is held by another session (POP3 maildrop, mailbox index)
+  limit_exceeded,  // a named size limit (index line, messages per mailbox, name) was reached
+  already_exists,  // a folder to create or rename to exists
 };
 
 const std::error_category& store_category() noexcept;

@@ -1,0 +1,34 @@
+// Internal to mailsim::server: POP3 maildrops over the durable store — each user's inbox
+// Maildir opened as a store::mailbox, locked for the whole POP3 session (RFC 1939 §8) with
+// "<maildir>/mailsim-pop3.lock". Not a public header.
+//
+// Contract: open() maps the login name to the configured user, creates the Maildir if the
+// user never got mail, and lists what is there. UIDL values are Dovecot's default form
+// (pop3_uidl_format %08Xu%08Xv: UID then UIDVALIDITY in hex), stable across sessions and
+// restarts as long as the mailbox index lives. commit() expunges through the mailbox (files,
+// then index) and then tells `on_removed` the user's usage changed (quota cache).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "reference-server/core/clock.hpp"
+#include "reference-server/pop3/maildrop.hpp"
+#include "reference-server/server/credentials.hpp"
+
+namespace mailsim::server {
+
+class store_maildrops final : public pop3::maildrop_opener {
+ public:
+  store_maildrops(std::string maildir_root, const directory_credentials& credentials,
+                  const core::clock& clock, std::function<void(const std::string&)> on_removed);
+  pop3::open_result open(std::string_view user) override;
+
+ private:
+  std::string root_;
+  const directory_credentials& credentials_;
+  const core::clock& clock_;
+  std::function<void(const std::string&)> on_removed_;
+};
+
+}  // namespace mailsim::server
