@@ -18,7 +18,7 @@ packages=(
   # the Public Suffix List (DMARC organizational domains) and independent SPF/DMARC checks
   publicsuffix python3-spf python3-authheaders python3-authres
   # real mail-reading clients the POP3 and IMAP servers are checked against
-  fetchmail
+  fetchmail mailutils
   # the simulator's Python module and CLI: bindings, scenario templates (Jinja2, PyYAML)
   pybind11-dev python3-pybind11 python3-dev python3-jinja2 python3-yaml
   # sanitizers and fuzzing

@@ -36,6 +36,10 @@ std::string_view to_string(listener_role role) {
       return "pop3";
     case listener_role::pop3s:
       return "pop3s";
+    case listener_role::imap:
+      return "imap";
+    case listener_role::imaps:
+      return "imaps";
   }
   return "?";
 }

@@ -52,8 +52,9 @@ struct server_section {
 
 // smtp: RFC 5321 relay (the MX); submission: RFC 6409 with STARTTLS; submissions: RFC 8314
 // implicit TLS; pop3: RFC 1939 with STLS (RFC 2595); pop3s: POP3 over implicit TLS (RFC
-// 8314). The role sets the port and the TLS and AUTH rules (docs/configuration.md).
-enum class listener_role { smtp, submission, submissions, pop3, pop3s };
+// 8314); imap: RFC 9051 with STARTTLS; imaps: IMAP over implicit TLS. The role sets the
+// port and the TLS and AUTH rules (docs/configuration.md).
+enum class listener_role { smtp, submission, submissions, pop3, pop3s, imap, imaps };
 
 // Whether a listener of this role speaks SMTP (the others serve mail to its owners).
 bool is_smtp(listener_role role);
@@ -62,8 +63,8 @@ struct listener {
   std::string name;  // unique; defaults to the role's name
   listener_role role = listener_role::smtp;
   std::string address = "127.0.0.1";  // an IPv4 or IPv6 literal, in canonical form
-  std::uint16_t port = 25;            // defaults by role: 25, 587, 465, 110, 995
-  bool implicit_tls = false;          // submissions, pop3s: TLS from the first byte (RFC 8314)
+  std::uint16_t port = 25;            // defaults by role: 25, 587, 465, 110, 995, 143, 993
+  bool implicit_tls = false;          // submissions, pop3s, imaps: TLS from the first byte
   bool require_tls = false;           // submission: STARTTLS before MAIL or AUTH (RFC 3207)
   bool require_auth = false;          // submission(s): AUTH before MAIL (RFC 6409 §4.3)
   bool auth_without_tls = false;      // lab only: take passwords on an unencrypted connection
@@ -97,10 +98,12 @@ struct smtp_config {
   std::string greeting = "ESMTP mailsim";  // the 220 text after the host name
 };
 
-struct pop3_config {
-  std::vector<std::string> auth_mechanisms = {"SCRAM-SHA-256", "PLAIN"};  // USER/PASS always
-  std::string greeting = "POP3 mailsim ready";  // the text after "+OK"
-  core::duration_ms idle_timeout{10 * 60'000};  // autologout; RFC 1939 §3: 10 min at least
+// The sessions of the mail-reading listeners: `pop3:` and `imap:`.
+struct mail_access_config {
+  // SASL mechanisms of POP3 AUTH / IMAP AUTHENTICATE; USER/PASS and LOGIN are always there.
+  std::vector<std::string> auth_mechanisms = {"SCRAM-SHA-256", "PLAIN"};
+  std::string greeting;            // the text of the greeting line
+  core::duration_ms idle_timeout;  // autologout once logged in
 };
 
 struct delivery_config {
@@ -133,7 +136,10 @@ struct server_config {
   std::map<std::string, std::string> catch_all;  // local domain -> address
   limits_config limits;
   smtp_config smtp;
-  pop3_config pop3;
+  // RFC 1939 §3: the POP3 autologout timer is at least 10 minutes; RFC 9051 §5.4: IMAP's
+  // at least 30 minutes.
+  mail_access_config pop3{{"SCRAM-SHA-256", "PLAIN"}, "POP3 mailsim ready", std::chrono::minutes(10)};
+  mail_access_config imap{{"SCRAM-SHA-256", "PLAIN"}, "IMAP mailsim ready", std::chrono::minutes(30)};
   delivery_config delivery;
   outbound_config outbound;  // queue: (config/outbound.hpp)
   dns_config dns;

@@ -48,12 +48,17 @@ class loader {
     }
     const section s(top, "",
                     {"server", "listeners", "tls", "domains", "users", "aliases", "catch_all",
-                     "limits", "smtp", "pop3", "delivery", "queue", "dns", "dkim", "inbound"});
+                     "limits", "smtp", "pop3", "imap", "delivery", "queue", "dns", "dkim", "inbound"});
     read_server(s.require("server"));
     if (auto v = s.get_unless_empty("tls")) read_tls(*v);
     if (auto v = s.get_unless_empty("domains")) read_domains(*v);
     if (auto v = s.get_unless_empty("smtp")) read_smtp(*v);
-    if (auto v = s.get_unless_empty("pop3")) read_pop3(*v);
+    if (auto v = s.get_unless_empty("pop3")) {
+      read_access(*v, "pop3", std::chrono::minutes(10), "RFC 1939 §3", config_.pop3);
+    }
+    if (auto v = s.get_unless_empty("imap")) {
+      read_access(*v, "imap", std::chrono::minutes(30), "RFC 9051 §5.4", config_.imap);
+    }
     if (auto v = s.get_unless_empty("limits")) read_limits(*v);
     if (auto v = s.get_unless_empty("delivery")) read_delivery(*v);
     read_listeners(s.require("listeners"));
@@ -187,13 +192,15 @@ class loader {
     return out;
   }
 
-  void read_pop3(const value& v) {
-    const section s(v, "pop3", {"auth_mechanisms", "greeting", "idle_timeout"});
-    auto& out = config_.pop3;
+  // `pop3:` and `imap:`: the same keys, each protocol with its own autologout minimum.
+  void read_access(const value& v, const char* name, std::chrono::minutes idle_min,
+                   const char* idle_source, mail_access_config& out) {
+    const section s(v, name, {"auth_mechanisms", "greeting", "idle_timeout"});
     if (auto list = s.get("auth_mechanisms")) out.auth_mechanisms = read_mechanisms(*list);
     if (auto g = s.get("greeting")) {
-      const std::string& text = read_text(*g, "the text of the +OK greeting");
-      // The greeting line is at most 512 octets with "+OK " and CRLF (RFC 2449 §4).
+      const std::string& text = read_text(*g, "the text of the greeting");
+      // A POP3 greeting line is at most 512 octets with "+OK " and CRLF (RFC 2449 §4); the
+      // same bound keeps IMAP's "* OK [CAPABILITY ...]" line reasonable.
       if (text.size() > 400 || std::any_of(text.begin(), text.end(), [](char c) {
             return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
           })) {
@@ -204,9 +211,9 @@ class loader {
     }
     if (auto t = s.get("idle_timeout")) {
       out.idle_timeout = read_duration(*t);
-      // RFC 1939 §3: the autologout timer must be at least 10 minutes.
-      if (out.idle_timeout < std::chrono::minutes(10)) {
-        fail(t->where, "'idle_timeout' must be at least 10m (RFC 1939 §3)");
+      if (out.idle_timeout < idle_min) {
+        fail(t->where, "'idle_timeout' must be at least " + std::to_string(idle_min.count()) +
+                           "m (" + idle_source + ")");
       }
     }
   }
@@ -296,7 +303,9 @@ class loader {
                                            {"submission", listener_role::submission},
                                            {"submissions", listener_role::submissions},
                                            {"pop3", listener_role::pop3},
-                                           {"pop3s", listener_role::pop3s}});
+                                           {"pop3s", listener_role::pop3s},
+                                           {"imap", listener_role::imap},
+                                           {"imaps", listener_role::imaps}});
       // Role defaults: relay on port 25 (RFC 5321 §4.5.4.2), where TLS and AUTH must not be
       // required (RFC 3207 §4); submission on 587 (RFC 6409 §3.1) with AUTH required (RFC 6409
       // §4.3) and TLS required (RFC 8314 §4.1); submissions on 465 with implicit TLS (RFC
@@ -322,6 +331,13 @@ class loader {
           l.port = 995;
           l.implicit_tls = true;
           break;
+        case listener_role::imap:  // RFC 9051 §2.1; STARTTLS offered with a certificate
+          l.port = 143;
+          break;
+        case listener_role::imaps:  // RFC 8314 §3.3, §7.3
+          l.port = 993;
+          l.implicit_tls = true;
+          break;
       }
       l.name = std::string(to_string(l.role));
       position name_where = item.where;
@@ -343,8 +359,8 @@ class loader {
       for (const char* key : {"require_tls", "require_auth"}) {
         if (!is_smtp(l.role) && s.get(key)) {
           fail(s.get(key)->key_where, std::string("'") + key +
-                                          "' applies to SMTP listeners only: POP3 always "
-                                          "requires a login, over TLS unless "
+                                          "' applies to SMTP listeners only: POP3 and IMAP "
+                                          "always require a login, over TLS unless "
                                           "auth_without_tls is true");
         }
       }
@@ -372,10 +388,10 @@ class loader {
         }
         if (l.require_tls) fail(item.where, who + " requires TLS but there is no 'tls' section");
         if (!is_smtp(l.role) && !l.auth_without_tls) {
-          fail(item.where, who +
-                               " serves POP3, whose passwords are taken only under TLS, but "
-                               "there is no 'tls' section (auth_without_tls: true allows it "
-                               "in a lab)");
+          const bool pop3 = l.role == listener_role::pop3 || l.role == listener_role::pop3s;
+          fail(item.where, who + " serves " + (pop3 ? "POP3" : "IMAP") +
+                               ", whose passwords are taken only under TLS, but there is no "
+                               "'tls' section (auth_without_tls: true allows it in a lab)");
         }
         if (l.require_auth && !l.auth_without_tls) {
           fail(item.where, who +

@@ -15,6 +15,7 @@
 #include "reference-server/net/asio.hpp"
 #include "reference-server/net/tls.hpp"
 #include "reference-server/policy/inbound_chain.hpp"
+#include "reference-server/imap/backend.hpp"
 #include "reference-server/pop3/maildrop.hpp"
 #include "reference-server/sasl/mechanism.hpp"
 #include "reference-server/server/delivery_worker.hpp"
@@ -25,7 +26,7 @@
 namespace mailsim::server {
 
 // A session the server can ask to finish (SIGTERM) or cut (end of the shutdown grace):
-// SMTP connections and POP3 connections.
+// SMTP, POP3 and IMAP connections.
 class live_session {
  public:
   virtual ~live_session() = default;
@@ -52,6 +53,7 @@ struct server_context {
   std::set<live_session*> live;
   policy::inbound_state* inbound = nullptr;  // none: no receiving-side checks
   pop3::maildrop_opener* maildrops = nullptr;  // POP3 listeners read the store through it
+  imap::backend_opener* mail_accounts = nullptr;  // and IMAP listeners through this
 };
 
 // Serves one accepted socket until the session closes.

@@ -14,7 +14,8 @@
 #include "reference-server/net/tls.hpp"
 #include "reference-server/server/connection.hpp"
 #include "reference-server/server/credentials.hpp"
-#include "reference-server/server/pop3_connection.hpp"
+#include "reference-server/server/access_connection.hpp"
+#include "reference-server/server/imap_accounts.hpp"
 #include "reference-server/server/pop3_maildrop.hpp"
 #include "reference-server/store/maildir.hpp"
 
@@ -34,6 +35,21 @@ store::directory_config directory_config_of(const config::server_config& cfg) {
   for (const auto& [alias, targets] : cfg.aliases) d.aliases[alias] = targets;
   d.catch_all = cfg.catch_all;
   return d;
+}
+
+// What a listener says when the connection limits are reached, in its protocol: SMTP 421
+// (RFC 5321 §3.1), POP3 -ERR with the RFC 3206 code, IMAP's untagged BYE (RFC 9051 §7.1.5).
+std::string refusal_text(config::listener_role role, const std::string& hostname) {
+  switch (role) {
+    case config::listener_role::pop3:
+    case config::listener_role::pop3s:
+      return "-ERR [SYS/TEMP] too many connections\r\n";
+    case config::listener_role::imap:
+    case config::listener_role::imaps:
+      return "* BYE [UNAVAILABLE] too many connections\r\n";
+    default:
+      return "421 4.7.0 " + hostname + " Error: too many connections\r\n";
+  }
 }
 
 std::string host_name() {
@@ -58,6 +74,7 @@ struct smtp_server::impl {
   std::unique_ptr<net::tls_server_context> tls;
   std::unique_ptr<store::maildir_store> store;
   std::unique_ptr<store_maildrops> maildrops;
+  std::unique_ptr<store_accounts> mail_accounts;
   std::unique_ptr<inbound_policy> policy;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   asio::signal_set signals{io, SIGINT, SIGTERM};
@@ -77,6 +94,7 @@ struct smtp_server::impl {
   void load_greylist();
   void save_greylist();
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const config::listener& l);
+  asio::awaitable<void> serve(tcp::socket socket, std::string ip, const config::listener& l);
   asio::awaitable<void> refuse(tcp::socket socket, std::string text);
   void begin_shutdown();
 };
@@ -118,10 +136,14 @@ std::string smtp_server::start() {
   m.ctx.emplace(server_context{m.cfg, *m.policy, *m.worker, m.outbound.get(), *m.log, m.clock, m.random,
                                m.credentials, m.tls.get(), m.auth_pool, false, 1, 0, {}, {}});
   m.ctx->inbound = m.inbound.get();
-  m.maildrops = std::make_unique<store_maildrops>(
-      m.cfg.server.maildir_root, m.credentials, m.clock,
-      [&store = *m.store](const std::string& user) { store.forget_usage(user); });
+  // Mail removed over POP3 or IMAP changes the user's quota usage.
+  auto forget_usage = [&store = *m.store](const std::string& user) { store.forget_usage(user); };
+  m.maildrops = std::make_unique<store_maildrops>(m.cfg.server.maildir_root, m.credentials,
+                                                  m.clock, forget_usage);
+  m.mail_accounts = std::make_unique<store_accounts>(m.cfg.server.maildir_root, m.credentials,
+                                                     m.clock, forget_usage);
   m.ctx->maildrops = m.maildrops.get();
+  m.ctx->mail_accounts = m.mail_accounts.get();
   return m.open_listeners();
 }
 
@@ -276,21 +298,27 @@ asio::awaitable<void> smtp_server::impl::accept_loop(tcp::acceptor& acceptor,
     if (total >= cfg.limits.connections_max || per_ip >= cfg.limits.connections_per_ip_max) {
       if (per_ip == 0) ctx->per_ip.erase(ip);
       log->write("refused", {{"peer", ip}, {"listener", l.name}, {"reason", "connection limit"}});
-      // RFC 5321 §3.1: a server that cannot serve may answer 421 and close; POP3 answers
-      // -ERR with the RFC 3206 code for a temporary condition.
       if (l.implicit_tls) continue;  // no clear text before a TLS handshake: just close
-      std::string text = config::is_smtp(l.role)
-                             ? "421 4.7.0 " + cfg.server.hostname + " Error: too many connections\r\n"
-                             : std::string("-ERR [SYS/TEMP] too many connections\r\n");
+      std::string text = refusal_text(l.role, cfg.server.hostname);
       asio::co_spawn(io, refuse(std::move(socket), std::move(text)), asio::detached);
       continue;
     }
     ++per_ip;
-    if (config::is_smtp(l.role)) {
-      asio::co_spawn(io, serve_connection(std::move(socket), ip, l, *ctx), asio::detached);
-    } else {
-      asio::co_spawn(io, serve_pop3_connection(std::move(socket), ip, l, *ctx), asio::detached);
-    }
+    asio::co_spawn(io, serve(std::move(socket), ip, l), asio::detached);
+  }
+}
+
+asio::awaitable<void> smtp_server::impl::serve(tcp::socket socket, std::string ip,
+                                               const config::listener& l) {
+  switch (l.role) {
+    case config::listener_role::pop3:
+    case config::listener_role::pop3s:
+      return serve_pop3_connection(std::move(socket), std::move(ip), l, *ctx);
+    case config::listener_role::imap:
+    case config::listener_role::imaps:
+      return serve_imap_connection(std::move(socket), std::move(ip), l, *ctx);
+    default:
+      return serve_connection(std::move(socket), std::move(ip), l, *ctx);
   }
 }
 

@@ -66,12 +66,14 @@ asio::awaitable<std::size_t> session_socket::read_some(std::span<char> buffer,
 
 // A deadline cancels the pending socket operation after telling the session.
 void session_socket::arm(std::optional<core::time_point> deadline) {
+  expired_ = false;
   if (!deadline) return;
   auto delay = *deadline - ctx_.clock.now();
   timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, delay.count())));
   timer_.async_wait([this](error_code ec) {
     if (ec) return;  // cancelled: the operation finished in time
     timed_out_ = true;
+    expired_ = true;
     on_expiry_();
     cancel();
   });

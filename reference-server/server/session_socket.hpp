@@ -45,7 +45,10 @@ class session_socket {
   void cancel();
   void close();
   bool tls_active() const { return tls_ != nullptr; }
+  // Some operation of this socket ended at its deadline (for the disconnect log).
   bool timed_out() const { return timed_out_; }
+  // The last operation ended at its deadline: an IMAP IDLE poll, not the peer leaving.
+  bool expired() const { return expired_; }
   boost::asio::any_io_executor executor() { return socket_.get_executor(); }
 
  private:
@@ -59,6 +62,7 @@ class session_socket {
   std::unique_ptr<boost::asio::ssl::stream<tcp::socket&>> tls_;
   boost::asio::steady_timer timer_;
   bool timed_out_ = false;
+  bool expired_ = false;
 };
 
 // Runs `work` on `pool` (password hashing is slow on purpose) and resumes on `io` when it is

@@ -710,6 +710,11 @@ std::error_code mailbox::expunge(std::span<const std::uint32_t> uids) {
     removed.insert(uid);
   }
   if (removed.empty()) return first;
+  // An acknowledged EXPUNGE must not come back after a power loss: the unlinks reach the
+  // disk before the index forgets the UIDs (a file back in cur/ would get a new UID).
+  for (const char* sub : {"cur", "new"}) {
+    if (auto error = fs::sync_path(impl_->dir.get(), sub)) return error;
+  }
   auto& records = impl_->data.records;
   records.erase(std::remove_if(records.begin(), records.end(),
                                [&](const index::record& e) { return removed.contains(e.uid); }),

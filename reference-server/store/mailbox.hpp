@@ -19,7 +19,8 @@
 // gets a new UIDVALIDITY greater than any the folder used, from the clock).
 //
 // append() is durable before it returns success (file and directory entry fsync'd, index
-// written): only then may IMAP answer APPEND OK. expunge() removes the files and then the
+// written): only then may IMAP answer APPEND OK. expunge() removes the files, syncs their
+// folders (an acknowledged EXPUNGE stays done after a power loss) and then drops their
 // index entries; a crash between the two only leaves entries that the next sync() drops.
 // set_flags() writes the index (new MODSEQ) before renaming the file, so a crash may show a
 // MODSEQ change without a flag change, never the reverse.

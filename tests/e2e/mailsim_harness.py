@@ -233,6 +233,7 @@ class ServerProcess:
     listen_address: str = HOST  # another 127.x address makes it one more "host"
     extra: dict[str, object] = field(default_factory=dict)  # more top-level sections
     roles: tuple[str, ...] = ("smtp", "submission", "submissions")
+    listener_options: dict[str, dict] = field(default_factory=dict)  # role -> extra keys
     hostname: str = "mx.example.test"
     log_level: str = "debug"               # debug also logs every 2xx/3xx reply
     binary: Path = field(default_factory=server_binary)
@@ -263,7 +264,7 @@ class ServerProcess:
             },
             "listeners": [
                 {"name": role, "role": role, "address": self.listen_address,
-                 "port": self.ports[role]}
+                 "port": self.ports[role], **self.listener_options.get(role, {})}
                 for role in self.roles
             ],
         }

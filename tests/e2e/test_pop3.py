@@ -229,3 +229,17 @@ def test_fetchmail_over_stls_fetches_and_deletes(pop_server, tls_files, tmp_path
     for body in sent:
         assert any(body.replace(b"\r\n", b"\n") in f.replace(b"\r\n", b"\n") for f in fetched)
     assert stored_files(pop_server) == [], "fetchmail deletes what it fetched"
+
+
+@pytest.mark.skipif(shutil.which("frm") is None, reason="mailutils is not installed")
+def test_mailutils_frm_lists_the_maildrop(make_server):
+    # A lab listener (USER/PASS in clear text on loopback): frm's TLS setup needs a config.
+    server = make_server(roles=ROLES, listener_options={"pop3": {"auth_without_tls": True}})
+    deliver(server, 2)
+    url = f"pop://{ALICE.replace('@', '%40')}:{PASSWORD.replace(' ', '%20')}@{HOST}:" \
+          f"{server.ports['pop3']}"
+    run = subprocess.run(["frm", url], capture_output=True, timeout=60)
+    # frm's exit status is not an error indicator (1 with messages listed): judge the output.
+    assert run.stderr == b"", run.stderr
+    lines = [line for line in run.stdout.decode().splitlines() if line]
+    assert lines == ["Bob\tmessage 1", "Bob\tmessage 2"], lines

@@ -37,7 +37,7 @@ TEST(load_file, demo_config_loads_with_the_expected_values) {
   EXPECT_EQ(c.server.log.file, (root / "var/demo/mailsim-server.log").string());
   EXPECT_EQ(c.server.log.level, log_level::info);
 
-  ASSERT_EQ(c.listeners.size(), 5u);
+  ASSERT_EQ(c.listeners.size(), 7u);
   const listener& mx = c.listeners[0];
   EXPECT_EQ(mx.name, "mx");
   EXPECT_EQ(mx.role, listener_role::smtp);
@@ -311,7 +311,7 @@ TEST(load_string, bad_configs_name_the_place_and_what_was_expected) {
        "maildir_root, log"},
       {"unknown_top_level_key", head + "listener:\n  - role: smtp\n",
        "bad.yaml:3:1: unknown top-level key 'listener'; expected one of: server, listeners, tls, "
-       "domains, users, aliases, catch_all, limits, smtp, pop3, delivery, queue, dns, dkim, inbound"},
+       "domains, users, aliases, catch_all, limits, smtp, pop3, imap, delivery, queue, dns, dkim, inbound"},
       {"unknown_listener_key", head + "listeners:\n  - role: smtp\n    prot: 25\n",
        "bad.yaml:5:5: unknown key 'prot' in 'listeners'; expected one of: name, role, address, "
        "port, require_tls, require_auth, auth_without_tls"},
@@ -334,7 +334,7 @@ TEST(load_string, bad_configs_name_the_place_and_what_was_expected) {
       {"bad_choice", head + "  log: {level: verbose}\nlisteners: [{role: smtp}]\n",
        "bad.yaml:3:16: expected one of info, debug for 'level', got 'verbose'"},
       {"bad_role", head + "listeners: [{role: lmtp}]\n",
-       "bad.yaml:3:20: expected one of smtp, submission, submissions, pop3, pop3s for 'role', got 'lmtp'"},
+       "bad.yaml:3:20: expected one of smtp, submission, submissions, pop3, pop3s, imap, imaps for 'role', got 'lmtp'"},
       {"bad_port", head + "listeners:\n  - role: smtp\n    port: 70000\n",
        "bad.yaml:5:11: expected a port number 1-65535 for 'port', got '70000'"},
       {"port_zero", head + "listeners: [{role: smtp, port: 0}]\n",

@@ -1,5 +1,5 @@
-// The POP3 parts of the configuration: the pop3 and pop3s listener roles and the `pop3:`
-// section.
+// The mail-reading parts of the configuration: the pop3, pop3s, imap and imaps listener
+// roles and the `pop3:` and `imap:` sections.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -20,7 +20,7 @@ constexpr const char* tls = R"(tls:
 
 load_result load(const std::string& body) { return load_string(head + body, "t.yaml"); }
 
-TEST(pop3_config, roles_set_ports_and_implicit_tls) {
+TEST(access_config, roles_set_ports_and_implicit_tls) {
   const load_result r = load(std::string(tls) + R"(listeners:
   - role: pop3
   - role: pop3s
@@ -36,11 +36,45 @@ TEST(pop3_config, roles_set_ports_and_implicit_tls) {
   EXPECT_EQ(l[1].port, 995);
   EXPECT_TRUE(l[1].implicit_tls);
   EXPECT_FALSE(is_smtp(listener_role::pop3));
+  EXPECT_FALSE(is_smtp(listener_role::imaps));
   EXPECT_TRUE(is_smtp(listener_role::submissions));
   EXPECT_EQ(to_string(listener_role::pop3s), "pop3s");
 }
 
-TEST(pop3_config, section_defaults_and_values) {
+TEST(access_config, imap_roles_set_ports_and_implicit_tls) {
+  const load_result r = load(std::string(tls) + R"(listeners:
+  - role: imap
+  - role: imaps
+)");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  const auto& l = r.config().listeners;
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[0].role, listener_role::imap);
+  EXPECT_EQ(l[0].port, 143);
+  EXPECT_FALSE(l[0].implicit_tls);
+  EXPECT_EQ(l[1].role, listener_role::imaps);
+  EXPECT_EQ(l[1].port, 993);
+  EXPECT_TRUE(l[1].implicit_tls);
+  EXPECT_EQ(to_string(listener_role::imap), "imap");
+}
+
+TEST(access_config, imap_section_defaults_and_values) {
+  const load_result defaults = load(std::string(tls) + "listeners:\n  - role: imap\n");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().to_string();
+  EXPECT_EQ(defaults.config().imap.greeting, "IMAP mailsim ready");
+  EXPECT_EQ(defaults.config().imap.idle_timeout, std::chrono::minutes(30));
+  const load_result r = load(std::string(tls) + R"(listeners:
+  - role: imap
+imap:
+  auth_mechanisms: [SCRAM-SHA-256]
+  idle_timeout: 1h
+)");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r.config().imap.auth_mechanisms, std::vector<std::string>{"SCRAM-SHA-256"});
+  EXPECT_EQ(r.config().imap.idle_timeout, std::chrono::hours(1));
+}
+
+TEST(access_config, section_defaults_and_values) {
   const load_result defaults = load(std::string(tls) + "listeners:\n  - role: pop3\n");
   ASSERT_TRUE(defaults.ok()) << defaults.error().to_string();
   EXPECT_EQ(defaults.config().pop3.auth_mechanisms,
@@ -67,7 +101,7 @@ struct bad_case {
   std::string message_part;
 };
 
-TEST(pop3_config, errors_name_line_column_and_what_is_wrong) {
+TEST(access_config, errors_name_line_column_and_what_is_wrong) {
   const bad_case cases[] = {
       // Passwords only under TLS (RFC 2595 §2): a POP3 listener needs the tls section.
       {"listeners:\n  - role: pop3\n", 4, 5, "serves POP3"},
@@ -80,6 +114,10 @@ TEST(pop3_config, errors_name_line_column_and_what_is_wrong) {
        21, "one of"},
       {std::string(tls) + "listeners:\n  - role: pop3\npop3:\n  colour: blue\n", 9, 3,
        "colour"},
+      {"listeners:\n  - role: imaps\n", 4, 5, "implicit TLS"},
+      {"listeners:\n  - role: imap\n", 4, 5, "serves IMAP"},
+      {std::string(tls) + "listeners:\n  - role: imap\nimap:\n  idle_timeout: 29m\n", 9, 17,
+       "at least 30m (RFC 9051"},
   };
   for (const bad_case& c : cases) {
     const load_result r = load(c.body);
@@ -90,7 +128,7 @@ TEST(pop3_config, errors_name_line_column_and_what_is_wrong) {
   }
 }
 
-TEST(pop3_config, auth_without_tls_allows_a_lab_listener_without_certificates) {
+TEST(access_config, auth_without_tls_allows_a_lab_listener_without_certificates) {
   const load_result r = load("listeners:\n  - role: pop3\n    auth_without_tls: true\n");
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_TRUE(r.config().listeners[0].auth_without_tls);

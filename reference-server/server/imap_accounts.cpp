@@ -1,0 +1,273 @@
+#include "reference-server/server/imap_accounts.hpp"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "reference-server/store/error.hpp"
+#include "reference-server/store/folders.hpp"
+#include "reference-server/store/fs.hpp"
+#include "reference-server/store/mailbox.hpp"
+#include "reference-server/store/maildir_layout.hpp"
+
+namespace mailsim::server {
+
+namespace {
+
+using imap::backend_status;
+
+// RFC 6154 special-use folders every account has, by their IMAP names.
+constexpr std::pair<std::string_view, std::string_view> special_folders[] = {
+    {"Sent", "\\Sent"}, {"Drafts", "\\Drafts"}, {"Junk", "\\Junk"}, {"Trash", "\\Trash"}};
+
+backend_status status_of(std::error_code error) {
+  if (!error) return backend_status::ok;
+  if (error == store::errc::not_found) return backend_status::not_found;
+  if (error == store::errc::already_exists) return backend_status::already_exists;
+  if (error == store::errc::invalid_folder) return backend_status::invalid_name;
+  if (error == store::errc::locked) return backend_status::in_use;
+  if (error == std::errc::no_space_on_device || error == std::errc::file_too_large) {
+    return backend_status::over_quota;
+  }
+  return backend_status::failed;
+}
+
+imap::message_entry entry_of(const store::message_entry& m) {
+  return {m.uid, m.modseq, m.flags, m.keywords, m.size_bytes, m.internal_date_ms};
+}
+
+store::flag_op op_of(imap::flag_op op) {
+  switch (op) {
+    case imap::flag_op::add: return store::flag_op::add;
+    case imap::flag_op::remove: return store::flag_op::remove;
+    case imap::flag_op::replace: return store::flag_op::replace;
+  }
+  return store::flag_op::replace;
+}
+
+class store_mailbox final : public imap::mailbox_backend {
+ public:
+  store_mailbox(std::unique_ptr<store::mailbox> box, std::function<void()> on_removed)
+      : box_(std::move(box)), on_removed_(std::move(on_removed)) {
+    refresh_view();
+  }
+
+  store::mailbox& store_box() { return *box_; }
+
+  backend_status sync(imap::sync_report& report) override {
+    store::sync_report r;
+    const std::error_code error = box_->sync(r);
+    report.expunged = std::move(r.expunged);
+    report.added = r.added;
+    report.flags_changed = r.flags_changed;
+    refresh_view();
+    return status_of(error);
+  }
+
+  const std::vector<imap::message_entry>& messages() const override { return view_; }
+  std::uint32_t uid_validity() const override { return box_->uid_validity(); }
+  std::uint32_t uid_next() const override { return box_->uid_next(); }
+  std::uint64_t highest_modseq() const override { return box_->highest_modseq(); }
+
+  backend_status read(std::uint32_t uid, std::string& out) const override {
+    return status_of(box_->read(uid, out));
+  }
+
+  backend_status set_flags(std::span<const std::uint32_t> uids, imap::flag_op op,
+                           std::uint8_t flags, std::span<const std::string> keywords,
+                           std::uint64_t unchanged_since,
+                           std::vector<std::uint32_t>& modified) override {
+    const std::error_code error =
+        box_->set_flags(uids, op_of(op), flags, keywords, unchanged_since, modified);
+    refresh_view();
+    return status_of(error);
+  }
+
+  backend_status expunge(std::span<const std::uint32_t> uids) override {
+    const std::error_code error = box_->expunge(uids);
+    refresh_view();
+    if (on_removed_) on_removed_();
+    return status_of(error);
+  }
+
+  backend_status append(std::string_view message, std::uint8_t flags,
+                        std::span<const std::string> keywords, std::int64_t internal_date_ms,
+                        std::uint32_t& uid) override {
+    const std::error_code error = box_->append(message, flags, keywords, internal_date_ms, uid);
+    refresh_view();
+    return status_of(error);
+  }
+
+  backend_status copy_to(std::span<const std::uint32_t> uids, imap::mailbox_backend& target,
+                         std::vector<std::uint32_t>& new_uids) override {
+    auto* other = dynamic_cast<store_mailbox*>(&target);
+    if (other == nullptr) return backend_status::failed;
+    const std::error_code error = box_->copy_to(uids, other->store_box(), new_uids);
+    other->refresh_view();
+    return status_of(error);
+  }
+
+ private:
+  // The session sees the store's view as of its last sync or own change (backend.hpp).
+  void refresh_view() {
+    view_.clear();
+    view_.reserve(box_->messages().size());
+    for (const store::message_entry& m : box_->messages()) view_.push_back(entry_of(m));
+  }
+
+  std::unique_ptr<store::mailbox> box_;
+  std::function<void()> on_removed_;
+  std::vector<imap::message_entry> view_;
+};
+
+class store_account final : public imap::account_backend {
+ public:
+  store_account(std::string maildir, std::string user, const core::clock& clock,
+                const std::function<void(const std::string&)>& on_removed)
+      : maildir_(std::move(maildir)), user_(std::move(user)), folders_(maildir_), clock_(clock),
+        on_removed_(on_removed) {}
+
+  std::vector<imap::mailbox_info> list(backend_status& status) override {
+    std::error_code error;
+    std::vector<std::string> names = folders_.list(error);
+    status = status_of(error);
+    const std::set<std::string> subscribed = read_subscriptions();
+    std::vector<imap::mailbox_info> out;
+    for (const std::string& name : names) {
+      imap::mailbox_info info;
+      info.name = name;
+      info.special_use = special_use_of(name);
+      const std::string prefix = name + "/";
+      info.has_children = std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+        return n.compare(0, prefix.size(), prefix) == 0;
+      });
+      info.subscribed = subscribed.count(name) != 0;
+      out.push_back(std::move(info));
+    }
+    return out;
+  }
+
+  backend_status create(std::string_view name) override { return status_of(folders_.create(name)); }
+  backend_status remove(std::string_view name) override {
+    const backend_status s = status_of(folders_.remove(name));
+    if (s == backend_status::ok && on_removed_) on_removed_(user_);
+    return s;
+  }
+  backend_status rename(std::string_view from, std::string_view to) override {
+    return status_of(folders_.rename(from, to));
+  }
+
+  backend_status subscribe(std::string_view name, bool subscribed) override {
+    std::set<std::string> names = read_subscriptions();
+    if (subscribed) {
+      names.insert(std::string(name));
+    } else {
+      names.erase(std::string(name));
+    }
+    return write_subscriptions(names);
+  }
+
+  std::unique_ptr<imap::mailbox_backend> open(std::string_view name, bool /*read_only*/,
+                                              backend_status& status) override {
+    std::optional<std::string> path = folders_.path_of(name);
+    if (!path) {
+      status = backend_status::invalid_name;
+      return nullptr;
+    }
+    std::error_code error;
+    // Only INBOX is made on demand (a user who never got mail); other folders must exist.
+    std::unique_ptr<store::mailbox> box = store::mailbox::open(*path, name == "INBOX", clock_, error);
+    status = status_of(error);
+    if (!box) return nullptr;
+    auto removed = [this] {
+      if (on_removed_) on_removed_(user_);
+    };
+    return std::make_unique<store_mailbox>(std::move(box), removed);
+  }
+
+  // Creates the special-use folders the first time the account is opened.
+  backend_status ensure_special_folders() {
+    for (const auto& [name, use] : special_folders) {
+      const std::error_code error = folders_.create(name);
+      if (error && error != store::errc::already_exists) return status_of(error);
+    }
+    return backend_status::ok;
+  }
+
+ private:
+  static std::string special_use_of(std::string_view name) {
+    for (const auto& [folder, use] : special_folders) {
+      if (name == folder) return std::string(use);
+    }
+    return {};
+  }
+
+  std::string subscriptions_path() const { return maildir_ + "/mailsim-subscriptions"; }
+
+  std::set<std::string> read_subscriptions() const {
+    std::set<std::string> names;
+    std::ifstream in(subscriptions_path(), std::ios::binary);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty()) names.insert(line);
+    }
+    return names;
+  }
+
+  // Written whole to a temporary file, synced, then renamed over the old list.
+  backend_status write_subscriptions(const std::set<std::string>& names) const {
+    std::string text;
+    for (const std::string& n : names) {
+      if (n.find('\n') != std::string::npos) return backend_status::invalid_name;
+      text += n + "\n";
+    }
+    const std::string path = subscriptions_path();
+    std::error_code error;
+    (void)store::fs::remove_file(AT_FDCWD, path + ".tmp");  // debris of a crashed write
+    {
+      store::fs::unique_fd fd = store::fs::create_file(AT_FDCWD, path + ".tmp", error);
+      if (!error) error = store::fs::write_all(fd.get(), text, {});
+      if (!error) error = store::fs::sync_fd(fd.get());
+    }
+    if (!error) std::filesystem::rename(path + ".tmp", path, error);
+    if (!error) error = store::fs::sync_path(AT_FDCWD, maildir_);
+    return status_of(error);
+  }
+
+  std::string maildir_;
+  std::string user_;
+  store::folders folders_;
+  const core::clock& clock_;
+  const std::function<void(const std::string&)>& on_removed_;
+};
+
+}  // namespace
+
+store_accounts::store_accounts(std::string maildir_root, const directory_credentials& credentials,
+                               const core::clock& clock,
+                               std::function<void(const std::string&)> on_removed)
+    : root_(std::move(maildir_root)),
+      credentials_(credentials),
+      clock_(clock),
+      on_removed_(std::move(on_removed)) {}
+
+std::unique_ptr<imap::account_backend> store_accounts::open(std::string_view login) {
+  std::optional<std::string> user = credentials_.canonical_user(login);
+  std::optional<std::string> relative = user ? store::maildir_relative_path(*user) : std::nullopt;
+  if (!relative) return nullptr;
+  const std::string maildir = root_ + "/" + *relative;
+  std::error_code error;
+  std::filesystem::create_directories(std::filesystem::path(maildir).parent_path(), error);
+  if (error) return nullptr;
+  // The Maildir itself must exist before its folders can.
+  if (!store::mailbox::open(maildir, true, clock_, error)) return nullptr;
+  auto account = std::make_unique<store_account>(maildir, *user, clock_, on_removed_);
+  if (account->ensure_special_folders() != backend_status::ok) return nullptr;
+  return account;
+}
+
+}  // namespace mailsim::server
