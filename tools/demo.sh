@@ -35,6 +35,7 @@ sed 's/^/    /' "$latest"
 echo "demo: the server log is var/demo/mailsim-server.log (one JSON line per event)"
 if [ "${1:-}" = "--once" ]; then exit 0; fi
 echo "demo: mailsim-server is serving mailsim.test on 127.0.0.1: SMTP 2525, submission 2587"
-echo "      (STARTTLS + AUTH), submissions 2465 (TLS), POP3 2110 (STLS) and 2995 (TLS);"
+echo "      (STARTTLS + AUTH), submissions 2465 (TLS), IMAP 2143 (STARTTLS) and 2993 (TLS),"
+echo "      POP3 2110 (STLS) and 2995 (TLS);"
 echo "      user demo, password demo. Ctrl-C stops it."
 wait $pid

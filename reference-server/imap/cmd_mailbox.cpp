@@ -161,7 +161,9 @@ void session::impl::cmd_list(impl& s, const command& cmd) {
     if (!lsub) {
       add(info.has_children ? "\\HasChildren" : "\\HasNoChildren");
       if (!info.special_use.empty()) add(info.special_use);
-      if (args.return_subscribed && info.subscribed) add("\\Subscribed");
+      // RFC 5258 §3.1: the SUBSCRIBED selection option implies the return option.
+      const bool show_subscribed = args.return_subscribed || args.select_subscribed;
+      if (show_subscribed && info.subscribed) add("\\Subscribed");
     }
     s.untagged(std::string(verb) + " (" + attrs + ") \"/\" " + s.mailbox_text(info.name));
     if (args.return_status && !lsub) {

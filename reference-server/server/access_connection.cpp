@@ -68,6 +68,9 @@ imap::session make_session(const config::listener& l, server_context& ctx, const
   // APPEND takes what SMTP would: a literal up to the configured message size.
   lim.reader.literal_bytes_max = static_cast<std::size_t>(ctx.cfg.limits.smtp.message_bytes_max);
   lim.reader.command_bytes_max = lim.reader.literal_bytes_max + lim.reader.line_bytes_max;
+  // LITERAL+ (RFC 7888): non-synchronizing literals up to the same size, so the session
+  // advertises LITERAL+ rather than LITERAL-; a larger {N+} cannot be skipped and closes.
+  lim.reader.nonsync_literal_bytes_max = lim.reader.literal_bytes_max;
   return imap::session(access_options<imap::options>(ctx.cfg, l, ctx.cfg.imap), lim,
                        {&ctx.clock, &ctx.random, &ctx.credentials, ctx.mail_accounts});
 }

@@ -88,7 +88,7 @@ def test_logindisabled_before_tls_and_capabilities_after(imap_server, client_tls
     typ, data = m.capability()
     caps = data[0].upper().split()
     for cap in (b"IMAP4REV1", b"IMAP4REV2", b"IDLE", b"UIDPLUS", b"MOVE", b"CONDSTORE",
-                b"QRESYNC", b"SPECIAL-USE", b"LITERAL-"):
+                b"QRESYNC", b"SPECIAL-USE", b"LITERAL+"):
         assert cap in caps, cap
     m.logout()
 
@@ -215,3 +215,43 @@ def test_mailutils_frm_lists_the_inbox(make_server):
     assert run.stderr == b"", run.stderr
     lines = run.stdout.decode().splitlines()
     assert lines == ["Bob\tmessage 1", "Bob\tmessage 2"], lines
+
+
+def raw_login(server, client_tls) -> "ssl.SSLSocket":
+    """A TLS socket logged in as ALICE, for what imaplib cannot send (LITERAL+, limits)."""
+    sock = socket.create_connection((HOST, server.ports["imaps"]), timeout=TIMEOUT_S)
+    tls = client_tls.wrap_socket(sock, server_hostname="localhost")
+    read_until(tls, b"\r\n")
+    tls.sendall(f'l LOGIN "{ALICE}" "{PASSWORD}"\r\n'.encode())
+    assert b"l OK" in read_until(tls, b"l ")
+    return tls
+
+
+def read_until(sock, marker: bytes, limit: int = 1 << 20) -> bytes:
+    got = b""
+    while marker not in got or not got.endswith(b"\r\n"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+        assert len(got) < limit
+    return got
+
+
+def test_literal_plus_append_and_oversized_literals(imap_server, client_tls):
+    tls = raw_login(imap_server, client_tls)
+    body = crlf("Subject: literal plus\n\nno continuation needed\n")
+    tls.sendall(f"a APPEND INBOX {{{len(body)}+}}\r\n".encode() + body + b"\r\n")
+    assert b"a OK [APPENDUID" in read_until(tls, b"a ")
+    # A 4 GB synchronizing literal is refused before any of it is sent; the session goes on.
+    tls.sendall(b"b APPEND INBOX {4000000000}\r\n")
+    answer = read_until(tls, b"b ")
+    assert b"b NO [TOOBIG]" in answer or b"b BAD" in answer, answer
+    tls.sendall(b"c NOOP\r\n")
+    assert b"c OK" in read_until(tls, b"c ")
+    # A non-synchronizing one cannot be skipped (RFC 7888 §4): BYE and close.
+    tls.sendall(b"d APPEND INBOX {4000000000+}\r\n")
+    assert b"* BYE" in read_until(tls, b"BYE")
+    assert tls.recv(100) == b""
+    typ_files = stored_files(imap_server)
+    assert len(typ_files) == 1 and typ_files[0].read_bytes() == body

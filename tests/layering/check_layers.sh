@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The layer rule of ../shared/DESIGN.md: code below the drivers (L0-L2 and the simulator
 # outside live/) never includes Asio or socket headers, never reads the OS clock and never
-# uses real randomness or the system resolver. Prints every offending line; exits 1 if any.
+# uses real randomness or the system resolver; and the protocol modules (L0-L1) never
+# include a module of a higher layer (the IMAP and POP3 sessions reach the store only
+# through their own interfaces). Prints every offending line; exits 1 if any.
 set -u
 root=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root" || exit 2
@@ -19,6 +21,18 @@ hits=$(grep -rnE "$pattern" "${dirs[@]}" --include='*.cpp' --include='*.hpp' --i
        | grep -vE '^[^:]+:[0-9]+: *(//|\*)' || true)
 if [ -n "$hits" ]; then
   echo "layer rule broken (I/O, OS clock or real randomness below the drivers):"
+  echo "$hits"
+  exit 1
+fi
+low=()
+for d in reference-server/core reference-server/smtp reference-server/sasl reference-server/imap \
+         reference-server/pop3 reference-server/message; do
+  [ -d "$d" ] && low+=("$d")
+done
+upward='#include *"(reference-server/(store|queue|auth|policy|config|net|server)|simulator)/'
+hits=$( ((${#low[@]})) && grep -rnE "$upward" "${low[@]}" --include='*.cpp' --include='*.hpp' || true)
+if [ -n "$hits" ]; then
+  echo "layer rule broken (an L0/L1 module includes a higher layer):"
   echo "$hits"
   exit 1
 fi

@@ -13,4 +13,8 @@ for bad in '#include <boost/asio.hpp>' '#include <sys/socket.h>' \
   echo "$bad" > "$tmp/reference-server/store/bad.cpp"
   if bash "$check" "$tmp" >/dev/null; then echo "not caught: $bad"; exit 1; fi
 done
+rm -f "$tmp/reference-server/store/bad.cpp"
+mkdir -p "$tmp/reference-server/imap"
+echo '#include "reference-server/store/mailbox.hpp"' > "$tmp/reference-server/imap/up.cpp"
+if bash "$check" "$tmp" >/dev/null; then echo "not caught: imap including the store"; exit 1; fi
 echo "layering check catches every forbidden pattern"

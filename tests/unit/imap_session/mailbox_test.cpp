@@ -112,6 +112,20 @@ TEST(imap_session_list, SeparatorSpecialUseAndReturnOptions) {
   EXPECT_EQ(c.send("d NAMESPACE\r\n"), "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\nd OK NAMESPACE completed\r\n");
 }
 
+TEST(imap_session_list, PatternListsAndUseAttributes) {
+  fixture f;
+  client c(f);
+  c.login();
+  EXPECT_EQ(c.send("a LIST \"\" (INBOX Sent) RETURN (CHILDREN SPECIAL-USE)\r\n"),
+            "* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
+            "* LIST (\\HasNoChildren \\Sent) \"/\" Sent\r\n"
+            "a OK LIST completed\r\n");
+  EXPECT_EQ(c.send("b CREATE Archive (USE (\\Archive))\r\n"),
+            "b NO [USEATTR] special-use attributes cannot be assigned\r\n");
+  EXPECT_EQ(c.send("c LIST (SUBSCRIBED) \"\" T*\r\n"),
+            "* LIST (\\HasNoChildren \\Trash \\Subscribed) \"/\" Trash\r\nc OK LIST completed\r\n");
+}
+
 TEST(imap_session_mailbox, Status) {
   fixture f;
   client c(f);
