@@ -187,6 +187,11 @@ struct mailbox::impl {
 
   message_entry entry_of(const index::record& entry) const;
   void rebuild_view(sync_report& report);
+  // After an operation of this object: its view shows the result, as after a sync().
+  void adopt_own_changes() {
+    sync_report ignored;
+    rebuild_view(ignored);
+  }
 
   std::string path;
   fs::unique_fd dir;
@@ -537,6 +542,7 @@ std::error_code mailbox::impl::store_messages(std::vector<pending_message>& batc
     if (!message.temp_name.empty()) (void)fs::remove_file(dir.get(), "tmp/" + message.temp_name);
   }
   if (error) uids.clear();
+  adopt_own_changes();
   return error;
 }
 
@@ -689,7 +695,9 @@ std::error_code mailbox::set_flags(std::span<const std::uint32_t> uids, flag_op 
     impl_->loaded = false;  // memory is ahead of the disk: reread next time
     return error;
   }
-  return impl_->rename_changed(renames);
+  const std::error_code error = impl_->rename_changed(renames);
+  impl_->adopt_own_changes();
+  return error;
 }
 
 std::error_code mailbox::expunge(std::span<const std::uint32_t> uids) {
@@ -725,6 +733,7 @@ std::error_code mailbox::expunge(std::span<const std::uint32_t> uids) {
     impl_->loaded = false;
     return error;
   }
+  impl_->adopt_own_changes();
   return first;
 }
 

@@ -7,10 +7,12 @@
 // \Draft \Flagged \Answered \Seen \Deleted), so mutt and Dovecot see them; keywords live in
 // the index only.
 //
-// sync() brings the view up to date with the disk: files delivered into new/ move to cur/
-// (info ":2," added) and get the next UIDs in file-name order (the name starts with the
-// delivery time); files gone from disk leave the view (reported as expunged); flags changed
-// by another mailbox object or program are picked up. Every operation that changes the
+// sync() brings the view (messages()) up to date with the disk: files delivered into new/
+// move to cur/ (info ":2," added) and get the next UIDs in file-name order (the name starts
+// with the delivery time); files gone from disk leave the view (reported as expunged); flags
+// changed by another mailbox object or program are picked up. This object's own changes
+// (set_flags, expunge, append, and the target of copy_to) leave the view as a sync() would;
+// a later sync() reports only what changed after that. Every operation that changes the
 // index takes an exclusive flock(2) on "<folder>/mailsim-index.lock", rereads the index if
 // another object changed it, applies the change, writes the index to a temporary file,
 // fsyncs it, renames it over the old one and fsyncs the folder, then releases the lock: two

@@ -10,7 +10,8 @@ The promises checked after every restart (issue 6 §4, DESIGN.md "Data at rest")
 - UIDVALIDITY never changes, and UIDNEXT never goes backwards;
 - every acknowledged APPEND that was not expunged is there, byte for byte, under the UID
   its APPENDUID gave; no UID ever names another message;
-- no acknowledged expunge is undone.
+- no acknowledged expunge is undone (an UID EXPUNGE whose answer the crash swallowed may
+  have happened or not).
 
 Environment: MAILSIM_SERVER (the binary), MAILSIM_CRASH_SEED (reproduce a run),
 MAILSIM_IMAP_CRASH_KILLS (default 25).
@@ -49,6 +50,8 @@ class Ledger:
     lock: threading.Lock = field(default_factory=threading.Lock)
     appended: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # token -> uid, bytes
     expunged: set[str] = field(default_factory=set)
+    # UID EXPUNGE sent but not answered (the server died): either outcome is right.
+    expunge_unknown: set[str] = field(default_factory=set)
     uidvalidity: int | None = None
 
 
@@ -131,10 +134,13 @@ def expunge_one(m: imaplib.IMAP4, client: int, ledger: Ledger, rng: random.Rando
     typ, _ = m.uid("STORE", str(uid), "+FLAGS.SILENT", "(\\Deleted)")
     if typ != "OK":
         return
+    with ledger.lock:
+        ledger.expunge_unknown.add(token)
     typ, _ = m.uid("EXPUNGE", str(uid))
     if typ == "OK":
         with ledger.lock:
             ledger.expunged.add(token)
+            ledger.expunge_unknown.discard(token)
 
 
 def check(port: int, ledger: Ledger, last_uidnext: int) -> int:
@@ -161,6 +167,10 @@ def check(port: int, ledger: Ledger, last_uidnext: int) -> int:
             ledger.uidvalidity = uidvalidity
         assert uidvalidity == ledger.uidvalidity, "UIDVALIDITY changed after a crash"
         assert uidnext >= last_uidnext, f"UIDNEXT went back: {last_uidnext} -> {uidnext}"
+        for token in list(ledger.expunge_unknown):
+            if token not in by_token:  # it did happen before the crash
+                ledger.expunged.add(token)
+                ledger.expunge_unknown.discard(token)
         for token, (uid, data) in ledger.appended.items():
             if token in ledger.expunged:
                 assert token not in by_token, f"acknowledged expunge of {token} undone"
