@@ -34,6 +34,7 @@ void session::impl::cmd_copy(impl& s, const command& cmd) {
     return;
   }
   std::vector<std::uint32_t> new_uids;
+  s.box_changed = true;
   status = s.box->copy_to(uids, *target, new_uids);
   if (status != backend_status::ok) {
     s.no_for(cmd, status, "copy");
@@ -45,6 +46,7 @@ void session::impl::cmd_copy(impl& s, const command& cmd) {
     s.ok(cmd, copyuid + " COPY completed");
     return;
   }
+  s.box_changed = true;
   status = s.box->expunge(uids);
   if (status != backend_status::ok) {
     s.no_for(cmd, status, "move");

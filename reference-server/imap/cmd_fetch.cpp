@@ -22,6 +22,22 @@ bool needs_bytes(att_kind k) {
          k == att_kind::body_section || k == att_kind::binary || k == att_kind::binary_size;
 }
 
+// A line that ends in LF alone: IMAP sends CRLF lines, so such a file goes through the
+// parser, which converts (the store writes CRLF; other programs' files may not).
+bool has_bare_lf(std::string_view bytes) {
+  for (std::size_t at = bytes.find('\n'); at != std::string_view::npos; at = bytes.find('\n', at + 1)) {
+    if (at == 0 || bytes[at - 1] != '\r') return true;
+  }
+  return false;
+}
+
+// The whole message as stored (RFC822, BODY[]): sent without parsing its MIME structure.
+bool whole_message(const fetch_att& a) {
+  return a.type == att_kind::rfc822 ||
+         (a.type == att_kind::body_section && a.section.part.empty() &&
+          a.section.text == section_spec::text_kind::none);
+}
+
 // RFC 9051 §6.4.5: these set \Seen as a side effect.
 bool sets_seen(const fetch_att& a) {
   return a.type == att_kind::rfc822 || a.type == att_kind::rfc822_text ||
@@ -96,8 +112,10 @@ std::string whole(const message::parsed_message& m, message::section_kind kind) 
 }
 
 // One FETCH data item; false when BINARY meets an unknown transfer encoding.
-bool fetch_item(const fetch_att& a, const message_entry& e, const message::parsed_message* m,
-                std::string& out) {
+// `raw` is the stored message; `m` its parse, when an item needs it or the file has bare LFs
+// (whole-message items then come from the parse, with CRLF lines).
+bool fetch_item(const fetch_att& a, const message_entry& e, std::string_view raw,
+                const message::parsed_message* m, std::string& out) {
   switch (a.type) {
     case att_kind::uid: out += "UID " + std::to_string(e.uid); return true;
     case att_kind::flags: out += "FLAGS (" + flags_text(e.flags, e.keywords) + ")"; return true;
@@ -111,7 +129,9 @@ bool fetch_item(const fetch_att& a, const message_entry& e, const message::parse
       out += "BODYSTRUCTURE " + message::body_structure(*m, m->root(), true);
       return true;
     case att_kind::body: out += "BODY " + message::body_structure(*m, m->root(), false); return true;
-    case att_kind::rfc822: out += "RFC822 " + literal(whole(*m, message::section_kind::full)); return true;
+    case att_kind::rfc822:
+      out += "RFC822 " + literal(m ? whole(*m, message::section_kind::full) : std::string(raw));
+      return true;
     case att_kind::rfc822_header:
       out += "RFC822.HEADER " + literal(whole(*m, message::section_kind::header));
       return true;
@@ -119,7 +139,9 @@ bool fetch_item(const fetch_att& a, const message_entry& e, const message::parse
       out += "RFC822.TEXT " + literal(whole(*m, message::section_kind::text));
       return true;
     case att_kind::body_section: {
-      std::optional<std::string> data = message::section(*m, to_message_section(a.section));
+      std::optional<std::string> data =
+          whole_message(a) && m == nullptr ? std::optional<std::string>(raw)
+                                           : message::section(*m, to_message_section(a.section));
       out += "BODY[" + section_text(a.section) + "]";
       if (a.partial) out += "<" + std::to_string(a.partial->first) + ">";
       if (!data) {
@@ -166,6 +188,7 @@ struct fetch_plan {
   std::vector<fetch_att> atts;  // with UID (UID FETCH) and MODSEQ (CHANGEDSINCE) added
   std::optional<std::uint64_t> changed_since;
   bool want_bytes = false;  // some item needs the message itself
+  bool want_parse = false;  // some item needs its MIME structure
   bool mark_seen = false;   // some item sets \Seen, and the mailbox is read-write
   bool has_flags = false;   // FLAGS was asked for
 };
@@ -178,6 +201,7 @@ session::impl::fetch_outcome session::impl::fetch_one(std::size_t index, const f
   if (plan.mark_seen && (e->flags & flag_seen) == 0) {
     const std::uint32_t uid = e->uid;
     std::vector<std::uint32_t> modified;
+    box_changed = true;
     box->set_flags({&uid, 1}, flag_op::add, flag_seen, {}, 0, modified);
     e = backend_entry(uid);
     if (e == nullptr) return fetch_outcome::expunged;
@@ -188,14 +212,14 @@ session::impl::fetch_outcome session::impl::fetch_one(std::size_t index, const f
   std::optional<message::parsed_message> parsed;
   if (plan.want_bytes) {
     if (box->read(e->uid, bytes) != backend_status::ok) return fetch_outcome::expunged;
-    parsed = message::parse(bytes);
+    if (plan.want_parse || has_bare_lf(bytes)) parsed = message::parse(bytes);
     ++self.stats_.messages_fetched;
   }
   std::string items;
   bool unknown_cte = false;
   for (const fetch_att& a : plan.atts) {
     std::string item;
-    if (!fetch_item(a, *e, parsed ? &*parsed : nullptr, item)) {
+    if (!fetch_item(a, *e, bytes, parsed ? &*parsed : nullptr, item)) {
       unknown_cte = true;  // left out; the command ends NO [UNKNOWN-CTE]
       continue;
     }
@@ -232,6 +256,9 @@ void session::impl::cmd_fetch(impl& s, const command& cmd) {
   plan.has_flags = has(att_kind::flags);
   plan.want_bytes = std::any_of(plan.atts.begin(), plan.atts.end(),
                                 [](const fetch_att& a) { return needs_bytes(a.type); });
+  plan.want_parse = std::any_of(plan.atts.begin(), plan.atts.end(), [](const fetch_att& a) {
+    return needs_bytes(a.type) && !whole_message(a);
+  });
   plan.mark_seen = !s.read_only && std::any_of(plan.atts.begin(), plan.atts.end(), sets_seen);
   bool expunge_issued = false;
   bool unknown_cte = false;
@@ -270,6 +297,7 @@ void session::impl::cmd_store(impl& s, const command& cmd) {
                      : args.how == store_args::mode::remove ? flag_op::remove
                                                             : flag_op::replace;
   std::vector<std::uint32_t> modified;
+  s.box_changed = true;
   backend_status status =
       s.box->set_flags(uids, op, flags, keywords, args.unchanged_since.value_or(0), modified);
   if (status != backend_status::ok) {

@@ -252,6 +252,7 @@ void session::impl::cmd_append(impl& s, const command& cmd) {
   }
   const std::int64_t date_ms = args.internal_date ? date_time_to_ms(*args.internal_date) : 0;
   std::uint32_t uid = 0;
+  if (mb == s.box.get()) s.box_changed = true;
   status = mb->append(args.message, flags, keywords, date_ms, uid);
   if (status != backend_status::ok) {
     s.no_for(cmd, status, "append");

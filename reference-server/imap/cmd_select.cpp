@@ -72,6 +72,10 @@ std::string session::impl::fetch_flags_line(std::size_t index, bool with_uid) co
 void session::impl::report_changes(bool allow_expunge) {
   sync_report report;
   if (box->sync(report) != backend_status::ok) return;
+  const bool quiet = report.expunged.empty() && report.added == 0 && !report.flags_changed;
+  if (quiet && !box_changed) return;  // nothing moved: a NOOP on a big mailbox stays cheap
+  // Expunges held back now (RFC 9051 §7.5.1) must still be found by the next report.
+  box_changed = !allow_expunge;
   if (allow_expunge) {
     std::vector<std::uint32_t> vanished;
     // Highest first: an EXPUNGE renumbers only the messages after it.
@@ -223,6 +227,7 @@ void session::impl::cmd_select(impl& s, const command& cmd) {
   opened->sync(report);
   if (args.condstore) s.condstore = true;  // RFC 7162 §3.1.8
   s.box = std::move(opened);
+  s.box_changed = true;
   s.box_name = args.mailbox;
   s.read_only = examine;
   s.st = state::selected;
@@ -239,7 +244,7 @@ void session::impl::cmd_close(impl& s, const command& cmd) {
     for (const message_entry& m : s.box->messages()) {
       if ((m.flags & flag_deleted) != 0) deleted.push_back(m.uid);
     }
-    if (!deleted.empty()) s.box->expunge(deleted);
+    if (!deleted.empty()) s.box->expunge(deleted);  // the mailbox is closed next: no report
   }
   s.close_mailbox();
   s.ok(cmd, cmd.name == command_name::close ? "CLOSE completed" : "UNSELECT completed");
@@ -266,6 +271,7 @@ void session::impl::cmd_expunge(impl& s, const command& cmd) {
     deleted.push_back(m.uid);
   }
   if (!deleted.empty()) {
+    s.box_changed = true;
     backend_status status = s.box->expunge(deleted);
     if (status != backend_status::ok) {
       s.no_for(cmd, status, "expunge");

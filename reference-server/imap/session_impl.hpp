@@ -190,6 +190,9 @@ struct session::impl {
 
   // IDLE.
   bool idling = false;
+  // This session changed the selected mailbox (or may have): the next report_changes()
+  // compares the whole view even when the backend's sync reports nothing new.
+  bool box_changed = true;
   std::string idle_tag;
   core::time_point next_poll{};
 

@@ -64,7 +64,8 @@ class store_mailbox final : public imap::mailbox_backend {
     report.expunged = std::move(r.expunged);
     report.added = r.added;
     report.flags_changed = r.flags_changed;
-    refresh_view();
+    // A quiet mailbox costs nothing to sync: the copy is made only when something moved.
+    if (!report.expunged.empty() || report.added != 0 || report.flags_changed) refresh_view();
     return status_of(error);
   }
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "reference-server/store/error.hpp"
@@ -155,12 +156,29 @@ struct flag_request {
 };
 using flag_change = std::pair<index::record*, index::record>;
 
+// The modification times of new/ and cur/ when they were last scanned. Every file created,
+// renamed or removed in a folder changes its mtime, so equal stamps mean nothing to rescan;
+// a stamp is trusted only when the scan came clearly after it (stamp_settle_ms), because
+// file-system timestamps are coarser than the changes they stamp.
+struct dir_stamp {
+  std::int64_t new_ns = 0;
+  std::int64_t cur_ns = 0;
+  bool operator==(const dir_stamp&) const = default;
+};
+constexpr std::int64_t stamp_settle_ms = 2000;
+
 struct mailbox::impl {
   impl(std::string path_in, fs::unique_fd dir_in, const core::clock& clock_in)
       : path(std::move(path_in)), dir(std::move(dir_in)), clock(clock_in) {}
 
   std::error_code lock(std::unique_ptr<folder_lock>& held) const;
-  std::error_code refresh_locked();
+  // `changed` tells whether the index or the folders changed since the last refresh.
+  std::error_code refresh_locked(bool& changed);
+  std::error_code refresh_locked() {
+    bool ignored = false;
+    return refresh_locked(ignored);
+  }
+  std::optional<dir_stamp> read_stamp() const;
   std::error_code load_index(bool& dirty);
   std::error_code reset_index(std::uint32_t old_uid_validity);
   std::error_code new_uid_validity(std::uint32_t old_uid_validity, std::uint32_t& out);
@@ -198,6 +216,7 @@ struct mailbox::impl {
   const core::clock& clock;
   index::index_data data;  // the index as last read or written
   bool loaded = false;
+  std::optional<dir_stamp> scanned;  // the folders as of the last scan, when settled
   std::map<std::string, disk_file, std::less<>> files;  // by base name, from the last scan
   std::vector<message_entry> view;
   std::uint32_t view_uid_validity = 0;
@@ -211,11 +230,26 @@ std::error_code mailbox::impl::lock(std::unique_ptr<folder_lock>& held) const {
 
 // Under the lock: the index as on disk, reconciled with new/ and cur/, written back if that
 // changed it, then new/ emptied into cur/ (index first: a crash between keeps the UIDs).
-std::error_code mailbox::impl::refresh_locked() {
+std::error_code mailbox::impl::refresh_locked(bool& changed) {
   bool dirty = false;
+  const std::uint64_t generation = data.head.generation;
+  const std::uint32_t uid_validity = data.head.uid_validity;
   if (auto error = load_index(dirty)) return error;
+  const bool index_same = !dirty && generation == data.head.generation &&
+                          uid_validity == data.head.uid_validity;
+  // Stamped before the scan: whatever changes after it changes the stamp.
+  const std::optional<dir_stamp> stamp = read_stamp();
+  changed = !(index_same && stamp && scanned && *stamp == *scanned);
+  if (!changed) return {};
+  const std::int64_t now_ns = core::epoch_ms(clock.now()) * 1'000'000;
+  const bool settled = stamp && std::max(stamp->new_ns, stamp->cur_ns) <
+                                    now_ns - stamp_settle_ms * 1'000'000;
+  scanned = settled ? stamp : std::nullopt;
   std::map<std::string, disk_file, std::less<>> found;
-  if (auto error = scan(found)) return error;
+  if (auto error = scan(found)) {
+    scanned.reset();
+    return error;
+  }
   std::error_code limit_error;
   dirty = reconcile(found, limit_error) || dirty;
   files = std::move(found);
@@ -224,6 +258,18 @@ std::error_code mailbox::impl::refresh_locked() {
   }
   move_new_to_cur();
   return limit_error;
+}
+
+std::optional<dir_stamp> mailbox::impl::read_stamp() const {
+  dir_stamp stamp;
+  for (const bool in_new : {true, false}) {
+    struct stat info {};
+    if (::fstatat(dir.get(), in_new ? "new" : "cur", &info, 0) != 0) return std::nullopt;
+    const std::int64_t ns = static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 +
+                            info.st_mtim.tv_nsec;
+    (in_new ? stamp.new_ns : stamp.cur_ns) = ns;
+  }
+  return stamp;
 }
 
 std::error_code mailbox::impl::load_index(bool& dirty) {
@@ -626,9 +672,14 @@ std::unique_ptr<mailbox> mailbox::open(const std::string& path, bool create,
 std::error_code mailbox::sync(sync_report& report) {
   std::unique_ptr<folder_lock> held;
   if (auto error = impl_->lock(held)) return error;
-  const std::error_code error = impl_->refresh_locked();
+  bool changed = true;
+  const std::error_code error = impl_->refresh_locked(changed);
   held.reset();
-  impl_->rebuild_view(report);
+  if (changed) {
+    impl_->rebuild_view(report);
+  } else {
+    report = {};  // nothing on disk moved since the view was made
+  }
   return error;
 }
 

@@ -53,6 +53,23 @@ TEST(imap_session_fetch, BodySectionsAndPartials) {
   EXPECT_TRUE(contains(out, "\"mixed\" (\"boundary\" \"b1\") NIL NIL NIL)")) << out;
 }
 
+// BODY[] of a stored CRLF file is the file itself; a file another program wrote with bare
+// LF line ends is sent with CRLF, as IMAP requires.
+TEST(imap_session_fetch, WholeMessageIsSentWithCrlfLines) {
+  fixture f;
+  f.store.deliver(std::string(alice), "INBOX", "Subject: crlf\r\n\r\nbody\r\n", flag_seen);
+  f.store.deliver(std::string(alice), "INBOX", "Subject: lf\n\nbody\n", flag_seen);
+  client c(f);
+  c.login();
+  c.send("s SELECT INBOX\r\n");
+  const std::size_t n = f.store.folder(std::string(alice), "INBOX")->entries.size();
+  EXPECT_EQ(c.send("a FETCH " + std::to_string(n - 1) + ":" + std::to_string(n) +
+                   " BODY.PEEK[]\r\n"),
+            "* " + std::to_string(n - 1) + " FETCH (BODY[] {23}\r\nSubject: crlf\r\n\r\nbody\r\n)\r\n"
+            "* " + std::to_string(n) + " FETCH (BODY[] {21}\r\nSubject: lf\r\n\r\nbody\r\n)\r\n"
+            "a OK FETCH completed\r\n");
+}
+
 TEST(imap_session_fetch, UnknownTransferEncodingIsLeftOut) {
   fixture f;
   f.store.deliver(std::string(alice), "INBOX",
