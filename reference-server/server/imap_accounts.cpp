@@ -12,7 +12,6 @@
 #include "reference-server/store/folders.hpp"
 #include "reference-server/store/fs.hpp"
 #include "reference-server/store/mailbox.hpp"
-#include "reference-server/store/maildir_layout.hpp"
 
 namespace mailsim::server {
 
@@ -248,25 +247,14 @@ class store_account final : public imap::account_backend {
 
 }  // namespace
 
-store_accounts::store_accounts(std::string maildir_root, const directory_credentials& credentials,
-                               const core::clock& clock,
-                               std::function<void(const std::string&)> on_removed)
-    : root_(std::move(maildir_root)),
-      credentials_(credentials),
-      clock_(clock),
-      on_removed_(std::move(on_removed)) {}
-
 std::unique_ptr<imap::account_backend> store_accounts::open(std::string_view login) {
-  std::optional<std::string> user = credentials_.canonical_user(login);
-  std::optional<std::string> relative = user ? store::maildir_relative_path(*user) : std::nullopt;
-  if (!relative) return nullptr;
-  const std::string maildir = root_ + "/" + *relative;
+  std::optional<user_maildir> where = store_.locate(login);
+  if (!where) return nullptr;
   std::error_code error;
-  std::filesystem::create_directories(std::filesystem::path(maildir).parent_path(), error);
-  if (error) return nullptr;
   // The Maildir itself must exist before its folders can.
-  if (!store::mailbox::open(maildir, true, clock_, error)) return nullptr;
-  auto account = std::make_unique<store_account>(maildir, *user, clock_, on_removed_);
+  if (!store::mailbox::open(where->path, true, store_.clock, error)) return nullptr;
+  auto account =
+      std::make_unique<store_account>(where->path, where->user, store_.clock, store_.on_removed);
   if (account->ensure_special_folders() != backend_status::ok) return nullptr;
   return account;
 }

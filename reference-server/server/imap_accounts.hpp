@@ -10,26 +10,18 @@
 // `on_removed` so that the user's quota usage is counted again.
 #pragma once
 
-#include <functional>
-#include <string>
-
-#include "reference-server/core/clock.hpp"
 #include "reference-server/imap/backend.hpp"
-#include "reference-server/server/credentials.hpp"
+#include "reference-server/server/user_maildir.hpp"
 
 namespace mailsim::server {
 
 class store_accounts final : public imap::backend_opener {
  public:
-  store_accounts(std::string maildir_root, const directory_credentials& credentials,
-                 const core::clock& clock, std::function<void(const std::string&)> on_removed);
+  explicit store_accounts(const mail_access_store& store) : store_(store) {}
   std::unique_ptr<imap::account_backend> open(std::string_view user) override;
 
  private:
-  std::string root_;
-  const directory_credentials& credentials_;
-  const core::clock& clock_;
-  std::function<void(const std::string&)> on_removed_;
+  const mail_access_store& store_;
 };
 
 }  // namespace mailsim::server

@@ -1,14 +1,12 @@
 #include "reference-server/server/pop3_maildrop.hpp"
 
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <vector>
 
 #include "reference-server/store/error.hpp"
 #include "reference-server/store/folder_lock.hpp"
 #include "reference-server/store/mailbox.hpp"
-#include "reference-server/store/maildir_layout.hpp"
 
 namespace mailsim::server {
 
@@ -59,25 +57,14 @@ class store_maildrop final : public pop3::maildrop {
 
 }  // namespace
 
-store_maildrops::store_maildrops(std::string maildir_root, const directory_credentials& credentials,
-                                 const core::clock& clock,
-                                 std::function<void(const std::string&)> on_removed)
-    : root_(std::move(maildir_root)),
-      credentials_(credentials),
-      clock_(clock),
-      on_removed_(std::move(on_removed)) {}
-
 pop3::open_result store_maildrops::open(std::string_view login) {
   pop3::open_result result;
-  std::optional<std::string> user = credentials_.canonical_user(login);
-  std::optional<std::string> relative = user ? store::maildir_relative_path(*user) : std::nullopt;
-  if (!relative) return result;
-  const std::string path = root_ + "/" + *relative;
+  std::optional<user_maildir> where = store_.locate(login);
+  if (!where) return result;
+  const std::string& path = where->path;
   std::error_code error;
-  // A user who never got mail has no folders yet: an empty maildrop, not an error.
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), error);
-  if (error) return result;
-  std::unique_ptr<store::mailbox> box = store::mailbox::open(path, true, clock_, error);
+  // A user who never got mail gets an empty maildrop, not an error.
+  std::unique_ptr<store::mailbox> box = store::mailbox::open(path, true, store_.clock, error);
   if (!box) return result;
   // The lock file lives in the Maildir, which open() has just made sure exists.
   std::unique_ptr<store::folder_lock> lock =
@@ -90,7 +77,8 @@ pop3::open_result store_maildrops::open(std::string_view login) {
   store::sync_report report;
   if (box->sync(report)) return result;
   result.status = pop3::open_status::ok;
-  result.drop = std::make_unique<store_maildrop>(std::move(lock), std::move(box), *user, on_removed_);
+  result.drop = std::make_unique<store_maildrop>(std::move(lock), std::move(box), where->user,
+                                                 store_.on_removed);
   return result;
 }
 

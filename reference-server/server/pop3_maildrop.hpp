@@ -9,26 +9,18 @@
 // then index) and then tells `on_removed` the user's usage changed (quota cache).
 #pragma once
 
-#include <functional>
-#include <string>
-
-#include "reference-server/core/clock.hpp"
 #include "reference-server/pop3/maildrop.hpp"
-#include "reference-server/server/credentials.hpp"
+#include "reference-server/server/user_maildir.hpp"
 
 namespace mailsim::server {
 
 class store_maildrops final : public pop3::maildrop_opener {
  public:
-  store_maildrops(std::string maildir_root, const directory_credentials& credentials,
-                  const core::clock& clock, std::function<void(const std::string&)> on_removed);
+  explicit store_maildrops(const mail_access_store& store) : store_(store) {}
   pop3::open_result open(std::string_view user) override;
 
  private:
-  std::string root_;
-  const directory_credentials& credentials_;
-  const core::clock& clock_;
-  std::function<void(const std::string&)> on_removed_;
+  const mail_access_store& store_;
 };
 
 }  // namespace mailsim::server

@@ -73,6 +73,7 @@ struct smtp_server::impl {
   directory_credentials credentials{directory_cfg};
   std::unique_ptr<net::tls_server_context> tls;
   std::unique_ptr<store::maildir_store> store;
+  std::unique_ptr<mail_access_store> mail_store;  // what POP3 and IMAP read through
   std::unique_ptr<store_maildrops> maildrops;
   std::unique_ptr<store_accounts> mail_accounts;
   std::unique_ptr<inbound_policy> policy;
@@ -138,10 +139,10 @@ std::string smtp_server::start() {
   m.ctx->inbound = m.inbound.get();
   // Mail removed over POP3 or IMAP changes the user's quota usage.
   auto forget_usage = [&store = *m.store](const std::string& user) { store.forget_usage(user); };
-  m.maildrops = std::make_unique<store_maildrops>(m.cfg.server.maildir_root, m.credentials,
-                                                  m.clock, forget_usage);
-  m.mail_accounts = std::make_unique<store_accounts>(m.cfg.server.maildir_root, m.credentials,
-                                                     m.clock, forget_usage);
+  m.mail_store.reset(new mail_access_store{m.cfg.server.maildir_root, m.credentials, m.clock,
+                                           forget_usage});
+  m.maildrops = std::make_unique<store_maildrops>(*m.mail_store);
+  m.mail_accounts = std::make_unique<store_accounts>(*m.mail_store);
   m.ctx->maildrops = m.maildrops.get();
   m.ctx->mail_accounts = m.mail_accounts.get();
   return m.open_listeners();
