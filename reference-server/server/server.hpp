@@ -1,9 +1,11 @@
 // mailsim::server — the mailsim-server process: SMTP listeners (MX, submission,
 // submissions) over Boost.Asio C++20 coroutines, driving the sans-IO smtp::server_session,
-// delivering through the Maildir store by group commit.
+// delivering through the Maildir store by group commit; POP3 (pop3, pop3s) and IMAP (imap,
+// imaps) listeners driving pop3::session and imap::session over the same Maildirs.
 //
 // Contract: run() blocks until SIGTERM/SIGINT (or stop()): then the listeners close, idle
-// sessions get 421 4.3.2, sessions in a transaction may finish it until shutdown_grace, and
+// SMTP sessions get 421 4.3.2 (POP3 -ERR, IMAP BYE), sessions in a transaction may finish
+// it until shutdown_grace, and
 // what was queued for the store is committed before run() returns. A message gets its 250
 // only after the store reported it durable. One I/O thread for all sessions; one worker
 // thread for the store. Errors at start (ports, certificate, store) come back from start().

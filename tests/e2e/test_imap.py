@@ -255,3 +255,26 @@ def test_literal_plus_append_and_oversized_literals(imap_server, client_tls):
     assert tls.recv(100) == b""
     typ_files = stored_files(imap_server)
     assert len(typ_files) == 1 and typ_files[0].read_bytes() == body
+
+
+def test_sigterm_ends_idle_imap_and_pop3_sessions_cleanly(make_server, client_tls):
+    server = make_server(roles=("smtp", "imap", "pop3"))
+    m = login(server, client_tls)
+    m.select("INBOX")
+    m.sock.sendall(b"i IDLE\r\n")
+    m.sock.settimeout(5)
+    assert m.sock.recv(4096).startswith(b"+")
+    import poplib
+    p = poplib.POP3(HOST, server.ports["pop3"], timeout=TIMEOUT_S)
+    p.stls(context=client_tls)
+    p.user(ALICE)
+    p.pass_(PASSWORD)
+    assert server.stop() == 0
+    got = b""
+    while True:
+        chunk = m.sock.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+    assert b"* BYE" in got, got
+    assert p.file.readline().startswith(b"-ERR")
