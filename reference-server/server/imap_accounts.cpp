@@ -251,8 +251,12 @@ std::unique_ptr<imap::account_backend> store_accounts::open(std::string_view log
   std::optional<user_maildir> where = store_.locate(login);
   if (!where) return nullptr;
   std::error_code error;
-  // The Maildir itself must exist before its folders can.
-  if (!store::mailbox::open(where->path, true, store_.clock, error)) return nullptr;
+  // The Maildir itself must exist before its folders can; opening it (a full index read
+  // and folder scan) only for that would make every login pay for the inbox's size.
+  if (!std::filesystem::is_directory(where->path + "/cur", error) &&
+      !store::mailbox::open(where->path, true, store_.clock, error)) {
+    return nullptr;
+  }
   auto account =
       std::make_unique<store_account>(where->path, where->user, store_.clock, store_.on_removed);
   if (account->ensure_special_folders() != backend_status::ok) return nullptr;

@@ -1,6 +1,7 @@
 #include "reference-server/server/pop3_maildrop.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -14,7 +15,7 @@ namespace {
 
 std::string uidl_of(std::uint32_t uid, std::uint32_t uid_validity) {
   char buf[24];
-  std::snprintf(buf, sizeof buf, "%08X%08X", uid, uid_validity);
+  std::snprintf(buf, sizeof buf, "%08x%08x", uid, uid_validity);
   return buf;
 }
 
@@ -63,19 +64,22 @@ pop3::open_result store_maildrops::open(std::string_view login) {
   if (!where) return result;
   const std::string& path = where->path;
   std::error_code error;
-  // A user who never got mail gets an empty maildrop, not an error.
-  std::unique_ptr<store::mailbox> box = store::mailbox::open(path, true, store_.clock, error);
-  if (!box) return result;
-  // The lock file lives in the Maildir, which open() has just made sure exists.
+  // A user who never got mail gets an empty maildrop, not an error; the lock file lives in
+  // the Maildir, so it must exist first.
+  if (!std::filesystem::is_directory(path + "/cur", error) &&
+      !store::mailbox::open(path, true, store_.clock, error)) {
+    return result;
+  }
   std::unique_ptr<store::folder_lock> lock =
       store::folder_lock::try_acquire(path + "/mailsim-pop3.lock", error);
   if (!lock) {
     result.status = error == store::errc::locked ? pop3::open_status::in_use : pop3::open_status::failed;
     return result;
   }
-  // Sync again under the lock: what a session that just finished removed must not show.
-  store::sync_report report;
-  if (box->sync(report)) return result;
+  // Opened (indexed and scanned) once, under the lock: what a session that just finished
+  // removed does not show.
+  std::unique_ptr<store::mailbox> box = store::mailbox::open(path, false, store_.clock, error);
+  if (!box) return result;
   result.status = pop3::open_status::ok;
   result.drop = std::make_unique<store_maildrop>(std::move(lock), std::move(box), where->user,
                                                  store_.on_removed);

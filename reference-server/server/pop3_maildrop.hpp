@@ -3,10 +3,12 @@
 // "<maildir>/mailsim-pop3.lock". Not a public header.
 //
 // Contract: open() maps the login name to the configured user, creates the Maildir if the
-// user never got mail, and lists what is there. UIDL values are Dovecot's default form
-// (pop3_uidl_format %08Xu%08Xv: UID then UIDVALIDITY in hex), stable across sessions and
-// restarts as long as the mailbox index lives. commit() expunges through the mailbox (files,
-// then index) and then tells `on_removed` the user's usage changed (quota cache).
+// user never got mail, takes the maildrop lock and then opens (indexes and scans) the inbox
+// once. UIDL values are Dovecot's default form (pop3_uidl_format %08Xu%08Xv: UID then
+// UIDVALIDITY in hex, lower case as Dovecot writes them, so that a client moving between
+// the two servers does not fetch everything again), stable across sessions and restarts as
+// long as the mailbox index lives. commit() expunges through the mailbox (files, then index)
+// and then tells `on_removed` the user's usage changed (quota cache).
 #pragma once
 
 #include "reference-server/pop3/maildrop.hpp"
