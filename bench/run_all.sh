@@ -23,7 +23,7 @@ repo=$(cd "$here/.." && pwd)
 build_dir="$repo/build/release"
 out="/var/tmp/mailsim-bench-results/all-$(date -u +%Y%m%d-%H%M%S)"
 quiet_min=0
-steps="micro ingest ingest_pipelining relay idle_rss profile_1conn profile_50conn"
+steps="micro ingest ingest_pipelining relay idle_rss profile_1conn profile_50conn pop3 imap"
 settle_s=360
 lock=/tmp/mailsim-build.lock
 while [[ $# -gt 0 ]]; do
@@ -79,4 +79,6 @@ step relay bash "$here/run_relay.sh" --build-dir "$build_dir" --out "$out/relay"
 step idle_rss bash "$here/run_idle_rss.sh" --build-dir "$build_dir"
 step profile_1conn bash "$here/profile_mailsim.sh" --build-dir "$build_dir" --conns 1 --duration 6
 step profile_50conn bash "$here/profile_mailsim.sh" --build-dir "$build_dir" --conns 50 --duration 6
+step pop3 bash "$here/run_pop3.sh" --build-dir "$build_dir"
+step imap bash "$here/run_imap.sh" --build-dir "$build_dir"
 echo "all results in $out"
