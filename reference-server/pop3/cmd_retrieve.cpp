@@ -16,12 +16,7 @@ std::optional<std::string> session::impl::read_message(std::size_t index) {
 }
 
 void session::impl::cmd_retr(impl& s, const command_line& cmd) {
-  if (!s.in_state(state::transaction)) return;
-  if (!cmd.well_formed || cmd.args.size() != 1) {
-    s.client_error(syntax_text);
-    return;
-  }
-  std::optional<std::size_t> index = s.message_index(cmd.args[0]);
+  std::optional<std::size_t> index = s.single_message_arg(cmd);
   if (!index) return;
   std::optional<std::string> text = s.read_message(*index);
   if (!text) return;

@@ -25,6 +25,15 @@ std::optional<std::size_t> session::impl::message_index(std::string_view arg) {
   return index;
 }
 
+std::optional<std::size_t> session::impl::single_message_arg(const command_line& cmd) {
+  if (!in_state(state::transaction)) return std::nullopt;
+  if (!cmd.well_formed || cmd.args.size() != 1) {
+    client_error(syntax_text);
+    return std::nullopt;
+  }
+  return message_index(cmd.args[0]);
+}
+
 std::size_t session::impl::live_count() const {
   std::size_t n = 0;
   for (bool gone : deleted) n += gone ? 0 : 1;
@@ -91,12 +100,7 @@ void session::impl::cmd_uidl(impl& s, const command_line& cmd) {
 }
 
 void session::impl::cmd_dele(impl& s, const command_line& cmd) {
-  if (!s.in_state(state::transaction)) return;
-  if (!cmd.well_formed || cmd.args.size() != 1) {
-    s.client_error(syntax_text);
-    return;
-  }
-  std::optional<std::size_t> index = s.message_index(cmd.args[0]);
+  std::optional<std::size_t> index = s.single_message_arg(cmd);
   if (!index) return;
   s.deleted[*index] = true;
   s.ok("message " + std::to_string(*index + 1) + " deleted");

@@ -112,6 +112,9 @@ struct session::impl {
   // TRANSACTION helpers (cmd_transaction.cpp): the index of a live message named by `arg`,
   // or nullopt after answering the error.
   std::optional<std::size_t> message_index(std::string_view arg);
+  // RETR n and DELE n: TRANSACTION state, exactly one argument naming a live message; the
+  // index, or nullopt after answering the error.
+  std::optional<std::size_t> single_message_arg(const command_line& cmd);
   std::size_t live_count() const;
   std::uint64_t live_bytes() const;
   // The message at `index`, or nullopt after answering "-ERR [SYS/TEMP]".
