@@ -1,36 +1,21 @@
 #include "reference-server/store/mailbox.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <limits>
-#include <map>
-#include <optional>
 #include <set>
 
 #include "reference-server/store/error.hpp"
-#include "reference-server/store/folder_lock.hpp"
-#include "reference-server/store/fs.hpp"
-#include "reference-server/store/mailbox_index.hpp"
 #include "reference-server/store/maildir_layout.hpp"
+#include "reference-server/store/mailbox_impl.hpp"
 
 namespace mailsim::store {
 namespace {
 
-constexpr const char* index_name = "mailsim-index";
-constexpr const char* index_temp_name = "mailsim-index.tmp";
-constexpr const char* lock_name = "mailsim-index.lock";
-// The highest UIDVALIDITY the folder ever used: a lost index must get a greater one.
-constexpr const char* uid_validity_name = "mailsim-uidvalidity";
-constexpr const char* uid_validity_temp_name = "mailsim-uidvalidity.tmp";
-// Another session holds the index lock only while it rewrites the index: wait up to
-// lock_tries_max * lock_pause_ms (about 4 s) before giving up with errc::locked.
-constexpr int lock_tries_max = 2000;
-constexpr int lock_pause_ms = 2;
 // copy_to() reads at most this many source messages into memory per target batch.
 constexpr std::size_t copy_batch_max = 64;
 
@@ -44,56 +29,6 @@ const std::string& host_name() {
     return std::string(buffer);
   }();
   return name;
-}
-
-std::error_code read_whole(int dir, const std::string& name, std::string& out) {
-  fs::unique_fd fd(::openat(dir, name.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return fs::last_error();
-  out.clear();
-  char buffer[65536];
-  while (true) {
-    const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return fs::last_error();
-    }
-    if (got == 0) return {};
-    out.append(buffer, static_cast<std::size_t>(got));
-  }
-}
-
-// The first bytes of a file: enough for the index header line.
-std::error_code read_prefix(int dir, const std::string& name, std::size_t max_bytes,
-                            std::string& out) {
-  fs::unique_fd fd(::openat(dir, name.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return fs::last_error();
-  out.assign(max_bytes, '\0');
-  ssize_t got = 0;
-  do {
-    got = ::pread(fd.get(), out.data(), max_bytes, 0);
-  } while (got < 0 && errno == EINTR);
-  if (got < 0) return fs::last_error();
-  out.resize(static_cast<std::size_t>(got));
-  return {};
-}
-
-// Replaces `name` atomically and durably: temporary file, fsync, rename, fsync of the folder.
-std::error_code replace_file(int dir, const char* name, const char* temp_name,
-                             std::string_view text) {
-  if (auto error = fs::remove_file(dir, temp_name)) return error;
-  std::error_code error;
-  fs::unique_fd fd = fs::create_file(dir, temp_name, error);
-  if (error) return error;
-  error = fs::write_all(fd.get(), text, {});
-  if (!error) error = fs::sync_fd(fd.get());
-  const std::error_code closed = fd.close();
-  if (!error) error = closed;
-  if (!error && ::renameat(dir, temp_name, dir, name) != 0) error = fs::last_error();
-  if (error) {
-    (void)fs::remove_file(dir, temp_name);
-    return error;
-  }
-  return fs::sync_path(dir, ".");
 }
 
 std::vector<std::string> sorted_unique(std::span<const std::string> words) {
@@ -130,381 +65,6 @@ std::uint8_t apply_flags(std::uint8_t current, flag_op op, std::uint8_t given) {
 }
 
 }  // namespace
-
-// A message file as the last scan found it.
-struct disk_file {
-  std::string name;  // in new/ or cur/
-  bool in_new = false;
-  std::uint64_t size_bytes = 0;
-  std::int64_t time_ms = 0;  // from the name, else the mtime
-};
-
-// A message to store: append() and copy_to().
-struct pending_message {
-  std::string_view bytes;
-  std::uint8_t flags = 0;
-  std::vector<std::string> keywords;  // sorted, unique
-  std::int64_t internal_date_ms = 0;
-  std::string temp_name;  // in tmp/, once written
-};
-
-// What set_flags() asks for, and one message it changes (the record and its next state).
-struct flag_request {
-  flag_op op = flag_op::add;
-  std::uint8_t flags = 0;
-  std::vector<std::string> keywords;  // sorted, unique
-};
-using flag_change = std::pair<index::record*, index::record>;
-
-// The modification times of new/ and cur/ when they were last scanned. Every file created,
-// renamed or removed in a folder changes its mtime, so equal stamps mean nothing to rescan;
-// a stamp is trusted only when the scan came clearly after it (stamp_settle_ms), because
-// file-system timestamps are coarser than the changes they stamp.
-struct dir_stamp {
-  std::int64_t new_ns = 0;
-  std::int64_t cur_ns = 0;
-  bool operator==(const dir_stamp&) const = default;
-};
-constexpr std::int64_t stamp_settle_ms = 2000;
-
-struct mailbox::impl {
-  impl(std::string path_in, fs::unique_fd dir_in, const core::clock& clock_in)
-      : path(std::move(path_in)), dir(std::move(dir_in)), clock(clock_in) {}
-
-  std::error_code lock(std::unique_ptr<folder_lock>& held) const;
-  // `changed` tells whether the index or the folders changed since the last refresh.
-  std::error_code refresh_locked(bool& changed);
-  std::error_code refresh_locked() {
-    bool ignored = false;
-    return refresh_locked(ignored);
-  }
-  std::optional<dir_stamp> read_stamp() const;
-  std::error_code load_index(bool& dirty);
-  std::error_code reset_index(std::uint32_t old_uid_validity);
-  std::error_code new_uid_validity(std::uint32_t old_uid_validity, std::uint32_t& out);
-  std::error_code scan(std::map<std::string, disk_file, std::less<>>& found) const;
-  disk_file describe(const std::string& name, bool in_new) const;
-  bool reconcile(std::map<std::string, disk_file, std::less<>>& found, std::error_code& error);
-  void move_new_to_cur();
-  std::error_code write_index();
-
-  index::record* find(std::uint32_t uid);
-  const disk_file* file_of(const index::record& entry) const;
-  std::string relative_path(const disk_file& file) const;
-
-  std::error_code write_temp(pending_message& message);
-  std::error_code store_messages(std::vector<pending_message>& batch,
-                                 std::vector<std::uint32_t>& uids);
-  std::error_code add_records(std::vector<pending_message>& batch,
-                              std::vector<std::uint32_t>& uids);
-  std::error_code plan_flag_changes(std::span<const std::uint32_t> uids,
-                                    const flag_request& request, std::uint64_t unchanged_since,
-                                    std::vector<std::uint32_t>& modified,
-                                    std::vector<flag_change>& changes);
-  std::error_code rename_changed(const std::vector<std::pair<std::string, std::string>>& renames);
-
-  message_entry entry_of(const index::record& entry) const;
-  void rebuild_view(sync_report& report);
-  // After an operation of this object: its view shows the result, as after a sync().
-  void adopt_own_changes() {
-    sync_report ignored;
-    rebuild_view(ignored);
-  }
-
-  std::string path;
-  fs::unique_fd dir;
-  const core::clock& clock;
-  index::index_data data;  // the index as last read or written
-  bool loaded = false;
-  std::optional<dir_stamp> scanned;  // the folders as of the last scan, when settled
-  std::map<std::string, disk_file, std::less<>> files;  // by base name, from the last scan
-  std::vector<message_entry> view;
-  std::uint32_t view_uid_validity = 0;
-};
-
-std::error_code mailbox::impl::lock(std::unique_ptr<folder_lock>& held) const {
-  std::error_code error;
-  held = folder_lock::acquire(path + "/" + lock_name, lock_tries_max, lock_pause_ms, error);
-  return error;
-}
-
-// Under the lock: the index as on disk, reconciled with new/ and cur/, written back if that
-// changed it, then new/ emptied into cur/ (index first: a crash between keeps the UIDs).
-std::error_code mailbox::impl::refresh_locked(bool& changed) {
-  bool dirty = false;
-  const std::uint64_t generation = data.head.generation;
-  const std::uint32_t uid_validity = data.head.uid_validity;
-  if (auto error = load_index(dirty)) return error;
-  const bool index_same = !dirty && generation == data.head.generation &&
-                          uid_validity == data.head.uid_validity;
-  // Stamped before the scan: whatever changes after it changes the stamp.
-  const std::optional<dir_stamp> stamp = read_stamp();
-  changed = !(index_same && stamp && scanned && *stamp == *scanned);
-  if (!changed) return {};
-  const std::int64_t now_ns = core::epoch_ms(clock.now()) * 1'000'000;
-  const bool settled = stamp && std::max(stamp->new_ns, stamp->cur_ns) <
-                                    now_ns - stamp_settle_ms * 1'000'000;
-  scanned = settled ? stamp : std::nullopt;
-  std::map<std::string, disk_file, std::less<>> found;
-  if (auto error = scan(found)) {
-    scanned.reset();
-    return error;
-  }
-  std::error_code limit_error;
-  dirty = reconcile(found, limit_error) || dirty;
-  files = std::move(found);
-  if (dirty) {
-    if (auto error = write_index()) return error;
-  }
-  move_new_to_cur();
-  return limit_error;
-}
-
-std::optional<dir_stamp> mailbox::impl::read_stamp() const {
-  dir_stamp stamp;
-  for (const bool in_new : {true, false}) {
-    struct stat info {};
-    if (::fstatat(dir.get(), in_new ? "new" : "cur", &info, 0) != 0) return std::nullopt;
-    const std::int64_t ns = static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 +
-                            info.st_mtim.tv_nsec;
-    (in_new ? stamp.new_ns : stamp.cur_ns) = ns;
-  }
-  return stamp;
-}
-
-std::error_code mailbox::impl::load_index(bool& dirty) {
-  std::string text;
-  std::error_code error = read_prefix(dir.get(), index_name, 256, text);
-  if (error == std::errc::no_such_file_or_directory) {
-    dirty = true;
-    return reset_index(loaded ? data.head.uid_validity : 0);
-  }
-  if (error) return error;
-  const auto head = index::parse_header(text);
-  // Unchanged since we read or wrote it: every writer bumps the generation under the lock.
-  if (head && loaded && head->uid_validity == data.head.uid_validity &&
-      head->generation == data.head.generation) {
-    return {};
-  }
-  if (auto read_error = read_whole(dir.get(), index_name, text)) return read_error;
-  auto parsed = index::parse_index(text);
-  if (!parsed) {
-    dirty = true;
-    const std::uint32_t old =
-        std::max(head ? head->uid_validity : 0, loaded ? data.head.uid_validity : 0);
-    return reset_index(old);
-  }
-  // An older copy of the same index (restored by hand or by a file system rollback) must not
-  // move UIDNEXT or HIGHESTMODSEQ backwards from what this object already handed out.
-  if (loaded && parsed->head.uid_validity == data.head.uid_validity) {
-    if (parsed->head.uid_next < data.head.uid_next ||
-        parsed->head.highest_modseq < data.head.highest_modseq) {
-      parsed->head.uid_next = std::max(parsed->head.uid_next, data.head.uid_next);
-      parsed->head.highest_modseq = std::max(parsed->head.highest_modseq, data.head.highest_modseq);
-      parsed->head.generation = std::max(parsed->head.generation, data.head.generation);
-      dirty = true;
-    }
-  }
-  data = std::move(*parsed);
-  loaded = true;
-  return {};
-}
-
-std::error_code mailbox::impl::reset_index(std::uint32_t old_uid_validity) {
-  std::uint32_t uid_validity = 0;
-  if (auto error = new_uid_validity(old_uid_validity, uid_validity)) return error;
-  const std::uint64_t generation = loaded ? data.head.generation : 0;
-  data = {};
-  data.head.uid_validity = uid_validity;
-  data.head.generation = generation;
-  loaded = true;
-  return {};
-}
-
-// Greater than the old one, than any the folder recorded, and at least the clock's seconds.
-std::error_code mailbox::impl::new_uid_validity(std::uint32_t old_uid_validity,
-                                                std::uint32_t& out) {
-  std::uint64_t candidate = static_cast<std::uint64_t>(old_uid_validity) + 1;
-  std::string text;
-  if (!read_prefix(dir.get(), uid_validity_name, 32, text)) {
-    std::uint32_t recorded = 0;
-    const auto end = text.find('\n');
-    const std::string digits = text.substr(0, end);
-    if (end != std::string::npos && !digits.empty() &&
-        digits.find_first_not_of("0123456789") == std::string::npos && digits.size() <= 10) {
-      recorded = static_cast<std::uint32_t>(
-          std::min<std::uint64_t>(std::stoull(digits), std::numeric_limits<std::uint32_t>::max()));
-    }
-    candidate = std::max<std::uint64_t>(candidate, static_cast<std::uint64_t>(recorded) + 1);
-  }
-  const std::int64_t now_secs = core::epoch_ms(clock.now()) / 1000;
-  candidate =
-      std::max<std::uint64_t>(candidate, now_secs > 0 ? static_cast<std::uint64_t>(now_secs) : 1);
-  if (candidate > std::numeric_limits<std::uint32_t>::max()) return errc::limit_exceeded;
-  out = static_cast<std::uint32_t>(candidate);
-  return replace_file(dir.get(), uid_validity_name, uid_validity_temp_name,
-                      std::to_string(out) + "\n");
-}
-
-disk_file mailbox::impl::describe(const std::string& name, bool in_new) const {
-  disk_file file{name, in_new, 0, 0};
-  const auto size = size_from_file_name(name);
-  const auto time = index::time_of_name_ms(name);
-  if (size) file.size_bytes = *size;
-  if (time) file.time_ms = *time;
-  if (size && time) return file;
-  struct stat info {};
-  const std::string relative = std::string(in_new ? "new/" : "cur/") + name;
-  if (::fstatat(dir.get(), relative.c_str(), &info, 0) == 0) {
-    if (!size) file.size_bytes = static_cast<std::uint64_t>(info.st_size);
-    if (!time) {
-      file.time_ms =
-          static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000 + info.st_mtim.tv_nsec / 1'000'000;
-    }
-  }
-  return file;
-}
-
-// Regular files not starting with '.', by base name; cur/ wins over new/ for one base.
-std::error_code mailbox::impl::scan(std::map<std::string, disk_file, std::less<>>& found) const {
-  for (const bool in_new : {false, true}) {
-    std::error_code error;
-    const auto entries = fs::list_directory(dir.get(), in_new ? "new" : "cur", error);
-    if (error) return error;
-    for (const auto& item : entries) {
-      if (!item.regular || item.name.empty() || item.name.front() == '.') continue;
-      const std::string base(index::base_of(item.name));
-      if (base.empty() || found.contains(base)) continue;
-      found.emplace(base, describe(item.name, in_new));
-    }
-  }
-  return {};
-}
-
-// Drops records whose file is gone, takes flags changed by other programs (new MODSEQ) and
-// gives new files UIDs in file-name order. True when the index changed.
-bool mailbox::impl::reconcile(std::map<std::string, disk_file, std::less<>>& found,
-                              std::error_code& error) {
-  bool changed = false;
-  std::set<std::string, std::less<>> known;
-  std::vector<index::record> kept;
-  kept.reserve(data.records.size());
-  for (auto& entry : data.records) {
-    const auto file = found.find(entry.base_name);
-    if (file == found.end()) {
-      changed = true;
-      continue;
-    }
-    const std::uint8_t flags = index::flags_of(file->second.name);
-    if (flags != entry.flags) {
-      entry.flags = flags;
-      entry.modseq = ++data.head.highest_modseq;
-      changed = true;
-    }
-    known.insert(entry.base_name);
-    kept.push_back(std::move(entry));
-  }
-  data.records = std::move(kept);
-  std::vector<const disk_file*> fresh;
-  for (const auto& [base, file] : found) {
-    if (!known.contains(base)) fresh.push_back(&file);
-  }
-  std::sort(fresh.begin(), fresh.end(), [](const disk_file* a, const disk_file* b) {
-    return index::natural_less(a->name, b->name);
-  });
-  for (const disk_file* file : fresh) {
-    if (data.records.size() >= index::messages_max ||
-        data.head.uid_next == std::numeric_limits<std::uint32_t>::max()) {
-      error = errc::limit_exceeded;
-      break;
-    }
-    index::record entry;
-    entry.uid = data.head.uid_next++;
-    entry.modseq = ++data.head.highest_modseq;
-    entry.internal_date_ms = file->time_ms;
-    entry.base_name = std::string(index::base_of(file->name));
-    entry.flags = index::flags_of(file->name);
-    data.records.push_back(std::move(entry));
-    changed = true;
-  }
-  return changed;
-}
-
-// Maildir: a message a reader has seen moves from new/ to cur/ with ":2," added. Not synced:
-// lost by a crash, the file is found in new/ again and keeps its UID (same base name).
-void mailbox::impl::move_new_to_cur() {
-  for (auto& [base, file] : files) {
-    if (!file.in_new) continue;
-    const std::string target =
-        index::file_name_for(base, index::flags_of(file.name), index::other_letters_of(file.name));
-    if (!fs::rename_no_replace(dir.get(), "new/" + file.name, "cur/" + target)) {
-      file.name = target;
-      file.in_new = false;
-    }
-  }
-}
-
-std::error_code mailbox::impl::write_index() {
-  ++data.head.generation;
-  data.head.count = data.records.size();
-  return replace_file(dir.get(), index_name, index_temp_name, index::format_index(data));
-}
-
-index::record* mailbox::impl::find(std::uint32_t uid) {
-  const auto found = std::lower_bound(
-      data.records.begin(), data.records.end(), uid,
-      [](const index::record& entry, std::uint32_t value) { return entry.uid < value; });
-  return found != data.records.end() && found->uid == uid ? &*found : nullptr;
-}
-
-const disk_file* mailbox::impl::file_of(const index::record& entry) const {
-  const auto found = files.find(entry.base_name);
-  return found == files.end() ? nullptr : &found->second;
-}
-
-std::string mailbox::impl::relative_path(const disk_file& file) const {
-  return std::string(file.in_new ? "new/" : "cur/") + file.name;
-}
-
-message_entry mailbox::impl::entry_of(const index::record& entry) const {
-  message_entry out;
-  out.uid = entry.uid;
-  out.modseq = entry.modseq;
-  out.flags = entry.flags;
-  out.keywords = entry.keywords;
-  out.internal_date_ms = entry.internal_date_ms;
-  if (const disk_file* file = file_of(entry)) {
-    out.size_bytes = file->size_bytes;
-    out.file_name = file->name;
-  }
-  return out;
-}
-
-void mailbox::impl::rebuild_view(sync_report& report) {
-  report = {};
-  std::vector<message_entry> next;
-  next.reserve(data.records.size());
-  for (const auto& entry : data.records) next.push_back(entry_of(entry));
-  const bool same_validity = view_uid_validity == data.head.uid_validity;
-  const std::uint32_t old_last = view.empty() ? 0 : view.back().uid;
-  std::size_t j = 0;
-  for (const auto& old : view) {
-    while (same_validity && j < next.size() && next[j].uid < old.uid) ++j;
-    if (!same_validity || j == next.size() || next[j].uid != old.uid) {
-      report.expunged.push_back(old.uid);
-      continue;
-    }
-    if (next[j].modseq != old.modseq || next[j].flags != old.flags ||
-        next[j].keywords != old.keywords) {
-      report.flags_changed = true;
-    }
-  }
-  for (const auto& entry : next) {
-    if (!same_validity || entry.uid > old_last) ++report.added;
-  }
-  view = std::move(next);
-  view_uid_validity = data.head.uid_validity;
-}
 
 // Writes a message into tmp/ under a unique Maildir name, fsync'd.
 std::error_code mailbox::impl::write_temp(pending_message& message) {
@@ -568,7 +128,7 @@ std::error_code mailbox::impl::store_messages(std::vector<pending_message>& batc
                                               std::vector<std::uint32_t>& uids) {
   std::error_code error;
   for (auto& message : batch) {
-    if (message.internal_date_ms == 0) message.internal_date_ms = core::epoch_ms(clock.now());
+    if (message.internal_date_ms == 0) message.internal_date_ms = core::epoch_ms(clock->now());
     index::record probe{
         1, 1, message.internal_date_ms, std::string(200, 'x'), message.flags, message.keywords};
     if (index::format_record(probe).size() > index::index_line_max_bytes) {
@@ -632,7 +192,9 @@ std::error_code mailbox::impl::rename_changed(
 }
 
 mailbox::mailbox(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
-mailbox::~mailbox() = default;
+mailbox::~mailbox() {
+  if (impl_ && impl_->loaded) mailbox_pool::give(std::move(impl_));
+}
 
 std::unique_ptr<mailbox> mailbox::open(const std::string& path, bool create,
                                        const core::clock& clock, std::error_code& error) {
@@ -660,9 +222,15 @@ std::unique_ptr<mailbox> mailbox::open(const std::string& path, bool create,
     }
     if (error) return nullptr;
   }
-  fs::unique_fd dir = fs::open_directory(AT_FDCWD, path, error);
-  if (error) return nullptr;
-  std::unique_ptr<mailbox> box(new mailbox(std::make_unique<impl>(path, std::move(dir), clock)));
+  std::unique_ptr<impl> state = mailbox_pool::take(path);
+  if (state) {
+    state->clock = &clock;
+  } else {
+    fs::unique_fd dir = fs::open_directory(AT_FDCWD, path, error);
+    if (error) return nullptr;
+    state = std::make_unique<impl>(path, std::move(dir), clock);
+  }
+  std::unique_ptr<mailbox> box(new mailbox(std::move(state)));
   sync_report ignored;
   error = box->sync(ignored);
   if (error) return nullptr;

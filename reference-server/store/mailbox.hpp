@@ -27,6 +27,14 @@
 // set_flags() writes the index (new MODSEQ) before renaming the file, so a crash may show a
 // MODSEQ change without a flag change, never the reverse.
 //
+// Closed mailboxes are kept for reuse: the destructor hands the object's parsed index, folder
+// scan and view to a per-process pool (reuse_capacity_default folders, least recently closed
+// dropped first; set_reuse_capacity()), and the next open() of the same folder — the same
+// directory, not merely the same path — starts from that state and syncs it as usual, which
+// costs one index header read and two stat calls when nothing changed. Reuse never shows
+// stale data: the sync checks the index generation and the folders' mtimes, as every sync
+// does.
+//
 // What it must not do: read the OS clock (the injected clock gives UIDVALIDITY and
 // INTERNALDATE of appends), start threads, or touch files outside its folder. Not
 // thread-safe: one object per session. Errors are std::error_code (store/error.hpp or
@@ -81,6 +89,12 @@ class mailbox {
                                        const core::clock& clock, std::error_code& error);
   ~mailbox();
 
+  // The pool of closed mailboxes (see the contract above); 0 turns reuse off. Thread-safe.
+  static constexpr std::size_t reuse_capacity_default = 16;
+  static void set_reuse_capacity(std::size_t folders);
+  // How many open() calls in this process started from a pooled state.
+  static std::uint64_t reused_opens();
+
   std::error_code sync(sync_report& report);
 
   // The view: messages in ascending UID order; sequence number n is index n-1.
@@ -111,8 +125,9 @@ class mailbox {
   std::error_code copy_to(std::span<const std::uint32_t> uids, mailbox& target,
                           std::vector<std::uint32_t>& new_uids);
 
+  struct impl;  // public so that the store's own sources can name it (mailbox_impl.hpp)
+
  private:
-  struct impl;
   explicit mailbox(std::unique_ptr<impl> state);
   std::unique_ptr<impl> impl_;
 };
