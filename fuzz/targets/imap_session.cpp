@@ -51,6 +51,7 @@ void drain(imap::session& s, std::string& wire) {
       case imap::event_kind::close: return;
       case imap::event_kind::auth: s.run_auth(); break;
       case imap::event_kind::starttls: s.tls_started(); break;
+      case imap::event_kind::write: break;
     }
   }
 }

@@ -38,7 +38,8 @@ enum class backend_status {
   ok,
   not_found,       // no such mailbox or message
   already_exists,  // create or rename onto an existing mailbox
-  invalid_name,    // the backend refuses the name (INBOX deleted or renamed, bad level)
+  invalid_name,    // refused: a bad name or level, INBOX deleted, a mailbox with children
+                   // deleted, a mailbox renamed into itself
   in_use,          // locked by another session (the session answers NO [INUSE])
   over_quota,      // NO [OVERQUOTA]
   failed,          // a storage error (NO [SERVERBUG] / [UNAVAILABLE])
@@ -92,17 +93,34 @@ class mailbox_backend {
 struct mailbox_info {
   std::string name;         // UTF-8, '/' as the hierarchy separator, "INBOX" for the inbox
   std::string special_use;  // "\Sent", "\Drafts", "\Junk", "\Trash", or empty
-  bool has_children = false;
+  bool has_children = false;  // some existing mailbox is below this name
   bool subscribed = false;
+  // False for a subscribed name with no mailbox (RFC 9051 §6.3.7: subscriptions are names
+  // only); such an entry has subscribed = true and no special use.
+  bool exists = true;
 };
 
+// The hierarchy (RFC 9051 §6.3.4-§6.3.6): '/' separates levels; the session refuses "."
+// and ".." levels itself and never passes them on. No operation here leaves a level without
+// a mailbox above an existing one, though another program may (Maildir++ ".A.B" with no
+// ".A"); list() does not make such levels up, the session derives them from the names.
 class account_backend {
  public:
   virtual ~account_backend() = default;
-  // Every mailbox, INBOX first, then the others in byte order of their names.
+  // Every mailbox, and every subscribed name that names no mailbox (exists = false), INBOX
+  // first, then the others in byte order of their names, each name once.
   virtual std::vector<mailbox_info> list(backend_status& status) = 0;
+  // Creates the mailbox and every missing superior level as a mailbox of its own
+  // ("Archive" for "Archive/2023"); already_exists when the mailbox itself exists.
   virtual backend_status create(std::string_view name) = 0;
+  // invalid_name for INBOX and for a mailbox that has mailboxes below it (refused, as
+  // Dovecot does, rather than kept as \Noselect: RFC 9051 §6.3.5 allows either).
   virtual backend_status remove(std::string_view name) = 0;
+  // Renames the mailbox and those below it, after making the missing superior levels of
+  // `to`. RENAME INBOX (RFC 9051 §6.3.6) instead creates `to` with a UIDVALIDITY of its own
+  // and moves every message of INBOX into it (flags, keywords and internal dates kept, new
+  // UIDs); INBOX stays, empty, with its UIDVALIDITY and UIDNEXT, and so do the mailboxes
+  // below INBOX. A crash during it may leave a message in both, never in neither.
   virtual backend_status rename(std::string_view from, std::string_view to) = 0;
   // Subscriptions are names only: a name need not exist (RFC 9051 §6.3.7).
   virtual backend_status subscribe(std::string_view name, bool subscribed) = 0;

@@ -1,6 +1,7 @@
-// CAPABILITY, NOOP, LOGOUT, STARTTLS, LOGIN, AUTHENTICATE (RFC 9051 §6.1-§6.2, RFC 4959
-// SASL-IR), ENABLE (RFC 5161) and ID (RFC 2971). LOGIN runs as PLAIN so that both paths
-// share one password check over the SASL mechanisms of reference-server/sasl.
+// CAPABILITY, NOOP, CHECK (RFC 3501 §6.4.1), LOGOUT, STARTTLS, LOGIN, AUTHENTICATE
+// (RFC 9051 §6.1-§6.2, RFC 4959 SASL-IR), ENABLE (RFC 5161) and ID (RFC 2971). LOGIN runs
+// as PLAIN so that both paths share one password check over the SASL mechanisms of
+// reference-server/sasl.
 #include <algorithm>
 #include <utility>
 
@@ -28,6 +29,13 @@ void session::impl::cmd_capability(impl& s, const command& cmd) {
 
 void session::impl::cmd_noop(impl& s, const command& cmd) {
   s.ok(cmd, "NOOP completed");
+}
+
+// RFC 3501 §6.4.1: a checkpoint of the selected mailbox. Every change here is durable when
+// its command completes, so CHECK has nothing left to do and answers like NOOP, updates
+// included.
+void session::impl::cmd_check(impl& s, const command& cmd) {
+  s.ok(cmd, "CHECK completed");
 }
 
 void session::impl::cmd_logout(impl& s, const command& cmd) {
@@ -183,6 +191,10 @@ void session::impl::auth_succeeded(const std::string& user) {
 
 void session::impl::auth_failed() {
   ++self.stats_.auth_failures;
+  if (lim.auth_failure_delay.count() > 0) {
+    const auto failures = static_cast<core::duration_ms::rep>(self.stats_.auth_failures);
+    hold.hold(self.output_.size(), dep.clock->now() + lim.auth_failure_delay * failures);
+  }
   tagged(auth_tag, "NO", auth_failed_text);
   if (lim.auth_failures_max > 0 && self.stats_.auth_failures >= lim.auth_failures_max) {
     bye_and_close("too many authentication failures");

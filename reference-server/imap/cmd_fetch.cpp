@@ -2,6 +2,7 @@
 // UNCHANGEDSINCE). Message data comes from reference-server/message's IMAP views.
 #include <algorithm>
 
+#include "reference-server/imap/response_format.hpp"
 #include "reference-server/imap/session_impl.hpp"
 #include "reference-server/message/imap_view.hpp"
 
@@ -44,14 +45,18 @@ bool sets_seen(const fetch_att& a) {
          ((a.type == att_kind::body_section || a.type == att_kind::binary) && !a.peek);
 }
 
-std::string literal(std::string_view bytes) {
-  return "{" + std::to_string(bytes.size()) + "}\r\n" + std::string(bytes);
+// Appends "{N}\r\n<bytes>": message data goes straight into the output, copied once.
+void append_literal(std::string& out, std::string_view bytes) {
+  out += '{';
+  out += std::to_string(bytes.size());
+  out += "}\r\n";
+  out += bytes;
 }
 
 // BINARY data with NUL octets must go as literal8 (RFC 3516 §4.2).
-std::string binary_literal(std::string_view bytes) {
-  if (bytes.find('\0') == std::string_view::npos) return literal(bytes);
-  return "~" + literal(bytes);
+void append_binary_literal(std::string& out, std::string_view bytes) {
+  if (bytes.find('\0') != std::string_view::npos) out += '~';
+  append_literal(out, bytes);
 }
 
 std::string part_text(const std::vector<std::uint32_t>& part) {
@@ -80,7 +85,10 @@ std::string section_text(const section_spec& s) {
   }
   if (!s.fields.empty()) {
     out += " (";
-    for (std::size_t i = 0; i < s.fields.size(); ++i) out += (i ? " " : "") + s.fields[i];
+    // As the client wrote them (RFC 9051 §7.5.2), quoted again where an atom cannot hold them.
+    for (std::size_t i = 0; i < s.fields.size(); ++i) {
+      out += (i ? " " : "") + format_astring(s.fields[i]);
+    }
     out += ")";
   }
   return out;
@@ -130,27 +138,31 @@ bool fetch_item(const fetch_att& a, const message_entry& e, std::string_view raw
       return true;
     case att_kind::body: out += "BODY " + message::body_structure(*m, m->root(), false); return true;
     case att_kind::rfc822:
-      out += "RFC822 " + literal(m ? whole(*m, message::section_kind::full) : std::string(raw));
+      out += "RFC822 ";
+      append_literal(out, m ? whole(*m, message::section_kind::full) : raw);
       return true;
     case att_kind::rfc822_header:
-      out += "RFC822.HEADER " + literal(whole(*m, message::section_kind::header));
+      out += "RFC822.HEADER ";
+      append_literal(out, whole(*m, message::section_kind::header));
       return true;
     case att_kind::rfc822_text:
-      out += "RFC822.TEXT " + literal(whole(*m, message::section_kind::text));
+      out += "RFC822.TEXT ";
+      append_literal(out, whole(*m, message::section_kind::text));
       return true;
     case att_kind::body_section: {
-      std::optional<std::string> data =
-          whole_message(a) && m == nullptr ? std::optional<std::string>(raw)
-                                           : message::section(*m, to_message_section(a.section));
+      // The whole message as stored needs no parse and no copy of its own.
+      std::optional<std::string> data;
+      if (!whole_message(a) || m != nullptr) data = message::section(*m, to_message_section(a.section));
       out += "BODY[" + section_text(a.section) + "]";
       if (a.partial) out += "<" + std::to_string(a.partial->first) + ">";
-      if (!data) {
+      if (!data && (!whole_message(a) || m != nullptr)) {
         out += " NIL";
         return true;
       }
-      std::string_view bytes = *data;
+      std::string_view bytes = data ? std::string_view(*data) : raw;
       if (a.partial) bytes = message::apply_partial(bytes, a.partial->first, a.partial->second);
-      out += " " + literal(bytes);
+      out += ' ';
+      append_literal(out, bytes);
       return true;
     }
     case att_kind::binary:
@@ -174,7 +186,8 @@ bool fetch_item(const fetch_att& a, const message_entry& e, std::string_view raw
         out += "<" + std::to_string(a.partial->first) + ">";
         bytes = message::apply_partial(bytes, a.partial->first, a.partial->second);
       }
-      out += " " + binary_literal(bytes);
+      out += ' ';
+      append_binary_literal(out, bytes);
       return true;
     }
   }
@@ -189,23 +202,31 @@ struct fetch_plan {
   std::optional<std::uint64_t> changed_since;
   bool want_bytes = false;  // some item needs the message itself
   bool want_parse = false;  // some item needs its MIME structure
-  bool mark_seen = false;   // some item sets \Seen, and the mailbox is read-write
   bool has_flags = false;   // FLAGS was asked for
+  std::vector<std::uint32_t> newly_seen;  // sorted UIDs this FETCH gave \Seen
 };
+
+// The FETCH under way: its plan and how far its answer got.
+struct fetch_job {
+  command cmd;  // for the tagged reply
+  fetch_plan plan;
+  std::vector<std::size_t> indexes;  // view positions, in answer order
+  std::size_t next = 0;
+  bool expunge_issued = false;
+  bool unknown_cte = false;
+};
+
+void fetch_job_deleter::operator()(fetch_job* job) const {
+  delete job;
+}
 
 session::impl::fetch_outcome session::impl::fetch_one(std::size_t index, const fetch_plan& plan) {
   const message_entry* e = backend_entry(view[index].uid);
   if (e == nullptr) return fetch_outcome::expunged;
   if (plan.changed_since && e->modseq <= *plan.changed_since) return fetch_outcome::skipped;
   bool add_flags = false;
-  if (plan.mark_seen && (e->flags & flag_seen) == 0) {
-    const std::uint32_t uid = e->uid;
-    std::vector<std::uint32_t> modified;
-    box_changed = true;
-    box->set_flags({&uid, 1}, flag_op::add, flag_seen, {}, 0, modified);
-    e = backend_entry(uid);
-    if (e == nullptr) return fetch_outcome::expunged;
-    view[index] = {e->uid, e->flags, e->keywords, e->modseq};
+  if (std::binary_search(plan.newly_seen.begin(), plan.newly_seen.end(), e->uid)) {
+    view[index] = to_view(*e);
     add_flags = !plan.has_flags;  // RFC 9051 §6.4.5: the client learns of the new flag
   }
   std::string bytes;
@@ -215,19 +236,62 @@ session::impl::fetch_outcome session::impl::fetch_one(std::size_t index, const f
     if (plan.want_parse || has_bare_lf(bytes)) parsed = message::parse(bytes);
     ++self.stats_.messages_fetched;
   }
-  std::string items;
+  std::string& out = self.output_;
+  out += "* " + std::to_string(index + 1) + " FETCH (";
+  const std::size_t items_start = out.size();
   bool unknown_cte = false;
   for (const fetch_att& a : plan.atts) {
-    std::string item;
-    if (!fetch_item(a, *e, bytes, parsed ? &*parsed : nullptr, item)) {
+    const std::size_t before = out.size();
+    if (before != items_start) out += ' ';
+    if (!fetch_item(a, *e, bytes, parsed ? &*parsed : nullptr, out)) {
+      out.resize(before);
       unknown_cte = true;  // left out; the command ends NO [UNKNOWN-CTE]
-      continue;
     }
-    items += (items.empty() ? "" : " ") + item;
   }
-  if (add_flags) items += (items.empty() ? "" : " ") + ("FLAGS (" + flags_text(e->flags, e->keywords) + ")");
-  untagged(std::to_string(index + 1) + " FETCH (" + items + ")");
+  if (add_flags) {
+    if (out.size() != items_start) out += ' ';
+    out += "FLAGS (" + flags_text(e->flags, e->keywords) + ")";
+  }
+  out += ")\r\n";
   return unknown_cte ? fetch_outcome::unknown_cte : fetch_outcome::sent;
+}
+
+std::vector<std::uint32_t> session::impl::mark_seen(const std::vector<std::size_t>& indexes,
+                                                   std::optional<std::uint64_t> changed_since) {
+  std::vector<std::uint32_t> uids;
+  for (std::size_t i : indexes) {
+    const message_entry* e = backend_entry(view[i].uid);
+    if (e == nullptr || (e->flags & flag_seen) != 0) continue;
+    if (changed_since && e->modseq <= *changed_since) continue;  // not answered: left alone
+    uids.push_back(e->uid);
+  }
+  if (uids.empty()) return uids;
+  std::sort(uids.begin(), uids.end());
+  std::vector<std::uint32_t> modified;
+  box_changed = true;
+  // A failure leaves the flags as they were; the bodies are still sent (as Dovecot does).
+  if (box->set_flags(uids, flag_op::add, flag_seen, {}, 0, modified) != backend_status::ok) {
+    return {};
+  }
+  return uids;
+}
+
+void session::impl::continue_fetch() {
+  fetch_job& part = *fetching;
+  while (part.next < part.indexes.size()) {
+    if (self.output_.size() >= lim.output_pending_max) return;  // written first, then more
+    const fetch_outcome outcome = fetch_one(part.indexes[part.next++], part.plan);
+    part.expunge_issued = part.expunge_issued || outcome == fetch_outcome::expunged;
+    part.unknown_cte = part.unknown_cte || outcome == fetch_outcome::unknown_cte;
+  }
+  const auto done = std::move(fetching);
+  if (done->unknown_cte) {
+    no(done->cmd, "[UNKNOWN-CTE] unknown content-transfer-encoding");
+  } else if (done->expunge_issued) {
+    no(done->cmd, "[EXPUNGEISSUED] some messages were expunged");
+  } else {
+    ok(done->cmd, "FETCH completed");
+  }
 }
 
 void session::impl::cmd_fetch(impl& s, const command& cmd) {
@@ -244,7 +308,9 @@ void session::impl::cmd_fetch(impl& s, const command& cmd) {
     std::string gone = vanished_uids(args.set, s.view, s.box->uid_next());
     if (!gone.empty()) s.untagged("VANISHED (EARLIER) " + gone);
   }
-  fetch_plan plan;
+  std::unique_ptr<fetch_job, fetch_job_deleter> started(
+      new fetch_job{cmd, {}, std::move(*indexes)});
+  fetch_plan& plan = started->plan;
   plan.atts = args.atts;
   plan.changed_since = args.changed_since;
   auto has = [&plan](att_kind k) {
@@ -259,21 +325,11 @@ void session::impl::cmd_fetch(impl& s, const command& cmd) {
   plan.want_parse = std::any_of(plan.atts.begin(), plan.atts.end(), [](const fetch_att& a) {
     return needs_bytes(a.type) && !whole_message(a);
   });
-  plan.mark_seen = !s.read_only && std::any_of(plan.atts.begin(), plan.atts.end(), sets_seen);
-  bool expunge_issued = false;
-  bool unknown_cte = false;
-  for (std::size_t i : *indexes) {
-    const fetch_outcome outcome = s.fetch_one(i, plan);
-    expunge_issued = expunge_issued || outcome == fetch_outcome::expunged;
-    unknown_cte = unknown_cte || outcome == fetch_outcome::unknown_cte;
+  if (!s.read_only && std::any_of(plan.atts.begin(), plan.atts.end(), sets_seen)) {
+    plan.newly_seen = s.mark_seen(started->indexes, plan.changed_since);
   }
-  if (unknown_cte) {
-    s.no(cmd, "[UNKNOWN-CTE] unknown content-transfer-encoding");
-  } else if (expunge_issued) {
-    s.no(cmd, "[EXPUNGEISSUED] some messages were expunged");
-  } else {
-    s.ok(cmd, "FETCH completed");
-  }
+  s.fetching = std::move(started);
+  s.continue_fetch();
 }
 
 void session::impl::cmd_store(impl& s, const command& cmd) {
@@ -313,7 +369,7 @@ void session::impl::cmd_store(impl& s, const command& cmd) {
       continue;
     }
     const bool changed = e->modseq != s.view[i].modseq;
-    s.view[i] = {e->uid, e->flags, e->keywords, e->modseq};
+    s.view[i] = to_view(*e);
     if (!args.silent) {
       s.untagged(s.fetch_flags_line(i, cmd.uid));
     } else if (s.condstore && changed) {

@@ -1,6 +1,9 @@
 // CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, LIST (RFC 5258 / 5819 / 6154 options),
 // LSUB, NAMESPACE, STATUS and APPEND (RFC 9051 §6.3.4-§6.3.12, RFC 4315 APPENDUID).
 #include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
 
 #include "reference-server/imap/mutf7.hpp"
 #include "reference-server/imap/response_format.hpp"
@@ -42,6 +45,140 @@ bool list_match(std::string pattern, std::string_view name) {
   return wildcard_match(pattern, name);
 }
 
+// A LIST/LSUB candidate: a backend entry, or a level of the hierarchy with no entry of its
+// own. `level` marks a name that a pattern ending in '%' returns although it is no mailbox
+// (LIST) or not subscribed (LSUB).
+struct list_entry {
+  mailbox_info info;
+  bool level = false;
+};
+
+// Calls f with each superior level of a name ("A", then "A/B" for "A/B/C").
+template <class F>
+void for_each_superior(std::string_view name, F f) {
+  for (auto slash = name.find('/'); slash != std::string_view::npos;
+       slash = name.find('/', slash + 1)) {
+    f(std::string(name.substr(0, slash)));
+  }
+}
+
+// RFC 3501 §6.3.8/§6.3.9, RFC 9051 §6.3.9: when '%' ends a pattern, the levels of hierarchy
+// it matches are returned too, marked as not selectable. For LIST those are the superiors
+// of existing mailboxes that are no mailbox themselves (Maildir++ ".A.B" made without ".A"
+// by another program); for LSUB the superiors of subscribed names that are not subscribed.
+// The answer keeps the backend's order: INBOX first, then byte order.
+std::vector<list_entry> list_entries(const std::vector<mailbox_info>& boxes, bool lsub) {
+  std::vector<list_entry> out;
+  std::map<std::string, std::size_t> index;
+  for (const mailbox_info& info : boxes) {
+    index.emplace(info.name, out.size());
+    out.push_back({info, false});
+  }
+  std::set<std::string> levels;
+  for (const mailbox_info& info : boxes) {
+    if (lsub ? info.subscribed : info.exists) {
+      for_each_superior(info.name, [&levels](std::string level) { levels.insert(level); });
+    }
+  }
+  bool added = false;
+  for (const std::string& level : levels) {
+    auto at = index.find(level);
+    if (at == index.end()) {
+      mailbox_info info;
+      info.name = level;
+      info.exists = false;
+      info.has_children = !lsub;  // LIST levels have an existing mailbox below them
+      out.push_back({info, true});
+      added = true;
+    } else if (list_entry& e = out[at->second]; lsub ? !e.info.subscribed : !e.info.exists) {
+      e.level = true;
+    }
+  }
+  if (added) {
+    std::stable_sort(out.begin(), out.end(), [](const list_entry& a, const list_entry& b) {
+      return std::pair(a.info.name != "INBOX", std::string_view(a.info.name)) <
+             std::pair(b.info.name != "INBOX", std::string_view(b.info.name));
+    });
+  }
+  return out;
+}
+
+// Whether a backend entry belongs in the answer. RFC 5258 §3: a name with no mailbox is
+// shown only when it meets the selection criteria, here that it is subscribed (LSUB, or the
+// SUBSCRIBED selection option); a plain LIST lists existing mailboxes only, plus the levels
+// a trailing '%' asks for (list_entries()).
+bool list_selects(const list_args& args, bool lsub, const list_entry& e) {
+  const mailbox_info& info = e.info;
+  bool matched = false;
+  bool matched_level = false;
+  for (const std::string& pattern : args.patterns) {
+    const std::string full = args.reference + pattern;
+    const bool match = list_match(full, info.name);
+    matched = matched || match;
+    matched_level = matched_level || (match && !full.empty() && full.back() == '%');
+  }
+  if (!matched) return false;
+  const bool subscribed_only = lsub || args.select_subscribed;
+  if (e.level && matched_level && (lsub || (!args.select_subscribed && !args.select_special_use))) {
+    return true;
+  }
+  if (subscribed_only && !info.subscribed) return false;
+  if (!info.exists && !subscribed_only) return false;
+  return !args.select_special_use || !info.special_use.empty();
+}
+
+// The attributes of a LIST line (RFC 9051 §7.3.1, RFC 5258 §3.1, RFC 6154). A name with no
+// mailbox is \NonExistent for IMAP4rev2 clients and extended LIST (RFC 5258 §3.4), and
+// \Noselect, the attribute RFC 3501 knows, for a plain LIST of an IMAP4rev1 client.
+std::string list_attributes(const list_args& args, const mailbox_info& info, bool rev2) {
+  std::string attrs;
+  auto add = [&attrs](std::string_view a) {
+    if (!attrs.empty()) attrs += ' ';
+    attrs += a;
+  };
+  // \NonExistent implies \Noselect; a name with no mailbox may still have children
+  // (a Maildir++ parent removed by another program while its sub-folders stay).
+  if (!info.exists) add(rev2 || args.extended ? "\\NonExistent" : "\\Noselect");
+  if (info.has_children) {
+    add("\\HasChildren");
+  } else if (info.exists) {
+    add("\\HasNoChildren");
+  }
+  if (!info.special_use.empty()) add(info.special_use);
+  // RFC 5258 §3.1: the SUBSCRIBED selection option implies the return option.
+  const bool show_subscribed = args.return_subscribed || args.select_subscribed;
+  if (show_subscribed && info.subscribed) add("\\Subscribed");
+  return attrs;
+}
+
+// "." and ".." as levels (RFC 9051 §5.1 leaves the choice of names to the server): a file
+// system store would read them as "this level" and "the level above", so they are refused
+// for every backend before one sees them.
+bool has_dot_level(std::string_view name) {
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t slash = name.find('/', start);
+    const std::string_view level = name.substr(start, slash - start);
+    if (level == "." || level == "..") return true;
+    if (slash == std::string_view::npos) return false;
+    start = slash + 1;
+  }
+}
+
+// Whether `name` is a mailbox with mailboxes below it (RFC 9051 §6.3.5: DELETE is refused
+// then, so that no level is left without a mailbox). False when the list cannot be read:
+// the backend refuses such a DELETE too.
+bool has_children(account_backend& account, const std::string& name) {
+  backend_status status = backend_status::ok;
+  for (const mailbox_info& info : account.list(status)) {
+    if (info.name == name) return info.exists && info.has_children;
+  }
+  return false;
+}
+
+constexpr std::string_view dot_level_refusal =
+    "[CANNOT] \".\" and \"..\" are not valid hierarchy levels";
+
 }  // namespace
 
 std::string session::impl::mailbox_text(std::string_view name) const {
@@ -78,6 +215,11 @@ void session::impl::cmd_create(impl& s, const command& cmd) {
     s.no(cmd, "[ALREADYEXISTS] INBOX already exists");
     return;
   }
+  if (has_dot_level(name)) {
+    s.no(cmd, dot_level_refusal);
+    return;
+  }
+  // RFC 9051 §6.3.4: the backend makes the missing superior levels too.
   backend_status status = s.account->create(name);
   if (status != backend_status::ok) {
     s.no_for(cmd, status, "mailbox");
@@ -92,8 +234,16 @@ void session::impl::cmd_delete(impl& s, const command& cmd) {
     s.no(cmd, "[CANNOT] INBOX cannot be deleted");
     return;
   }
+  if (has_dot_level(args.mailbox)) {
+    s.no(cmd, dot_level_refusal);
+    return;
+  }
   if (s.box && s.box_name == args.mailbox) {
     s.no(cmd, "[INUSE] mailbox is selected");
+    return;
+  }
+  if (has_children(*s.account, args.mailbox)) {
+    s.no(cmd, "[CANNOT] Mailbox has children");
     return;
   }
   backend_status status = s.account->remove(args.mailbox);
@@ -110,10 +260,23 @@ void session::impl::cmd_rename(impl& s, const command& cmd) {
     s.no(cmd, "[ALREADYEXISTS] INBOX already exists");
     return;
   }
+  if (has_dot_level(args.from) || has_dot_level(args.to)) {
+    s.no(cmd, dot_level_refusal);
+    return;
+  }
+  const std::uint32_t selected_validity = s.box ? s.box->uid_validity() : 0;
   backend_status status = s.account->rename(args.from, args.to);
   if (status != backend_status::ok) {
     s.no_for(cmd, status, "mailbox");
     return;
+  }
+  if (args.from == "INBOX") {
+    // RFC 9051 §6.3.6: INBOX and the mailboxes below it stay; only its messages moved. A
+    // selected INBOX stays selected, and the sync before the tagged OK reports them expunged.
+    if (s.box && s.box_name == "INBOX") s.box_changed = true;
+  } else {
+    s.follow_rename(args.from, args.to, selected_validity);
+    if (s.st == state::logout) return;
   }
   s.ok(cmd, "RENAME completed");
 }
@@ -121,6 +284,11 @@ void session::impl::cmd_rename(impl& s, const command& cmd) {
 void session::impl::cmd_subscribe(impl& s, const command& cmd) {
   const auto& args = std::get<mailbox_args>(cmd.args);
   const bool on = cmd.name == command_name::subscribe;
+  // Such a name can never be a mailbox; UNSUBSCRIBE may still drop one from an old list.
+  if (on && has_dot_level(args.mailbox)) {
+    s.no(cmd, dot_level_refusal);
+    return;
+  }
   backend_status status = s.account->subscribe(args.mailbox, on);
   if (status != backend_status::ok) {
     s.no_for(cmd, status, "mailbox");
@@ -145,28 +313,16 @@ void session::impl::cmd_list(impl& s, const command& cmd) {
     s.no_for(cmd, status, "mailbox list");
     return;
   }
-  for (const mailbox_info& info : boxes) {
-    bool matched = false;
-    for (const std::string& pattern : args.patterns) {
-      matched = matched || list_match(args.reference + pattern, info.name);
-    }
-    if (!matched) continue;
-    if ((lsub || args.select_subscribed) && !info.subscribed) continue;
-    if (args.select_special_use && info.special_use.empty()) continue;
-    std::string attrs;
-    auto add = [&attrs](std::string_view a) {
-      if (!attrs.empty()) attrs += ' ';
-      attrs += a;
-    };
-    if (!lsub) {
-      add(info.has_children ? "\\HasChildren" : "\\HasNoChildren");
-      if (!info.special_use.empty()) add(info.special_use);
-      // RFC 5258 §3.1: the SUBSCRIBED selection option implies the return option.
-      const bool show_subscribed = args.return_subscribed || args.select_subscribed;
-      if (show_subscribed && info.subscribed) add("\\Subscribed");
-    }
+  for (const list_entry& entry : list_entries(boxes, lsub)) {
+    if (!list_selects(args, lsub, entry)) continue;
+    const mailbox_info& info = entry.info;
+    // RFC 3501 §6.3.9: LSUB marks \Noselect a subscribed name that cannot be selected and a
+    // level returned for '%' that is not subscribed itself.
+    const std::string attrs = lsub ? (info.exists && info.subscribed ? "" : "\\Noselect")
+                                   : list_attributes(args, info, s.rev2);
     s.untagged(std::string(verb) + " (" + attrs + ") \"/\" " + s.mailbox_text(info.name));
-    if (args.return_status && !lsub) {
+    // A name with no mailbox has no status to give (RFC 5819 §2).
+    if (args.return_status && !lsub && info.exists) {
       std::unique_ptr<mailbox_backend> holder;
       backend_status st = backend_status::ok;
       mailbox_backend* other = s.open_other(info.name, true, holder, st);

@@ -158,6 +158,16 @@ bool matches(const search_key& key, candidate& c) {
   return false;
 }
 
+// RFC 9051 §9: message sequence numbers beyond the mailbox are a client error, in SEARCH
+// as in FETCH; UID keys are not (those messages may be gone).
+template <typename Valid>
+bool sequence_keys_valid(const std::vector<search_key>& keys, const Valid& valid) {
+  return std::all_of(keys.begin(), keys.end(), [&valid](const search_key& k) {
+    if (k.type == key_kind::sequence && !valid(k.set)) return false;
+    return sequence_keys_valid(k.children, valid);
+  });
+}
+
 bool uses_modseq(const std::vector<search_key>& keys) {
   return std::any_of(keys.begin(), keys.end(), [](const search_key& k) {
     return k.type == key_kind::modseq || uses_modseq(k.children);
@@ -199,20 +209,37 @@ std::string esearch_line(const std::string& tag, bool uid, const std::vector<std
 
 }  // namespace
 
-void session::impl::cmd_search(impl& s, const command& cmd) {
-  const auto& args = std::get<search_args>(cmd.args);
+bool session::impl::search_refused(const command& cmd, const search_args& args) {
   if (args.charset && upper(*args.charset) != "UTF-8" && upper(*args.charset) != "US-ASCII") {
-    s.no(cmd, "[BADCHARSET (UTF-8 US-ASCII)] unsupported charset");
-    return;
+    no(cmd, "[BADCHARSET (UTF-8 US-ASCII)] unsupported charset");
+    return true;
   }
   if (args.return_options) {
     for (const std::string& opt : *args.return_options) {
       if (opt != "MIN" && opt != "MAX" && opt != "COUNT" && opt != "ALL" && opt != "SAVE") {
-        s.bad(cmd.tag, "unsupported RETURN option");
-        return;
+        bad(cmd.tag, "unsupported RETURN option");
+        return true;
       }
     }
   }
+  // Checked against the view before the sync below: the numbers the client knew of.
+  const auto in_view = [this](const sequence_set& set) { return sequence_numbers_valid(set); };
+  if (!sequence_keys_valid(args.keys, in_view)) {
+    bad(cmd.tag, "invalid message sequence number");
+    return true;
+  }
+  return false;
+}
+
+void session::impl::cmd_search(impl& s, const command& cmd) {
+  const auto& args = std::get<search_args>(cmd.args);
+  if (s.search_refused(cmd, args)) return;
+  // RFC 9051 §7.5.1: no EXPUNGE now, but the result must agree with what the client will
+  // be told. New messages are announced (EXISTS) before the result so that it may name
+  // them; messages another session expunged are left out (the client still numbers them,
+  // so the sequence numbers of the others stay right), as Dovecot does.
+  s.report_changes(false);
+  if (s.st != state::selected) return;  // the mailbox went away: "* BYE" was the answer
   const bool modseq_key = uses_modseq(args.keys);
   if (modseq_key) s.condstore = true;
   std::vector<std::uint32_t> found;

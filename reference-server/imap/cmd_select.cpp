@@ -10,9 +10,6 @@ namespace {
 
 constexpr std::string_view all_flags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
 
-view_entry to_view(const message_entry& m) {
-  return {m.uid, m.flags, m.keywords, m.modseq};
-}
 
 }  // namespace
 
@@ -61,17 +58,61 @@ const message_entry* session::impl::backend_entry(std::uint32_t uid) const {
 
 std::string session::impl::fetch_flags_line(std::size_t index, bool with_uid) const {
   const view_entry& v = view[index];
+  const message_entry* e = backend_entry(v.uid);  // the keywords as the view knows them
+  static const std::vector<std::string> none;
   std::string line = std::to_string(index + 1) + " FETCH (";
   // RFC 7162 §3.2.4: with QRESYNC every unsolicited FETCH carries the UID.
   if (with_uid || qresync) line += "UID " + std::to_string(v.uid) + " ";
-  line += "FLAGS (" + flags_text(v.flags, v.keywords) + ")";
+  line += "FLAGS (" + flags_text(v.flags, e != nullptr ? e->keywords : none) + ")";
   if (condstore) line += " MODSEQ (" + std::to_string(v.modseq) + ")";
   return line + ")";
 }
 
+bool session::impl::close_if_gone(backend_status sync_status) {
+  if (sync_status != backend_status::not_found) return false;
+  // The client's view cannot be reconciled with a mailbox that no longer exists, and
+  // IMAP has no response that deselects it: end the session (RFC 9051 §7.1.5).
+  bye_and_close("Mailbox was deleted");
+  return true;
+}
+
+bool session::impl::selected_mailbox_gone() {
+  sync_report report;
+  const backend_status status = box->sync(report);
+  if (close_if_gone(status)) return true;
+  const bool quiet = report.expunged.empty() && report.added == 0 && !report.flags_changed;
+  if (status == backend_status::ok && !quiet) box_changed = true;  // report it next time
+  return false;
+}
+
+void session::impl::follow_rename(const std::string& from, const std::string& to,
+                                  std::uint32_t uid_validity) {
+  const bool below = box_name.size() > from.size() && box_name.compare(0, from.size(), from) == 0 &&
+                     box_name[from.size()] == '/';
+  if (!box || (box_name != from && !below)) return;
+  const std::string new_name = to + box_name.substr(from.size());
+  backend_status status = backend_status::ok;
+  std::unique_ptr<mailbox_backend> reopened = account->open(new_name, read_only, status);
+  sync_report report;
+  if (reopened) status = reopened->sync(report);
+  // UIDs stay valid only when the mailbox kept its UIDVALIDITY across the rename.
+  if (!reopened || status != backend_status::ok ||
+      reopened->uid_validity() != uid_validity) {
+    bye_and_close("Mailbox was renamed");
+    return;
+  }
+  box = std::move(reopened);
+  box_name = new_name;
+  box_changed = true;
+}
+
 void session::impl::report_changes(bool allow_expunge) {
   sync_report report;
-  if (box->sync(report) != backend_status::ok) return;
+  const backend_status status = box->sync(report);
+  if (status != backend_status::ok) {
+    close_if_gone(status);  // other failures may pass: the next sync tries again
+    return;
+  }
   const bool quiet = report.expunged.empty() && report.added == 0 && !report.flags_changed;
   if (quiet && !box_changed) return;  // nothing moved: a NOOP on a big mailbox stays cheap
   // Expunges held back now (RFC 9051 §7.5.1) must still be found by the next report.
@@ -103,12 +144,23 @@ void session::impl::report_changes(bool allow_expunge) {
     const message_entry* e = backend_entry(view[i].uid);
     if (e == nullptr) continue;
     view_entry& v = view[i];
-    if (e->flags == v.flags && e->keywords == v.keywords && (!condstore || e->modseq == v.modseq)) {
+    if (e->flags == v.flags && keywords_digest(e->keywords) == v.keywords_digest &&
+        (!condstore || e->modseq == v.modseq)) {
       continue;
     }
     v = to_view(*e);
     untagged(fetch_flags_line(i, false));
   }
+}
+
+// RFC 9051 §9 (seq-number): a number above the message count the client knows of, or "*"
+// in an empty mailbox, is a client error. "$" names saved UIDs and is always valid.
+bool session::impl::sequence_numbers_valid(const sequence_set& set) const {
+  if (set.saved) return true;
+  for (const auto& [a, b] : normalize(set, static_cast<std::uint32_t>(view.size()))) {
+    if (a == 0 || b > view.size()) return false;
+  }
+  return true;
 }
 
 std::optional<std::vector<std::size_t>> session::impl::resolve(const command& cmd,
@@ -132,13 +184,11 @@ std::optional<std::vector<std::size_t>> session::impl::resolve(const command& cm
       }
     }
   } else {
-    const uid_ranges ranges = normalize(set, static_cast<std::uint32_t>(view.size()));
-    for (const auto& [a, b] : ranges) {
-      if (a == 0 || b > view.size()) {
-        bad(cmd.tag, "invalid message sequence number");
-        return std::nullopt;
-      }
+    if (!sequence_numbers_valid(set)) {
+      bad(cmd.tag, "invalid message sequence number");
+      return std::nullopt;
     }
+    const uid_ranges ranges = normalize(set, static_cast<std::uint32_t>(view.size()));
     for (const auto& [a, b] : ranges) {
       for (std::uint32_t n = a; n <= b; ++n) out.push_back(n - 1);
     }
@@ -175,6 +225,21 @@ std::string vanished_uids(const sequence_set& known, const std::vector<view_entr
 }
 
 
+// RFC 9051 §6.3.2: the LIST response of SELECT carries the mailbox's attributes. Its
+// special use (RFC 6154) is sent as `LIST "" *` spells it, so that a client that selects
+// "Sent" learns it is \Sent; child attributes are left out (RFC 9051 §7.3.1 does not
+// require them here, and they describe other mailboxes). A listing that fails leaves the
+// list empty rather than fail a SELECT that has already succeeded.
+std::string session::impl::selected_attributes() {
+  backend_status status = backend_status::ok;
+  const std::vector<mailbox_info> all = account->list(status);
+  if (status != backend_status::ok) return {};
+  for (const mailbox_info& info : all) {
+    if (info.name == box_name && info.exists) return info.special_use;
+  }
+  return {};
+}
+
 // RFC 9051 §6.3.2 (and §7.3.1 for rev1's RECENT and UNSEEN), RFC 7162 §3.2.5 for QRESYNC.
 void session::impl::select_responses(const select_args& args) {
   untagged("FLAGS (" + std::string(all_flags) + ")");
@@ -192,7 +257,9 @@ void session::impl::select_responses(const select_args& args) {
   untagged(read_only ? std::string("OK [PERMANENTFLAGS ()] read-only mailbox")
                      : "OK [PERMANENTFLAGS (" + std::string(all_flags) + " \\*)] flags permitted");
   untagged("OK [HIGHESTMODSEQ " + std::to_string(box->highest_modseq()) + "] modseq");
-  if (rev2) untagged("LIST () \"/\" " + mailbox_text(args.mailbox));
+  if (rev2) {
+    untagged("LIST (" + selected_attributes() + ") \"/\" " + mailbox_text(args.mailbox));
+  }
   if (args.qresync && args.qresync->uidvalidity == box->uid_validity()) {
     const qresync_params& q = *args.qresync;
     if (q.known_uids) {
@@ -227,7 +294,7 @@ void session::impl::cmd_select(impl& s, const command& cmd) {
   opened->sync(report);
   if (args.condstore) s.condstore = true;  // RFC 7162 §3.1.8
   s.box = std::move(opened);
-  s.box_changed = true;
+  s.box_changed = false;  // the view below is the backend's as of this sync
   s.box_name = args.mailbox;
   s.read_only = examine;
   s.st = state::selected;

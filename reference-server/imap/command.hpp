@@ -1,7 +1,7 @@
 // mailsim::imap commands — the typed form of one client command (RFC 9051 §6, plus
-// RFC 2971 ID, RFC 5161 ENABLE, RFC 4315 UID EXPUNGE, RFC 6851 MOVE, RFC 7162 CONDSTORE/
-// QRESYNC, RFC 4731 ESEARCH, RFC 5258/5819 LIST-EXTENDED/LIST-STATUS, RFC 6154 SPECIAL-USE,
-// RFC 3516 BINARY, RFC 3691 UNSELECT, RFC 4959 SASL-IR).
+// RFC 3501 §6.4.1 CHECK, RFC 2971 ID, RFC 5161 ENABLE, RFC 4315 UID EXPUNGE, RFC 6851
+// MOVE, RFC 7162 CONDSTORE/QRESYNC, RFC 4731 ESEARCH, RFC 5258/5819 LIST-EXTENDED/
+// LIST-STATUS, RFC 6154 SPECIAL-USE, RFC 3516 BINARY, RFC 3691 UNSELECT, RFC 4959 SASL-IR).
 //
 // Contract: plain data, produced by parse_command() (parser.hpp). Keywords the grammar
 // defines as case-insensitive are stored upper-case (capabilities, mechanisms, list options);
@@ -26,6 +26,7 @@ enum class command_name {
   capability, noop, logout, starttls, authenticate, login, enable, id,
   select, examine, create, delete_mailbox, rename, subscribe, unsubscribe, list, lsub,
   namespace_, status, append, idle, close, unselect, expunge, search, fetch, store, copy, move,
+  check,
 };
 
 std::string_view command_name_text(command_name name);
@@ -136,7 +137,7 @@ struct section_spec {
   enum class text_kind { none, header, header_fields, header_fields_not, text, mime };
   std::vector<std::uint32_t> part;  // "1.2.3"
   text_kind text = text_kind::none;
-  std::vector<std::string> fields;  // HEADER.FIELDS (.NOT) names, upper-cased
+  std::vector<std::string> fields;  // HEADER.FIELDS (.NOT) names, as sent
   bool operator==(const section_spec&) const = default;
 };
 

@@ -1,6 +1,7 @@
 // FETCH (RFC 9051 §6.4.5, RFC 3516 BINARY, RFC 7162 CHANGEDSINCE/VANISHED) and STORE
 // (RFC 9051 §6.4.6, RFC 7162 UNCHANGEDSINCE).
 #include <array>
+#include <utility>
 
 #include "reference-server/core/ascii.hpp"
 #include "reference-server/imap/grammar.hpp"
@@ -31,10 +32,12 @@ constexpr std::array<att_entry, 14> atts = {{
     {"BINARY.SIZE", att_kind::binary_size, false, true},
 }};
 
+// The names stay as the client spelled them: the response echoes them that way (RFC 9051
+// §7.5.2, as Dovecot does) and message/section matches them case-insensitively.
 bool header_list(cursor& c, section_spec& out) {
   return paren_list(c, false, [&] {
     auto name = astring(c, "header field name");
-    if (name) out.fields.push_back(upper(*name));
+    if (name) out.fields.push_back(std::move(*name));
     return name.has_value();
   });
 }

@@ -284,7 +284,7 @@ struct name_entry {
 };
 
 // The command table: name, and how its arguments are read.
-constexpr std::array<name_entry, 29> names = {{
+constexpr std::array<name_entry, 30> names = {{
     {"CAPABILITY", command_name::capability, no_args},
     {"NOOP", command_name::noop, no_args},
     {"LOGOUT", command_name::logout, no_args},
@@ -314,6 +314,8 @@ constexpr std::array<name_entry, 29> names = {{
     {"STORE", command_name::store, args_after_sp<store_args, detail::parse_store>},
     {"COPY", command_name::copy, args_after_sp<copy_args, parse_copy>},
     {"MOVE", command_name::move, args_after_sp<copy_args, parse_copy>},
+    // RFC 3501 §6.4.1: IMAP4rev1 only (RFC 9051 dropped it), but rev1 is advertised.
+    {"CHECK", command_name::check, no_args},
 }};
 
 const name_entry* lookup(std::string_view word) {

@@ -20,7 +20,7 @@ void session::impl::dispatch(const command& cmd) {
     handler_fn run;
     unsigned states;
   };
-  static const std::array<command_entry, 29> table = {{
+  static const std::array<command_entry, 30> table = {{
       {command_name::capability, &cmd_capability, any_state},
       {command_name::noop, &cmd_noop, any_state},
       {command_name::logout, &cmd_logout, any_state},
@@ -50,6 +50,7 @@ void session::impl::dispatch(const command& cmd) {
       {command_name::store, &cmd_store, selected},
       {command_name::copy, &cmd_copy, selected},
       {command_name::move, &cmd_copy, selected},
+      {command_name::check, &cmd_check, selected},
   }};
   ++self.stats_.commands;
   for (const auto& entry : table) {
@@ -77,8 +78,19 @@ void session::impl::touch() {
 
 event_kind session::impl::run() {
   for (;;) {
+    if (hold.active()) {
+      if (!eof) return event_kind::need_more;  // nothing is read until the answer went out
+      hold.clear();
+      finish();
+      return event_kind::close;
+    }
     if (st == state::logout) return event_kind::close;
     if (job) return event_kind::auth;
+    if (fetching) {
+      continue_fetch();
+      if (fetching) return event_kind::write;
+      continue;
+    }
     if (starttls_due) {
       starttls_due = false;
       return event_kind::starttls;
@@ -199,11 +211,16 @@ bool expunge_allowed_after(command_name name) {
 }  // namespace
 
 void session::impl::ok(const command& cmd, std::string_view text) {
-  if (st == state::selected && box) report_changes(expunge_allowed_after(cmd.name));
+  if (st == state::selected && box) {
+    report_changes(expunge_allowed_after(cmd.name));
+    if (st == state::logout) return;  // the mailbox went away: "* BYE" was the answer
+  }
   tagged(cmd.tag, "OK", text);
 }
 
 void session::impl::no(const command& cmd, std::string_view text) {
+  // A refusal in the selected state may be the first sign that the mailbox is gone.
+  if (st == state::selected && box && selected_mailbox_gone()) return;
   tagged(cmd.tag, "NO", text);
 }
 
@@ -231,6 +248,7 @@ void session::impl::finish() {
   account.reset();
   mechanism.reset();
   job.reset();
+  fetching.reset();
   final_user.reset();
   in_sasl = false;
   idling = false;
@@ -285,12 +303,17 @@ event_kind session::next_event() {
 }
 
 std::string session::take_output() {
-  return std::exchange(output_, {});
+  return impl_->hold.take(output_);
+}
+
+bool session::has_output() const {
+  return impl_->hold.has_ready(output_);
 }
 
 std::optional<core::time_point> session::next_deadline() const {
   const impl& s = *impl_;
-  if (s.st == impl::state::logout || s.tls_wait || s.job) return std::nullopt;
+  if (s.hold.active()) return s.hold.until();
+  if (s.st == impl::state::logout || s.tls_wait || s.job || s.fetching) return std::nullopt;
   const core::duration_ms timeout = s.st == impl::state::not_authenticated
                                         ? s.lim.autologout_unauthenticated
                                         : s.lim.autologout_authenticated;
@@ -301,7 +324,11 @@ std::optional<core::time_point> session::next_deadline() const {
 
 void session::on_timeout(core::time_point now) {
   impl& s = *impl_;
-  if (s.st == impl::state::logout || s.tls_wait || s.job) return;
+  if (s.hold.active()) {
+    if (s.hold.release_if_due(now)) s.touch();
+    return;
+  }
+  if (s.st == impl::state::logout || s.tls_wait || s.job || s.fetching) return;
   if (s.idling && s.box && now >= s.next_poll) {
     s.idle_poll();
     s.next_poll = now + s.lim.idle_poll_interval;
@@ -330,6 +357,7 @@ void session::run_auth() {
 }
 
 void session::shutdown() {
+  impl_->hold.clear();  // a stopping server does not make anyone wait
   impl_->bye_and_close("server shutting down");
 }
 

@@ -16,6 +16,10 @@
 //             any thread, before the next call to next_event(). LOGIN runs as PLAIN.
 //   starttls  "OK Begin TLS" is queued: flush it, do the handshake, then tls_started();
 //             bytes pipelined after the STARTTLS line are discarded (CVE-2011-0411).
+//   write     a long answer (FETCH) is under way: write take_output(), then call next_event()
+//             again without waiting for input. The session stops filling its output at
+//             limits::output_pending_max bytes (between two messages), so a FETCH of a
+//             whole mailbox streams instead of being built in memory first.
 //   close     flush take_output() and close the connection.
 // The account and mailboxes are reached through the injected backend_opener (backend.hpp)
 // on the caller's thread inside next_event().
@@ -59,7 +63,13 @@ struct limits {
   reader_limits reader;
   std::size_t errors_max = 20;          // BADs before "* BYE" and close
   std::size_t auth_failures_max = 3;    // failed logins before "* BYE" and close
+  // The n-th failed login is answered after n x this, and no command is read meanwhile
+  // (slows password guessing). 0 here; the server passes its limits.auth_failure_delay.
+  core::duration_ms auth_failure_delay{0};
   core::duration_ms idle_poll_interval{500};  // IDLE: how often the mailbox is synced
+  // A FETCH pauses (event_kind::write) once this much output waits to be written; one
+  // message's response may go past it.
+  std::size_t output_pending_max = 256 * 1024;
   // RFC 9051 §5.4: at least 30 minutes once authenticated; shorter before.
   core::duration_ms autologout_authenticated{30 * 60 * 1000};
   core::duration_ms autologout_unauthenticated{60 * 1000};
@@ -72,7 +82,7 @@ struct deps {
   backend_opener* backends = nullptr;                   // required
 };
 
-enum class event_kind { need_more, auth, starttls, close };
+enum class event_kind { need_more, auth, starttls, write, close };
 
 struct stats {
   std::size_t commands = 0;
@@ -97,7 +107,7 @@ class session {
 
   event_kind next_event();
   std::string take_output();
-  bool has_output() const { return !output_.empty(); }
+  bool has_output() const;  // output that may be written now (not held back)
 
   // The autologout time, or the next IDLE poll when idling in the selected state.
   std::optional<core::time_point> next_deadline() const;

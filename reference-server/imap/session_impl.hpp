@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "reference-server/core/output_hold.hpp"
 #include "reference-server/imap/command.hpp"
 #include "reference-server/imap/parser.hpp"
 #include "reference-server/imap/session.hpp"
@@ -21,13 +22,17 @@
 namespace mailsim::imap {
 
 // What the client knows about one message: sequence number is index + 1. Kept apart from
-// the backend's view so that an expunge can wait until the client may hear of it.
+// the backend's view so that an expunge can wait until the client may hear of it. Plain
+// data (keywords only as a digest), so that SELECT copies 10,000 of them in microseconds;
+// the keywords themselves are read from the backend's entry when they are sent.
 struct view_entry {
   std::uint32_t uid = 0;
   std::uint8_t flags = 0;
-  std::vector<std::string> keywords;
   std::uint64_t modseq = 0;
+  std::uint64_t keywords_digest = 0;  // keywords_digest() of the keywords, 0 for none
 };
+std::uint64_t keywords_digest(const std::vector<std::string>& keywords);
+view_entry to_view(const message_entry& m);
 
 // Flags as IMAP text ("\Seen \Deleted kw") and back.
 std::string flags_text(std::uint8_t flags, const std::vector<std::string>& keywords);
@@ -40,6 +45,11 @@ std::string internal_date_text(std::int64_t epoch_ms);
 std::int64_t date_time_to_ms(const date_time& t);
 std::string upper(std::string_view s);
 struct fetch_plan;  // cmd_fetch.cpp
+// A FETCH answered in parts (cmd_fetch.cpp); the deleter lives there, where the type is whole.
+struct fetch_job;
+struct fetch_job_deleter {
+  void operator()(fetch_job* job) const;
+};
 // A sequence set as sorted, merged, inclusive ranges with "*" replaced by `star` and
 // reversed ranges put right ("4:2" is 2:4). Merging first keeps hostile sets such as
 // "1:*,1:*,..." from costing ranges x messages.
@@ -100,15 +110,28 @@ struct session::impl {
   void close_mailbox();
   // The untagged responses of SELECT/EXAMINE once the mailbox is open.
   void select_responses(const select_args& args);
+  // The selected mailbox's LIST attributes for SELECT ("\Sent"), from account->list().
+  std::string selected_attributes();
   // Syncs the backend and tells the client what changed; EXPUNGE/VANISHED only when
   // allow_expunge (RFC 9051 §7.5.1: not during FETCH, STORE, SEARCH).
   void report_changes(bool allow_expunge);
+  // Whether another session deleted or renamed away the selected mailbox (its sync says
+  // not_found); if so "* BYE" is queued and the session closed (RFC 9051 §7.1.5, as
+  // Dovecot does), and the command gets no tagged answer. Otherwise changes the sync found
+  // are left for the next report_changes().
+  bool selected_mailbox_gone();
+  bool close_if_gone(backend_status sync_status);
+  // This session renamed `from` to `to`: the selected mailbox (UIDVALIDITY `uid_validity`
+  // before the rename) follows if it was `from` or below it.
+  void follow_rename(const std::string& from, const std::string& to, std::uint32_t uid_validity);
   std::string fetch_flags_line(std::size_t index, bool with_uid) const;
   const message_entry* backend_entry(std::uint32_t uid) const;
   // Indexes into `view` named by a set; nullopt after answering BAD (a sequence number
   // beyond the mailbox). UIDs that are not in the view are skipped.
   std::optional<std::vector<std::size_t>> resolve(const command& cmd, const sequence_set& set,
                                                   bool uid);
+  // Whether every message sequence number of `set` names a message of the view.
+  bool sequence_numbers_valid(const sequence_set& set) const;
   void idle_poll();
   // The mailbox named by a command, for a short operation (STATUS, APPEND, COPY target):
   // the selected one's backend when it is that mailbox, else a freshly opened one in
@@ -122,6 +145,7 @@ struct session::impl {
   // Commands (cmd_*.cpp).
   static void cmd_capability(impl& s, const command& cmd);
   static void cmd_noop(impl& s, const command& cmd);
+  static void cmd_check(impl& s, const command& cmd);
   static void cmd_logout(impl& s, const command& cmd);
   static void cmd_starttls(impl& s, const command& cmd);
   static void cmd_login(impl& s, const command& cmd);
@@ -148,6 +172,17 @@ struct session::impl {
   // FETCH of one message (cmd_fetch.cpp): writes its untagged FETCH unless it is skipped.
   enum class fetch_outcome { sent, skipped, expunged, unknown_cte };
   fetch_outcome fetch_one(std::size_t index, const fetch_plan& plan);
+  // Answers more messages of the FETCH under way, up to lim.output_pending_max bytes of
+  // output, and its tagged reply once every message is answered (fetching is then reset).
+  void continue_fetch();
+  // One set_flags() for every message of a FETCH that sets \Seen (not one per message).
+  // Messages not modified since `changed_since` (CHANGEDSINCE) are not answered, so not marked.
+  std::vector<std::uint32_t> mark_seen(const std::vector<std::size_t>& indexes,
+                                       std::optional<std::uint64_t> changed_since);
+
+  // Answers NO or BAD (and returns true) when a SEARCH cannot run: an unknown charset or
+  // RETURN option, or a message sequence number beyond the view (cmd_search.cpp).
+  bool search_refused(const command& cmd, const search_args& args);
 
   // STATUS items of a mailbox as "(MESSAGES 2 UIDNEXT 3)".
   std::string status_items(mailbox_backend& box, const std::vector<status_item>& items) const;
@@ -188,6 +223,9 @@ struct session::impl {
   // RFC 5182 SEARCHRES: the UIDs of the last SEARCH RETURN (SAVE), which "$" names.
   std::vector<std::uint32_t> saved_uids;
 
+  // The FETCH whose answer is being written in parts; no other command runs meanwhile.
+  std::unique_ptr<fetch_job, fetch_job_deleter> fetching;
+
   // IDLE.
   bool idling = false;
   // This session changed the selected mailbox (or may have): the next report_changes()
@@ -197,6 +235,7 @@ struct session::impl {
   core::time_point next_poll{};
 
   core::time_point last_activity{};
+  core::output_hold hold;  // the answer to a failed login, until its time
 };
 
 }  // namespace mailsim::imap

@@ -50,6 +50,22 @@ std::string upper(std::string_view s) {
   return out;
 }
 
+// FNV-1a over the keywords, each ended by NUL: equal lists give equal digests, and a
+// changed list a different one but for a 2^-64 chance.
+std::uint64_t keywords_digest(const std::vector<std::string>& keywords) {
+  if (keywords.empty()) return 0;
+  std::uint64_t hash = 14695981039346656037ULL;
+  for (const std::string& k : keywords) {
+    for (const char c : k) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    hash *= 1099511628211ULL;  // the NUL after each keyword
+  }
+  return hash == 0 ? 1 : hash;
+}
+
+view_entry to_view(const message_entry& m) {
+  return {m.uid, m.flags, m.modseq, keywords_digest(m.keywords)};
+}
+
 std::string flags_text(std::uint8_t flags, const std::vector<std::string>& keywords) {
   std::string out;
   for (const auto& f : system_flags) {

@@ -202,6 +202,10 @@ void session::impl::auth_succeeded(const std::string& user) {
 
 void session::impl::auth_failed() {
   ++self.stats_.auth_failures;
+  if (lim.auth_failure_delay.count() > 0) {
+    const auto failures = static_cast<core::duration_ms::rep>(self.stats_.auth_failures);
+    hold.hold(self.output_.size(), dep.clock->now() + lim.auth_failure_delay * failures);
+  }
   if (lim.auth_failures_max > 0 && self.stats_.auth_failures >= lim.auth_failures_max) {
     close_with(auth_failed_text);
     return;

@@ -55,6 +55,12 @@ void session::impl::touch() {
 
 event_kind session::impl::run() {
   for (;;) {
+    if (hold.active()) {
+      if (!eof) return event_kind::need_more;  // nothing is read until the answer went out
+      hold.clear();
+      finish();
+      return event_kind::close;
+    }
     if (st == state::closed) return event_kind::close;
     if (job) return event_kind::auth;
     if (stls_due) {
@@ -166,10 +172,15 @@ event_kind session::next_event() {
 }
 
 std::string session::take_output() {
-  return std::exchange(output_, {});
+  return impl_->hold.take(output_);
+}
+
+bool session::has_output() const {
+  return impl_->hold.has_ready(output_);
 }
 
 std::optional<core::time_point> session::next_deadline() const {
+  if (impl_->hold.active()) return impl_->hold.until();
   // While a SASL step or a TLS handshake runs, the time is the server's, not the peer's.
   if (impl_->st == impl::state::closed || impl_->st == impl::state::tls_wait || impl_->job) {
     return std::nullopt;
@@ -178,6 +189,10 @@ std::optional<core::time_point> session::next_deadline() const {
 }
 
 void session::on_timeout(core::time_point now) {
+  if (impl_->hold.active()) {
+    if (impl_->hold.release_if_due(now)) impl_->touch();
+    return;
+  }
   auto deadline = next_deadline();
   if (!deadline || now < *deadline) return;
   // RFC 1939 §3: the autologout timer; a timeout is not a QUIT, so nothing is deleted.
@@ -202,6 +217,7 @@ void session::run_auth() {
 }
 
 void session::shutdown() {
+  impl_->hold.clear();  // a stopping server does not make anyone wait
   if (impl_->st == impl::state::closed) return;
   impl_->close_with("[SYS/TEMP] server shutting down");
 }

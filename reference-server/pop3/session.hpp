@@ -56,6 +56,9 @@ struct limits {
   std::size_t line_bytes_max = 1024;           // a command line without CRLF (RFC 2449: 255)
   std::size_t errors_max = 20;                 // then "-ERR" and close
   std::size_t auth_failures_max = 3;           // then "-ERR [AUTH]" and close
+  // The n-th failed login is answered after n x this, and no command is read meanwhile
+  // (slows password guessing). 0 here; the server passes its limits.auth_failure_delay.
+  core::duration_ms auth_failure_delay{0};
   core::duration_ms idle_timeout{10 * 60 * 1000};  // RFC 1939 §3: at least 10 minutes
 };
 
@@ -90,7 +93,7 @@ class session {
 
   event_kind next_event();
   std::string take_output();
-  bool has_output() const { return !output_.empty(); }
+  bool has_output() const;  // output that may be written now (not held back)
 
   std::optional<core::time_point> next_deadline() const;
   void on_timeout(core::time_point now);  // autologout: "-ERR" and close, nothing deleted

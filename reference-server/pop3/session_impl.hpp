@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "reference-server/core/line_reader.hpp"
+#include "reference-server/core/output_hold.hpp"
 #include "reference-server/pop3/session.hpp"
 #include "reference-server/sasl/mechanism.hpp"
 
@@ -141,6 +142,7 @@ struct session::impl {
   std::vector<bool> deleted;  // by index, marks of DELE until QUIT
 
   core::time_point last_activity{};
+  core::output_hold hold;  // the answer to a failed login, until its time
 };
 
 // Response texts used by several handlers.

@@ -69,11 +69,15 @@ class plain_server final : public server_mechanism {
   step_result start(std::optional<std::string_view> initial_response) override {
     if (state_ != state::start) return make_result(status::malformed, "started twice");
     // RFC 4954 §4: without an initial response the server sends an empty challenge. An empty
-    // one ("=") is treated the same way: PLAIN has no valid empty message, and answering it
-    // with a challenge is friendlier than failing.
-    if (!initial_response || initial_response->empty()) {
+    // one ("=", RFC 4959 §3, RFC 5034 §4) is what the client sent: PLAIN has no valid empty
+    // message, so it is a failed login, not a request for a challenge.
+    if (!initial_response) {
       state_ = state::waiting;
       return challenge({});
+    }
+    if (initial_response->empty()) {
+      state_ = state::finished;
+      return make_result(status::failure, "empty response");
     }
     return verify(*initial_response);
   }

@@ -18,7 +18,7 @@ using boost::system::error_code;
 namespace {
 
 // What the driver does next, whichever protocol asked.
-enum class step { read, auth, tls, close };
+enum class step { read, auth, tls, write, close };
 
 step step_of(pop3::event_kind k) {
   switch (k) {
@@ -35,6 +35,7 @@ step step_of(imap::event_kind k) {
     case imap::event_kind::need_more: return step::read;
     case imap::event_kind::auth: return step::auth;
     case imap::event_kind::starttls: return step::tls;
+    case imap::event_kind::write: return step::write;
     case imap::event_kind::close: return step::close;
   }
   return step::close;
@@ -58,6 +59,7 @@ Options access_options(const config::server_config& cfg, const config::listener&
 pop3::session make_session(const config::listener& l, server_context& ctx, const pop3::session*) {
   pop3::limits lim;
   lim.idle_timeout = ctx.cfg.pop3.idle_timeout;
+  lim.auth_failure_delay = ctx.cfg.limits.smtp.auth_failure_delay;
   return pop3::session(access_options<pop3::options>(ctx.cfg, l, ctx.cfg.pop3), lim,
                        {&ctx.clock, &ctx.random, &ctx.credentials, ctx.maildrops});
 }
@@ -65,6 +67,7 @@ pop3::session make_session(const config::listener& l, server_context& ctx, const
 imap::session make_session(const config::listener& l, server_context& ctx, const imap::session*) {
   imap::limits lim;
   lim.autologout_authenticated = ctx.cfg.imap.idle_timeout;
+  lim.auth_failure_delay = ctx.cfg.limits.smtp.auth_failure_delay;
   // APPEND takes what SMTP would: a literal up to the configured message size.
   lim.reader.literal_bytes_max = static_cast<std::size_t>(ctx.cfg.limits.smtp.message_bytes_max);
   lim.reader.command_bytes_max = lim.reader.literal_bytes_max + lim.reader.line_bytes_max;
@@ -121,6 +124,9 @@ class access_connection final : public live_session {
       switch (step_of(session_.next_event())) {
         case step::read:
           alive = co_await flush() && co_await read_more();
+          break;
+        case step::write:
+          alive = co_await flush();
           break;
         case step::auth:
           co_await run_on_pool(ctx_.auth_pool, socket_.executor(), [this] { session_.run_auth(); });

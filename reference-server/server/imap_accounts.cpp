@@ -1,12 +1,16 @@
 #include "reference-server/server/imap_accounts.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "reference-server/store/error.hpp"
 #include "reference-server/store/folders.hpp"
@@ -28,6 +32,8 @@ backend_status status_of(std::error_code error) {
   if (error == store::errc::not_found) return backend_status::not_found;
   if (error == store::errc::already_exists) return backend_status::already_exists;
   if (error == store::errc::invalid_folder) return backend_status::invalid_name;
+  // folders::remove() of a folder with folders below it (backend.hpp: refused, not failed).
+  if (error == std::errc::directory_not_empty) return backend_status::invalid_name;
   if (error == store::errc::locked) return backend_status::in_use;
   if (error == std::errc::no_space_on_device || error == std::errc::file_too_large) {
     return backend_status::over_quota;
@@ -48,18 +54,35 @@ store::flag_op op_of(imap::flag_op op) {
   return store::flag_op::replace;
 }
 
+// Which directory a path names, so that a folder deleted and made again under the same
+// name is told apart from the one that was opened; nullopt when the path names no directory.
+std::optional<std::pair<dev_t, ino_t>> directory_identity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return std::nullopt;
+  return std::pair{st.st_dev, st.st_ino};
+}
+
 class store_mailbox final : public imap::mailbox_backend {
  public:
-  store_mailbox(std::unique_ptr<store::mailbox> box, std::function<void()> on_removed)
-      : box_(std::move(box)), on_removed_(std::move(on_removed)) {
+  store_mailbox(std::unique_ptr<store::mailbox> box, std::string path,
+                std::function<void()> on_removed)
+      : box_(std::move(box)), path_(std::move(path)), identity_(directory_identity(path_)),
+        on_removed_(std::move(on_removed)) {
     refresh_view();
   }
 
   store::mailbox& store_box() { return *box_; }
 
+  // A folder deleted or renamed away by another session (or program) is not_found, which
+  // makes the session end with BYE (cmd_select.cpp); the store itself only fails to take
+  // the lock in the missing folder (ENOENT), which status_of() makes `failed`, an error the
+  // session passes over. An ENOENT while the folder still stands (a file removed by another
+  // session mid-scan) stays `failed`: the next sync tries again.
   backend_status sync(imap::sync_report& report) override {
+    if (folder_gone()) return backend_status::not_found;
     store::sync_report r;
     const std::error_code error = box_->sync(r);
+    if (error && folder_gone()) return backend_status::not_found;  // gone during the sync
     report.expunged = std::move(r.expunged);
     report.added = r.added;
     report.flags_changed = r.flags_changed;
@@ -119,7 +142,15 @@ class store_mailbox final : public imap::mailbox_backend {
     for (const store::message_entry& m : box_->messages()) view_.push_back(entry_of(m));
   }
 
+  // The path names no directory now, or another one than at open (deleted and made again).
+  bool folder_gone() const {
+    const auto now = directory_identity(path_);
+    return !now || (identity_ && *now != *identity_);
+  }
+
   std::unique_ptr<store::mailbox> box_;
+  std::string path_;
+  std::optional<std::pair<dev_t, ino_t>> identity_;  // the folder's directory at open
   std::function<void()> on_removed_;
   std::vector<imap::message_entry> view_;
 };
@@ -131,22 +162,32 @@ class store_account final : public imap::account_backend {
       : maildir_(std::move(maildir)), user_(std::move(user)), folders_(maildir_), clock_(clock),
         on_removed_(on_removed) {}
 
+  // The folders and the subscribed names merged (a subscription need not name a folder,
+  // RFC 9051 §6.3.7), INBOX first, then byte order, as folders::list() orders them.
   std::vector<imap::mailbox_info> list(backend_status& status) override {
     std::error_code error;
-    std::vector<std::string> names = folders_.list(error);
+    const std::vector<std::string> existing = folders_.list(error);
     status = status_of(error);
+    if (status != backend_status::ok) return {};
+    const std::set<std::string> folders(existing.begin(), existing.end());
     const std::set<std::string> subscribed = read_subscriptions();
+    std::set<std::string> names = folders;
+    names.insert(subscribed.begin(), subscribed.end());
     std::vector<imap::mailbox_info> out;
     for (const std::string& name : names) {
       imap::mailbox_info info;
       info.name = name;
-      info.special_use = special_use_of(name);
+      info.exists = folders.count(name) != 0;
+      if (info.exists) info.special_use = special_use_of(name);
       const std::string prefix = name + "/";
-      info.has_children = std::any_of(names.begin(), names.end(), [&](const std::string& n) {
-        return n.compare(0, prefix.size(), prefix) == 0;
-      });
+      auto below = folders.lower_bound(prefix);
+      info.has_children = below != folders.end() && below->compare(0, prefix.size(), prefix) == 0;
       info.subscribed = subscribed.count(name) != 0;
-      out.push_back(std::move(info));
+      if (name == "INBOX") {
+        out.insert(out.begin(), std::move(info));
+      } else {
+        out.push_back(std::move(info));
+      }
     }
     return out;
   }
@@ -158,6 +199,7 @@ class store_account final : public imap::account_backend {
     return s;
   }
   backend_status rename(std::string_view from, std::string_view to) override {
+    if (from == "INBOX") return rename_inbox(to);
     return status_of(folders_.rename(from, to));
   }
 
@@ -186,7 +228,7 @@ class store_account final : public imap::account_backend {
     auto removed = [this] {
       if (on_removed_) on_removed_(user_);
     };
-    return std::make_unique<store_mailbox>(std::move(box), removed);
+    return std::make_unique<store_mailbox>(std::move(box), *path, removed);
   }
 
   // Creates the special-use folders the first time the account is opened.
@@ -204,6 +246,53 @@ class store_account final : public imap::account_backend {
       if (name == folder) return std::string(use);
     }
     return {};
+  }
+
+  // The Maildir file name without its ":2,FLAGS" info: what stays when a message moves
+  // from new/ to cur/ or changes flags.
+  static std::string base_name(const std::string& file_name) {
+    return file_name.substr(0, file_name.find(':'));
+  }
+
+  // RFC 9051 §6.3.6: the inbox's message files move into a new folder (folders::move_inbox,
+  // which never loses one); keywords, kept only in the inbox's index, are read before the
+  // move and set again in the new folder's index after it. A crash between the two loses
+  // keywords, never messages.
+  backend_status rename_inbox(std::string_view to) {
+    std::map<std::string, std::vector<std::string>> keywords;  // by base file name
+    std::error_code error;
+    std::uint32_t inbox_uid_validity = 0;
+    {
+      std::unique_ptr<store::mailbox> inbox = store::mailbox::open(maildir_, true, clock_, error);
+      if (!inbox) return status_of(error);
+      inbox_uid_validity = inbox->uid_validity();
+      for (const store::message_entry& m : inbox->messages()) {
+        if (!m.keywords.empty()) keywords[base_name(m.file_name)] = m.keywords;
+      }
+    }
+    std::vector<std::string> moved;
+    if ((error = folders_.move_inbox(to, inbox_uid_validity, moved))) return status_of(error);
+    return keywords.empty() ? backend_status::ok : restore_keywords(to, keywords);
+  }
+
+  backend_status restore_keywords(std::string_view name,
+                                  const std::map<std::string, std::vector<std::string>>& keywords) {
+    std::error_code error;
+    std::unique_ptr<store::mailbox> box =
+        store::mailbox::open(*folders_.path_of(name), false, clock_, error);
+    if (!box) return status_of(error);
+    // One index write per distinct keyword set, not one per message.
+    std::map<std::vector<std::string>, std::vector<std::uint32_t>> uids_by_set;
+    for (const store::message_entry& m : box->messages()) {
+      auto found = keywords.find(base_name(m.file_name));
+      if (found != keywords.end()) uids_by_set[found->second].push_back(m.uid);
+    }
+    for (const auto& [set, uids] : uids_by_set) {
+      std::vector<std::uint32_t> modified;
+      error = box->set_flags(uids, store::flag_op::add, 0, set, 0, modified);
+      if (error) return status_of(error);
+    }
+    return backend_status::ok;
   }
 
   std::string subscriptions_path() const { return maildir_ + "/mailsim-subscriptions"; }

@@ -5,12 +5,17 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <string>
 
 #include "reference-server/store/error.hpp"
 #include "reference-server/store/fs.hpp"
 
 namespace mailsim::store {
 namespace {
+
+// The record of the UIDVALIDITY values a folder used, which mailbox_sync.cpp reads when it
+// gives a folder a new index: a new value is always greater than the recorded one.
+constexpr const char* uid_validity_record_name = "mailsim-uidvalidity";
 
 bool is_inbox(std::string_view name) {
   if (name.size() != 5) return false;
@@ -126,14 +131,11 @@ std::vector<std::string> folders::list(std::error_code& error) const {
   return out;
 }
 
-std::error_code folders::create(std::string_view imap_name) const {
-  const auto directory = folder_directory_name(imap_name);
-  if (!directory) return errc::invalid_folder;
-  if (directory->empty()) return errc::already_exists;  // INBOX always exists
-  const std::string path = maildir_ + "/" + *directory;
+std::error_code folders::make_folder(const std::string& directory, bool& created) const {
+  const std::string path = maildir_ + "/" + directory;
   const auto made = fs::make_directory(AT_FDCWD, path);
-  if (made.error) return made.error;
-  if (!made.created) return errc::already_exists;
+  created = made.created;
+  if (made.error || !made.created) return made.error;
   for (const char* sub : {"/tmp", "/new", "/cur"}) {
     if (const auto sub_made = fs::make_directory(AT_FDCWD, path + sub); sub_made.error) {
       return sub_made.error;
@@ -143,7 +145,41 @@ std::error_code folders::create(std::string_view imap_name) const {
   fs::unique_fd marker = fs::create_file(AT_FDCWD, path + "/maildirfolder", error);
   if (error) return error;
   if ((error = marker.close())) return error;
-  if ((error = fs::sync_path(AT_FDCWD, path))) return error;
+  return fs::sync_path(AT_FDCWD, path);
+}
+
+// RFC 9051 §6.3.4 / §6.3.6: the server SHOULD create the superior levels a name needs.
+std::error_code folders::make_superiors(std::string_view imap_name) const {
+  for (auto slash = imap_name.find(imap_hierarchy_separator); slash != std::string_view::npos;
+       slash = imap_name.find(imap_hierarchy_separator, slash + 1)) {
+    const auto directory = folder_directory_name(imap_name.substr(0, slash));
+    if (!directory) return errc::invalid_folder;
+    if (directory->empty()) continue;  // INBOX always exists
+    bool created = false;
+    if (const auto error = make_folder(*directory, created)) return error;
+  }
+  return {};
+}
+
+bool folders::has_children(const std::string& directory, std::error_code& error) const {
+  for (const auto& item : fs::list_directory(AT_FDCWD, maildir_, error)) {
+    if (item.directory && item.name.starts_with(directory + ".") && folder_imap_name(item.name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::error_code folders::create(std::string_view imap_name) const {
+  const auto directory = folder_directory_name(imap_name);
+  if (!directory) return errc::invalid_folder;
+  if (directory->empty()) return errc::already_exists;  // INBOX always exists
+  struct stat info {};
+  if (::lstat((maildir_ + "/" + *directory).c_str(), &info) == 0) return errc::already_exists;
+  if (const auto error = make_superiors(imap_name)) return error;
+  bool created = false;
+  if (const auto error = make_folder(*directory, created)) return error;
+  if (!created) return errc::already_exists;  // made by another session meanwhile
   return fs::sync_path(AT_FDCWD, maildir_);
 }
 
@@ -153,6 +189,8 @@ std::error_code folders::remove(std::string_view imap_name) const {
   const std::string path = maildir_ + "/" + *directory;
   if (!is_real_directory(path)) return errc::not_found;
   std::error_code error;
+  if (has_children(*directory, error)) return std::make_error_code(std::errc::directory_not_empty);
+  if (error) return error;
   // remove_all() deletes symbolic links inside, never what they point to.
   std::filesystem::remove_all(path, error);
   if (error) return error;
@@ -180,6 +218,7 @@ std::error_code folders::rename(std::string_view from, std::string_view to) cons
     struct stat info {};
     if (::lstat((maildir_ + "/" + new_name).c_str(), &info) == 0) return errc::already_exists;
   }
+  if ((error = make_superiors(to))) return error;
   for (const auto& [old_name, new_name] : moves) {
     if ((error = fs::rename_no_replace(AT_FDCWD, maildir_ + "/" + old_name,
                                        maildir_ + "/" + new_name))) {
@@ -187,6 +226,42 @@ std::error_code folders::rename(std::string_view from, std::string_view to) cons
     }
   }
   return fs::sync_path(AT_FDCWD, maildir_);
+}
+
+std::error_code folders::move_inbox(std::string_view to, std::uint32_t uid_validity_floor,
+                                    std::vector<std::string>& moved) const {
+  moved.clear();
+  const auto target = folder_directory_name(to);
+  if (!target || target->empty()) return errc::invalid_folder;
+  if (const auto error = create(to)) return error;
+  {
+    // Before any index exists in the new folder, so that its first index takes a greater one.
+    std::error_code error;
+    const std::string record = maildir_ + "/" + *target + "/" + uid_validity_record_name;
+    fs::unique_fd fd = fs::create_file(AT_FDCWD, record, error);
+    if (!error) error = fs::write_all(fd.get(), std::to_string(uid_validity_floor) + "\n", {});
+    if (!error) error = fs::sync_fd(fd.get());
+    if (!error) error = fd.close();
+    if (error) return error;
+  }
+  for (const char* sub : {"cur", "new"}) {
+    const std::string from_dir = maildir_ + "/" + sub;
+    const std::string to_dir = maildir_ + "/" + *target + "/" + sub;
+    std::error_code error;
+    const auto entries = fs::list_directory(AT_FDCWD, from_dir, error);
+    if (error) return error;
+    for (const auto& item : entries) {
+      if (!item.regular || item.name.empty() || item.name.front() == '.') continue;
+      error = fs::rename_no_replace(AT_FDCWD, from_dir + "/" + item.name, to_dir + "/" + item.name);
+      if (error == std::errc::no_such_file_or_directory) continue;  // renamed or expunged meanwhile
+      if (error) return error;
+      moved.push_back(item.name);
+    }
+    // Both directories are synced before RENAME may answer OK: the move survives a crash.
+    if ((error = fs::sync_path(AT_FDCWD, to_dir))) return error;
+    if ((error = fs::sync_path(AT_FDCWD, from_dir))) return error;
+  }
+  return {};
 }
 
 }  // namespace mailsim::store

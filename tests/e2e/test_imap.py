@@ -278,3 +278,26 @@ def test_sigterm_ends_idle_imap_and_pop3_sessions_cleanly(make_server, client_tl
         got += chunk
     assert b"* BYE" in got, got
     assert p.file.readline().startswith(b"-ERR")
+
+
+def test_selected_mailbox_deleted_elsewhere_ends_with_bye_and_subscription_stays(
+        imap_server, client_tls):
+    first = login(imap_server, client_tls)
+    assert first.create("Gone")[0] == "OK"
+    assert first.subscribe("Gone")[0] == "OK"
+    assert first.select("Gone")[0] == "OK"
+    second = login(imap_server, client_tls)
+    assert second.delete("Gone")[0] == "OK"
+    # The Maildir folder is gone under the first session's open mailbox: its next sync
+    # finds it missing and the session ends (RFC 9051 §7.1.5), not a silent empty view.
+    with pytest.raises(imaplib.IMAP4.abort):
+        first.noop()
+    assert b"Mailbox was deleted" in b" ".join(first.untagged_responses.get("BYE", []))
+    # The subscription outlives the mailbox (RFC 9051 §6.3.9, RFC 5258 §3.1).
+    typ, data = second.lsub('""', "Gone")
+    assert typ == "OK" and data == [b'(\\Noselect) "/" Gone'], data
+    typ, data = second.list('(SUBSCRIBED) ""', "Gone")
+    assert typ == "OK" and data == [b'(\\NonExistent \\Subscribed) "/" Gone'], data
+    typ, data = second.list('""', "Gone")
+    assert typ == "OK" and data == [None], data
+    second.logout()

@@ -123,12 +123,16 @@ def test_implicit_tls_and_auth_plain(pop_server, client_tls):
     p.quit()
 
 
-def test_wrong_password_is_refused_and_the_session_goes_on(pop_server, client_tls):
+def test_wrong_password_is_refused_late_and_the_session_goes_on(make_server, client_tls):
+    # limits.auth_failure_delay holds the answer to the n-th failure for n x the delay.
+    pop_server = make_server(roles=ROLES, limits={"auth_failure_delay": "400ms"})
     p = poplib.POP3(HOST, pop_server.ports["pop3"], timeout=TIMEOUT_S)
     p.stls(context=client_tls)
     p.user(ALICE)
+    started = time.monotonic()
     with pytest.raises(poplib.error_proto) as failed:
         p.pass_("not the password")
+    assert time.monotonic() - started >= 0.4  # a lower bound only: never faster than the delay
     assert b"[AUTH]" in failed.value.args[0]
     p.user(ALICE)
     p.pass_(PASSWORD)

@@ -110,7 +110,7 @@ TEST(imap_command_reader, a_pipelined_session_parses_the_same_at_every_split) {
       "a3 UID SEARCH subject={1} or(seq=1:3 seq=$)\n"
       "a4 IDLE\n"
       "DONE\n"
-      "a5 FETCH 1 body.peek[1.FIELDS(DATE)]\n";
+      "a5 FETCH 1 body.peek[1.FIELDS(Date)]\n";
   mailsim::test::for_each_split(stream, [&](const mailsim::test::pieces& pieces) {
     command_reader reader;
     std::string got;

@@ -41,6 +41,8 @@ TEST(imap_parser, simple_commands) {
       {"a EXPUNGE", "a EXPUNGE"},
       {"a UID EXPUNGE 1:3,7", "a UID EXPUNGE 1:3,7"},
       {"a uid expunge $", "a UID EXPUNGE $"},
+      {"a CHECK", "a CHECK"},
+      {"a check", "a CHECK"},
   });
 }
 
@@ -157,12 +159,12 @@ TEST(imap_parser, fetch) {
       {"a FETCH 1 full", "a FETCH 1 flags internaldate rfc822.size envelope body"},
       {"a FETCH 2:4 (FLAGS UID RFC822.SIZE)", "a FETCH 2:4 flags uid rfc822.size"},
       {"a UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (From Subject)] BODYSTRUCTURE)",
-       "a UID FETCH 1:* body.peek[FIELDS(FROM SUBJECT)] bodystructure"},
+       "a UID FETCH 1:* body.peek[FIELDS(From Subject)] bodystructure"},
       {"a FETCH 1 BODY[]", "a FETCH 1 body[]"},
       {"a FETCH 1 BODY[]<0.2048>", "a FETCH 1 body[]<0.2048>"},
       {"a FETCH 1 (BODY[1.2.MIME] BODY[3.TEXT] BODY[4.HEADER] BODY[2] BODY[TEXT])",
        "a FETCH 1 body[1.2.MIME] body[3.TEXT] body[4.HEADER] body[2] body[TEXT]"},
-      {"a FETCH 1 BODY[HEADER.FIELDS.NOT (Received)]", "a FETCH 1 body[FIELDS.NOT(RECEIVED)]"},
+      {"a FETCH 1 BODY[HEADER.FIELDS.NOT (Received)]", "a FETCH 1 body[FIELDS.NOT(Received)]"},
       {"a FETCH 1 (BINARY[1] BINARY.PEEK[1.2]<5.10> BINARY.SIZE[2] BINARY[])",
        "a FETCH 1 binary[1] binary.peek[1.2]<5.10> binary.size[2] binary[]"},
       {"a FETCH 1 (ENVELOPE INTERNALDATE RFC822 RFC822.HEADER RFC822.TEXT BODY MODSEQ)",
@@ -204,6 +206,7 @@ TEST(imap_parser, errors_name_what_was_expected_and_where) {
       {"a  NOOP", "expected command name at offset 2", "a"},
       {"a NOOP x", "expected end of command at offset 6", "a"},
       {"a NOOP ", "expected end of command at offset 6", "a"},
+      {"a CHECK now", "expected end of command at offset 7", "a"},
       {"a UID NOOP", "expected COPY, MOVE, FETCH, SEARCH, STORE or EXPUNGE after UID at offset 10", "a"},
       {"a LOGIN alice", "expected SP at offset 13", "a"},
       {"a LOGIN \"alice", "expected closing '\"' at offset 14", "a"},

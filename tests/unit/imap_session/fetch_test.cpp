@@ -1,6 +1,8 @@
 // FETCH, STORE, COPY, MOVE and SEARCH.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/unit/imap_session/session_harness.hpp"
 
 namespace mailsim::imap::test {
@@ -51,6 +53,20 @@ TEST(imap_session_fetch, BodySectionsAndPartials) {
   EXPECT_TRUE(contains(out, "BODY ((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 13 0)"))
       << out;
   EXPECT_TRUE(contains(out, "\"mixed\" (\"boundary\" \"b1\") NIL NIL NIL)")) << out;
+}
+
+// RFC 9051 §7.5.2: the response names the header fields as the client spelled them (as
+// Dovecot does); which fields match does not depend on case.
+TEST(imap_session_fetch, HeaderFieldNamesAreEchoedAsSent) {
+  selected_client t;
+  EXPECT_EQ(t.c.send("a FETCH 1 (BODY.PEEK[HEADER.FIELDS (from sUbJeCt)])\r\n"),
+            "* 1 FETCH (BODY[HEADER.FIELDS (from sUbJeCt)] {48}\r\n"
+            "From: Bob <bob@example.test>\r\nSubject: hello\r\n\r\n)\r\n"
+            "a OK FETCH completed\r\n");
+  EXPECT_EQ(t.c.send("b FETCH 1 (BODY.PEEK[HEADER.FIELDS.NOT (To date)])\r\n"),
+            "* 1 FETCH (BODY[HEADER.FIELDS.NOT (To date)] {48}\r\n"
+            "From: Bob <bob@example.test>\r\nSubject: hello\r\n\r\n)\r\n"
+            "b OK FETCH completed\r\n");
 }
 
 // BODY[] of a stored CRLF file is the file itself; a file another program wrote with bare
@@ -237,6 +253,74 @@ TEST(imap_session_fetch, UidFetchVanished) {
             "d OK FETCH completed\r\n");
   EXPECT_EQ(t.c.send("e FETCH 1 (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\n"),
             "e BAD VANISHED needs QRESYNC, UID FETCH and CHANGEDSINCE\r\n");
+}
+
+// A FETCH whose answer outgrows limits::output_pending_max is written in parts (event
+// write): the bytes are the same as in one piece, and a command pipelined behind it is
+// answered after its tagged OK.
+TEST(imap_session_fetch, LongAnswersAreWrittenInParts) {
+  const std::string input =
+      "L1 LOGIN alice@example.test secret\r\ns SELECT INBOX\r\n"
+      "a FETCH 1:* (UID BODY.PEEK[])\r\nb NOOP\r\n";
+  auto run_with = [&input](std::size_t pending_max) {
+    fixture f;
+    for (int i = 0; i < 40; ++i) f.store.deliver(std::string(alice), "INBOX", plain_message());
+    harness_config config;
+    config.lim.output_pending_max = pending_max;
+    return run_session(f, {input}, config);
+  };
+  const session_run whole = run_with(1 << 20);
+  const session_run parts = run_with(300);
+  EXPECT_EQ(whole.writes, 0);
+  EXPECT_GE(parts.writes, 10);
+  EXPECT_EQ(mailsim::test::printable(parts.output), mailsim::test::printable(whole.output));
+  const std::size_t fetched = parts.output.find("a OK FETCH completed");
+  ASSERT_NE(fetched, std::string::npos);
+  EXPECT_TRUE(contains(parts.output, "* 42 FETCH (UID 42 BODY[] {"));
+  EXPECT_GT(parts.output.find("b OK NOOP completed"), fetched);
+}
+
+// The server stopping in the middle of a long FETCH ends it with BYE and no tagged reply.
+TEST(imap_session_fetch, ShutdownDuringALongAnswer) {
+  fixture f;
+  for (int i = 0; i < 40; ++i) f.store.deliver(std::string(alice), "INBOX", plain_message());
+  harness_config config;
+  config.lim.output_pending_max = 300;
+  session s(config.opts, config.lim, f.make_deps());
+  s.start();
+  s.feed("L1 LOGIN alice@example.test secret\r\ns SELECT INBOX\r\na FETCH 1:* BODY.PEEK[]\r\n");
+  std::string wire;
+  event_kind ev = event_kind::need_more;
+  for (int guard = 0; guard < 100 && ev != event_kind::write; ++guard) {
+    ev = s.next_event();
+    wire += s.take_output();
+    if (ev == event_kind::auth) s.run_auth();
+  }
+  ASSERT_EQ(ev, event_kind::write);
+  s.shutdown();
+  EXPECT_EQ(s.next_event(), event_kind::close);
+  wire += s.take_output();
+  EXPECT_TRUE(contains(wire, "* BYE server shutting down\r\n")) << wire;
+  EXPECT_FALSE(contains(wire, "a OK")) << wire;
+  EXPECT_FALSE(s.next_deadline());
+}
+
+// FETCH BODY[] of unseen messages sets \Seen on all of them at once and tells the client.
+TEST(imap_session_fetch, BodyFetchMarksEveryMessageSeen) {
+  fixture f;
+  for (int i = 0; i < 3; ++i) f.store.deliver(std::string(alice), "INBOX", plain_message());
+  client c(f);
+  c.login();
+  c.send("s SELECT INBOX\r\n");
+  const std::string out = c.send("a FETCH 2:* BODY[]\r\n");
+  for (int n = 2; n <= 5; ++n) {
+    EXPECT_TRUE(contains(out, "* " + std::to_string(n) + " FETCH (BODY[] {")) << out;
+  }
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\\'), 4) << out;  // one "FLAGS (\Seen)" each
+  EXPECT_EQ(c.send("b FETCH 1:* FLAGS\r\n"),
+            "* 1 FETCH (FLAGS (\\Seen))\r\n* 2 FETCH (FLAGS (\\Seen))\r\n"
+            "* 3 FETCH (FLAGS (\\Seen))\r\n* 4 FETCH (FLAGS (\\Seen))\r\n"
+            "* 5 FETCH (FLAGS (\\Seen))\r\nb OK FETCH completed\r\n");
 }
 
 }  // namespace

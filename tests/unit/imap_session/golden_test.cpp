@@ -1,16 +1,22 @@
 // Golden transcripts: tests/golden/imap/*.ref hold a conversation, "C: " lines from the
 // client and "S: " lines from the server. The test replays the client lines one at a time
 // (each with CRLF) against the sample store and compares the whole regenerated transcript
-// with the file. "# options: ..." lines choose session options (no_plaintext, no_tls).
-// MAILSIM_REGENERATE=1 rewrites the files from what the server says now.
+// with the file. "# options: ..." lines choose session options (no_plaintext, no_tls) and
+// limits given as name=value (literal_bytes_max, nonsync_literal_bytes_max, line_bytes_max,
+// errors_max, auth_failures_max). MAILSIM_REGENERATE=1 rewrites the files from what the
+// server says now; MAILSIM_REGENERATE_ONLY=<text> limits that to files whose name holds it.
+// "#> " lines between client lines (deliver, expunge, wait) are described at run_directive().
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/unit/imap_session/session_harness.hpp"
@@ -47,26 +53,91 @@ void append_server_lines(std::string& transcript, std::string_view output) {
   }
 }
 
+// The number after "name=" on an options line, if the line has one.
+std::optional<std::size_t> option_value(const std::string& line, std::string_view name) {
+  const std::string key = " " + std::string(name) + "=";
+  std::size_t at = line.find(key);
+  if (at == std::string::npos) return std::nullopt;
+  return static_cast<std::size_t>(std::stoull(line.substr(at + key.size())));
+}
+
+void apply_options(const std::string& line, harness_config& config) {
+  if (line.rfind("# options:", 0) != 0) return;
+  if (line.find("no_plaintext") != std::string::npos) config.opts.allow_plaintext_auth = false;
+  if (line.find("no_tls") != std::string::npos) config.opts.tls_available = false;
+  reader_limits& reader = config.lim.reader;
+  if (auto v = option_value(line, "literal_bytes_max")) reader.literal_bytes_max = *v;
+  if (auto v = option_value(line, "nonsync_literal_bytes_max")) {
+    reader.nonsync_literal_bytes_max = *v;
+  }
+  if (auto v = option_value(line, "line_bytes_max")) reader.line_bytes_max = *v;
+  if (auto v = option_value(line, "errors_max")) config.lim.errors_max = *v;
+  if (auto v = option_value(line, "auth_failures_max")) config.lim.auth_failures_max = *v;
+}
+
+bool should_regenerate(const fs::path& path) {
+  const char* regenerate = std::getenv("MAILSIM_REGENERATE");
+  if (regenerate == nullptr || std::string(regenerate) != "1") return false;
+  const char* only = std::getenv("MAILSIM_REGENERATE_ONLY");
+  return only == nullptr || path.filename().string().find(only) != std::string::npos;
+}
+
+// "#> " lines between client lines are things that happen outside the session, in place:
+//   #> deliver <mailbox>     another program delivers the plain sample message to alice
+//   #> expunge <mailbox> <uid>  another program removes one of alice's messages
+//   #> wait <ms>             the clock moves on and the driver calls on_timeout()
+// so that IDLE and NOOP can be shown reporting changes they did not cause.
+void run_directive(const std::string& line, fixture& f, client& c, std::string& transcript) {
+  std::istringstream words(line.substr(3));
+  std::string verb;
+  std::string mailbox;
+  words >> verb;
+  if (verb == "deliver" && words >> mailbox) {
+    f.store.deliver(std::string(alice), mailbox, plain_message());
+    return;
+  }
+  std::uint32_t uid = 0;
+  if (verb == "expunge" && words >> mailbox >> uid) {
+    memory_folder* folder = f.store.folder(std::string(alice), mailbox);
+    ASSERT_NE(folder, nullptr) << line;
+    std::erase_if(folder->entries, [uid](const message_entry& e) { return e.uid == uid; });
+    folder->texts.erase(uid);
+    ++folder->highest_modseq;
+    return;
+  }
+  std::int64_t wait_ms = 0;
+  if (verb == "wait" && words >> wait_ms) {
+    f.clock.advance(core::duration_ms(wait_ms));
+    if (c.closed()) return;
+    c.raw().on_timeout(f.clock.now());
+    append_server_lines(transcript, c.pump());
+    return;
+  }
+  ADD_FAILURE() << "unknown directive: " << line;
+}
+
 std::string replay(const std::vector<std::string>& file_lines) {
   harness_config config;
   std::string transcript;
-  std::vector<std::string> client_lines;
+  std::vector<std::string> steps;  // client lines ("C: ...") and directives ("#> ...")
   for (const std::string& line : file_lines) {
-    if (line.rfind("#", 0) == 0) {
+    if (line.rfind("#> ", 0) == 0 || line.rfind("C: ", 0) == 0) {
+      steps.push_back(line);
+    } else if (line.rfind("#", 0) == 0) {
       transcript += line + "\n";
-      if (line.find("no_plaintext") != std::string::npos) config.opts.allow_plaintext_auth = false;
-      if (line.find("no_tls") != std::string::npos) config.opts.tls_available = false;
-    } else if (line.rfind("C: ", 0) == 0) {
-      client_lines.push_back(line.substr(3));
+      apply_options(line, config);
     }
   }
   fixture f;
   client c(f, config);
   append_server_lines(transcript, c.greeting());
-  for (const std::string& line : client_lines) {
-    transcript += "C: " + line + "\n";
-    if (c.closed()) continue;  // shown, but the server is gone
-    append_server_lines(transcript, c.send(line + "\r\n"));
+  for (const std::string& step : steps) {
+    transcript += step + "\n";
+    if (step.rfind("#> ", 0) == 0) {
+      run_directive(step, f, c, transcript);
+    } else if (!c.closed()) {  // a line after the close is shown, but the server is gone
+      append_server_lines(transcript, c.send(step.substr(3) + "\r\n"));
+    }
   }
   return transcript;
 }
@@ -79,11 +150,10 @@ TEST(imap_session_golden, TranscriptsMatch) {
   }
   std::sort(files.begin(), files.end());
   ASSERT_FALSE(files.empty()) << "no transcripts in " << dir;
-  const char* regenerate = std::getenv("MAILSIM_REGENERATE");
   for (const fs::path& path : files) {
     std::string expected = read_file(path);
     std::string actual = replay(split_lines(expected));
-    if (regenerate != nullptr && std::string(regenerate) == "1") {
+    if (should_regenerate(path)) {
       std::ofstream(path, std::ios::binary) << actual;
       continue;
     }

@@ -70,6 +70,13 @@ struct memory_store {
     return a;
   }
 
+  // Deletion by "another session": views opened on the folder find it gone at their next
+  // sync (not_found), as with a Maildir folder removed under an open mailbox.
+  bool remove_folder(const std::string& user, const std::string& name) {
+    auto a = accounts.find(user);
+    return a != accounts.end() && a->second.folders.erase(name) != 0;
+  }
+
   // Delivery by "another program": the message gets the next UID.
   std::uint32_t deliver(const std::string& user, const std::string& name, std::string text,
                         std::uint8_t flags = 0, std::vector<std::string> keywords = {},
@@ -239,19 +246,24 @@ class memory_account final : public account_backend {
     store_.account(user_);
   }
 
+  // Folders and subscribed names merged (a subscription need not name a folder), in byte
+  // order with INBOX first.
   std::vector<mailbox_info> list(backend_status& status) override {
     status = backend_status::ok;
     memory_account_data& a = store_.account(user_);
+    std::set<std::string> names(a.subscribed.begin(), a.subscribed.end());
+    for (const auto& [name, f] : a.folders) names.insert(name);
     std::vector<mailbox_info> out;
-    for (const auto& [name, f] : a.folders) {
+    for (const std::string& name : names) {
       mailbox_info info;
       info.name = name;
-      info.special_use = f.special_use;
+      auto f = a.folders.find(name);
+      info.exists = f != a.folders.end();
+      if (info.exists) info.special_use = f->second.special_use;
       info.subscribed = a.subscribed.count(name) != 0;
       const std::string prefix = name + "/";
-      for (const auto& other : a.folders) {
-        if (other.first.rfind(prefix, 0) == 0) info.has_children = true;
-      }
+      auto below = a.folders.lower_bound(prefix);
+      info.has_children = below != a.folders.end() && below->first.rfind(prefix, 0) == 0;
       if (name == "INBOX") {
         out.insert(out.begin(), info);
       } else {
@@ -261,35 +273,43 @@ class memory_account final : public account_backend {
     return out;
   }
 
+  // Like the store: missing superior levels become mailboxes (RFC 9051 §6.3.4). "." and
+  // ".." levels are not checked here, so that tests show the session refusing them itself.
   backend_status create(std::string_view name) override {
     std::string n(name);
-    if (n.empty() || n.front() == '/' || n.find("//") != std::string::npos) {
-      return backend_status::invalid_name;
-    }
+    if (!valid_name(n)) return backend_status::invalid_name;
     memory_account_data& a = store_.account(user_);
     if (a.folders.count(n) != 0) return backend_status::already_exists;
+    make_superiors(a, n);
     store_.make_folder(a, n);
     return backend_status::ok;
   }
 
+  // A mailbox with children is refused, as the store refuses it.
   backend_status remove(std::string_view name) override {
     if (name == "INBOX") return backend_status::invalid_name;
     memory_account_data& a = store_.account(user_);
-    return a.folders.erase(std::string(name)) != 0 ? backend_status::ok
-                                                    : backend_status::not_found;
+    const std::string n(name);
+    if (a.folders.count(n) == 0) return backend_status::not_found;
+    if (has_children(a, n)) return backend_status::invalid_name;
+    a.folders.erase(n);
+    return backend_status::ok;
   }
 
   backend_status rename(std::string_view from, std::string_view to) override {
-    if (from == "INBOX") return backend_status::invalid_name;
     memory_account_data& a = store_.account(user_);
     const std::string f(from);
     const std::string t(to);
+    if (!valid_name(t) || t == "INBOX") return backend_status::invalid_name;
+    if (f == "INBOX") return rename_inbox(a, t);
     if (a.folders.count(f) == 0) return backend_status::not_found;
     if (a.folders.count(t) != 0) return backend_status::already_exists;
+    if (t.rfind(f + "/", 0) == 0) return backend_status::invalid_name;  // into itself
     std::vector<std::string> moving;
     for (const auto& [name, folder] : a.folders) {
       if (name == f || name.rfind(f + "/", 0) == 0) moving.push_back(name);
     }
+    make_superiors(a, t);
     for (const std::string& name : moving) {
       auto node = a.folders.extract(name);
       node.key() = t + name.substr(f.size());
@@ -319,6 +339,44 @@ class memory_account final : public account_backend {
   }
 
  private:
+  static bool valid_name(const std::string& n) {
+    return !n.empty() && n.front() != '/' && n.back() != '/' && n.find("//") == std::string::npos;
+  }
+
+  static bool has_children(const memory_account_data& a, const std::string& name) {
+    auto below = a.folders.lower_bound(name + "/");
+    return below != a.folders.end() && below->first.rfind(name + "/", 0) == 0;
+  }
+
+  void make_superiors(memory_account_data& a, const std::string& name) {
+    for (auto slash = name.find('/'); slash != std::string::npos;
+         slash = name.find('/', slash + 1)) {
+      const std::string level = name.substr(0, slash);
+      if (a.folders.count(level) == 0) store_.make_folder(a, level);
+    }
+  }
+
+  // RFC 9051 §6.3.6: INBOX's messages move, in order and with new UIDs, into a new mailbox
+  // (its own UIDVALIDITY); INBOX stays with its UIDVALIDITY and UIDNEXT, and changes MODSEQ.
+  backend_status rename_inbox(memory_account_data& a, const std::string& to) {
+    if (a.folders.count(to) != 0) return backend_status::already_exists;
+    make_superiors(a, to);
+    store_.make_folder(a, to);
+    memory_folder& inbox = a.folders.at("INBOX");
+    memory_folder& target = a.folders.at(to);
+    for (message_entry e : inbox.entries) {
+      std::string text = inbox.texts[e.uid];
+      e.uid = target.uid_next++;
+      e.modseq = ++target.highest_modseq;
+      target.texts[e.uid] = std::move(text);
+      target.entries.push_back(std::move(e));
+    }
+    inbox.entries.clear();
+    inbox.texts.clear();
+    ++inbox.highest_modseq;
+    return backend_status::ok;
+  }
+
   memory_store& store_;
   std::string user_;
 };

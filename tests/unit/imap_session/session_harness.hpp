@@ -89,6 +89,7 @@ struct session_run {
   std::vector<event_kind> events;
   bool closed = false;
   int tls_handshakes = 0;
+  int writes = 0;  // event_kind::write: a FETCH answered in parts
 };
 
 // Answers events until the session needs input or closed.
@@ -97,6 +98,10 @@ inline void drain(session& s, session_run& run) {
     event_kind ev = s.next_event();
     run.output += s.take_output();
     if (ev == event_kind::need_more) return;
+    if (ev == event_kind::write) {  // a long answer in parts: the output above took it
+      ++run.writes;
+      continue;
+    }
     run.events.push_back(ev);
     switch (ev) {
       case event_kind::auth:
@@ -110,6 +115,7 @@ inline void drain(session& s, session_run& run) {
         run.closed = true;
         return;
       case event_kind::need_more:
+      case event_kind::write:
         return;
     }
   }

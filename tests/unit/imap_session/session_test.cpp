@@ -1,6 +1,8 @@
 // The IMAP session's states, authentication, framing and error paths.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "reference-server/core/base64.hpp"
 #include "tests/unit/imap_session/session_harness.hpp"
 
@@ -66,6 +68,23 @@ TEST(imap_session_state, CommandsCheckTheState) {
   EXPECT_TRUE(c.closed());
 }
 
+// RFC 3501 §6.4.1: CHECK is a selected-state command of IMAP4rev1 (which is advertised);
+// it answers like NOOP, with the updates other sessions caused.
+TEST(imap_session_state, CheckOnlyInTheSelectedState) {
+  fixture f;
+  client c(f);
+  EXPECT_EQ(c.send("a CHECK\r\n"), "a BAD command not valid in this state\r\n");
+  c.login();
+  EXPECT_EQ(c.send("b CHECK\r\n"), "b BAD command not valid in this state\r\n");
+  c.send("c SELECT INBOX\r\n");
+  EXPECT_EQ(c.send("d CHECK\r\n"), "d OK CHECK completed\r\n");
+  f.store.deliver(std::string(alice), "INBOX", plain_message());
+  EXPECT_EQ(c.send("e check\r\n"), "* 3 EXISTS\r\ne OK CHECK completed\r\n");
+  c.send("f UNSELECT\r\n");
+  EXPECT_EQ(c.send("g CHECK\r\n"), "g BAD command not valid in this state\r\n");
+  EXPECT_EQ(c.raw().stats().errors, 3U);
+}
+
 TEST(imap_session_auth, LoginFailureAndLimit) {
   fixture f;
   client c(f);
@@ -107,6 +126,35 @@ TEST(imap_session_auth, AuthenticateCancelAndBadBase64) {
   EXPECT_EQ(c.send("c AUTHENTICATE CRAM-MD5\r\n"),
             "c NO Unsupported authentication mechanism\r\n");
   EXPECT_EQ(c.send("d NOOP\r\n"), "d OK NOOP completed\r\n");
+}
+
+// RFC 4959 §3: "=" is a zero-length initial response. PLAIN gets the empty message and
+// fails at once: no "+ " continuation, and the failure counts.
+TEST(imap_session_auth, EmptyInitialResponseFailsWithoutAContinuation) {
+  fixture f;
+  harness_config config;
+  config.lim.auth_failures_max = 2;
+  client c(f, config);
+  EXPECT_EQ(c.send("a AUTHENTICATE PLAIN =\r\n"),
+            "a NO [AUTHENTICATIONFAILED] Authentication failed\r\n");
+  EXPECT_EQ(c.raw().stats().auth_failures, 1U);
+  EXPECT_EQ(c.raw().stats().errors, 0U);
+  EXPECT_EQ(c.send("b NOOP\r\n"), "b OK NOOP completed\r\n");
+  EXPECT_EQ(c.send("c authenticate plain =\r\n"),
+            "c NO [AUTHENTICATIONFAILED] Authentication failed\r\n"
+            "* BYE too many authentication failures\r\n");
+  EXPECT_TRUE(c.closed());
+}
+
+TEST(imap_session_auth, EmptyInitialResponseThenValidLogin) {
+  std::string ir = core::base64_encode(std::string("\0alice@example.test\0secret", 26));
+  session_run run = run_every_split("a AUTHENTICATE PLAIN =\r\nb AUTHENTICATE PLAIN " + ir +
+                                    "\r\nc SELECT INBOX\r\n");
+  EXPECT_TRUE(contains(run.output, "a NO [AUTHENTICATIONFAILED] Authentication failed\r\n"))
+      << run.output;
+  EXPECT_FALSE(contains(run.output, "+ ")) << run.output;
+  EXPECT_TRUE(contains(run.output, "b OK [CAPABILITY")) << run.output;
+  EXPECT_TRUE(contains(run.output, "c OK [READ-WRITE] SELECT completed")) << run.output;
 }
 
 TEST(imap_session_auth, AuthenticateScram) {
@@ -254,6 +302,27 @@ TEST(imap_session_timeouts, ShutdownSaysBye) {
   c.raw().shutdown();
   EXPECT_EQ(c.pump(), "* BYE server shutting down\r\n");
   EXPECT_TRUE(c.closed());
+}
+
+// A failed login is answered after auth_failure_delay x failures; a command pipelined
+// behind it is read only then.
+TEST(imap_session, FailedLoginsAreAnsweredLate) {
+  fixture f;
+  harness_config config;
+  config.lim.auth_failure_delay = std::chrono::seconds(2);
+  client c(f, config);
+  EXPECT_EQ(c.send("a LOGIN alice@example.test wrong\r\nb NOOP\r\n"), "");
+  ASSERT_TRUE(c.raw().next_deadline());
+  EXPECT_EQ(*c.raw().next_deadline() - f.clock.now(), std::chrono::seconds(2));
+  f.clock.advance(std::chrono::seconds(2));
+  c.raw().on_timeout(f.clock.now());
+  EXPECT_EQ(c.pump(),
+            "a NO [AUTHENTICATIONFAILED] Authentication failed\r\nb OK NOOP completed\r\n");
+  EXPECT_EQ(c.send("c LOGIN alice@example.test wrong\r\n"), "");
+  EXPECT_EQ(*c.raw().next_deadline() - f.clock.now(), std::chrono::seconds(4));
+  // The peer leaving meanwhile ends the session without waiting.
+  c.raw().feed_eof();
+  EXPECT_EQ(c.raw().next_event(), event_kind::close);
 }
 
 }  // namespace

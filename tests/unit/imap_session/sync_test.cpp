@@ -105,5 +105,69 @@ TEST(imap_session_sync, QresyncReportsVanished) {
   EXPECT_EQ(out.rfind("* OK [CLOSED] previous mailbox closed\r\n", 0), 0U) << out;
 }
 
+// Two sessions of alice: `one` has Work (two messages) selected, `two` is only logged in.
+struct work_selected {
+  fixture f;
+  client one{f};
+  client two{f};
+  work_selected() {
+    one.login();
+    two.login();
+    one.send("c CREATE Work\r\n");
+    f.store.deliver(std::string(alice), "Work", "Subject: a\r\n\r\na\r\n");
+    f.store.deliver(std::string(alice), "Work", "Subject: b\r\n\r\nb\r\n");
+    one.send("s SELECT Work\r\n");
+  }
+};
+
+// RFC 9051 §7.1.5: the selected mailbox was deleted by another session; the next sync
+// point ends the session with BYE instead of a tagged answer (Dovecot does the same).
+TEST(imap_session_sync, SelectedMailboxDeletedElsewhereEndsWithBye) {
+  work_selected t;
+  EXPECT_EQ(t.two.send("a DELETE Work\r\n"), "a OK DELETE completed\r\n");
+  EXPECT_EQ(t.one.send("b NOOP\r\n"), "* BYE Mailbox was deleted\r\n");
+  EXPECT_TRUE(t.one.closed());
+  EXPECT_FALSE(t.one.raw().next_deadline());
+  EXPECT_EQ(t.one.send("c NOOP\r\n"), "");  // nothing more is read after BYE
+}
+
+// A command that fails because the mailbox is gone (STORE here) ends the same way.
+TEST(imap_session_sync, SelectedMailboxRenamedElsewhereEndsWithBye) {
+  work_selected t;
+  EXPECT_EQ(t.two.send("a RENAME Work Play\r\n"), "a OK RENAME completed\r\n");
+  EXPECT_EQ(t.one.send("b STORE 1 +FLAGS (\\Seen)\r\n"), "* BYE Mailbox was deleted\r\n");
+  EXPECT_TRUE(t.one.closed());
+}
+
+TEST(imap_session_sync, SelectedMailboxDeletedDuringIdleEndsWithBye) {
+  work_selected t;
+  EXPECT_EQ(t.one.send("i IDLE\r\n"), "+ idling\r\n");
+  ASSERT_TRUE(t.f.store.remove_folder(std::string(alice), "Work"));
+  t.f.clock.advance(core::duration_ms(500));
+  t.one.raw().on_timeout(t.f.clock.now());
+  EXPECT_EQ(t.one.pump(), "* BYE Mailbox was deleted\r\n");
+  EXPECT_TRUE(t.one.closed());
+  EXPECT_FALSE(t.one.raw().next_deadline());
+}
+
+// Only this session's own RENAME keeps the mailbox selected under its new name; a mailbox
+// that other sessions change but do not remove stays selected.
+TEST(imap_session_sync, OwnRenameOfSelectedMailboxFollowsIt) {
+  work_selected t;
+  EXPECT_EQ(t.one.send("a RENAME Work Play\r\n"), "a OK RENAME completed\r\n");
+  t.f.store.deliver(std::string(alice), "Play", "Subject: c\r\n\r\nc\r\n");
+  EXPECT_EQ(t.one.send("b NOOP\r\n"), "* 3 EXISTS\r\nb OK NOOP completed\r\n");
+  EXPECT_EQ(t.one.send("c UID FETCH 1:* UID\r\n"),
+            "* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 2)\r\n* 3 FETCH (UID 3)\r\n"
+            "c OK FETCH completed\r\n");
+  // A parent's rename moves the selected child too.
+  t.one.send("d CREATE Play/Sub\r\n");
+  t.one.send("e SELECT Play/Sub\r\n");
+  EXPECT_EQ(t.one.send("f RENAME Play Game\r\n"), "f OK RENAME completed\r\n");
+  EXPECT_EQ(t.one.send("g NOOP\r\n"), "g OK NOOP completed\r\n");
+  EXPECT_EQ(t.one.send("h DELETE Game/Sub\r\n"), "h NO [INUSE] mailbox is selected\r\n");
+  EXPECT_FALSE(t.one.closed());
+}
+
 }  // namespace
 }  // namespace mailsim::imap::test

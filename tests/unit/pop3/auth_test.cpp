@@ -1,6 +1,7 @@
 // AUTH (RFC 5034) with PLAIN and SCRAM-SHA-256, and STLS (RFC 2595).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 
 #include "reference-server/core/base64.hpp"
@@ -35,9 +36,21 @@ TEST(pop3_auth, PlainWithContinuation) {
 }
 
 TEST(pop3_auth, EmptyInitialResponseIsAnEmptyMessage) {
-  session_run run = run_session("AUTH PLAIN =\r\n");
-  // PLAIN has no valid empty message: the mechanism asks for the credentials instead.
-  EXPECT_EQ(replies(run), printable("+ \r\n"));
+  // RFC 5034 §4: "=" is a zero-length response, not "no response": PLAIN gets it and
+  // fails (no challenge), and the failure counts toward auth_failures_max.
+  harness_config config;
+  config.lim.auth_failures_max = 2;
+  session_run run = run_session("AUTH PLAIN =\r\nAUTH PLAIN =\r\nNOOP\r\n", config);
+  EXPECT_EQ(replies(run), printable("-ERR [AUTH] Authentication failed\r\n"
+                                    "-ERR [AUTH] Authentication failed\r\n"));
+  EXPECT_TRUE(run.closed);
+}
+
+TEST(pop3_auth, EmptyInitialResponseThenAValidLogin) {
+  session_run run = run_every_split("AUTH PLAIN =\r\nAUTH PLAIN " +
+                                    plain("alice@example.test", "secret") + "\r\nSTAT\r\n");
+  EXPECT_EQ(replies(run), printable("-ERR [AUTH] Authentication failed\r\n" +
+                                    std::string(opened) + "+OK 2 66\r\n"));
 }
 
 TEST(pop3_auth, WrongPassword) {
@@ -211,6 +224,45 @@ TEST(pop3_stls, EofDuringHandshakeCloses) {
   EXPECT_EQ(s.next_event(), event_kind::stls);
   s.feed_eof();
   EXPECT_EQ(s.next_event(), event_kind::close);
+}
+
+// A failed login is answered after auth_failure_delay x failures; commands sent meanwhile
+// wait for it, and the answers keep their order.
+TEST(pop3_auth, FailedLoginsAreAnsweredLate) {
+  fixture f;
+  harness_config config;
+  config.lim.auth_failure_delay = std::chrono::seconds(1);
+  session s(config.opts, config.lim, f.make_deps());
+  session_run run;
+  s.start();
+  drain(s, run);
+  s.feed("USER alice@example.test\r\nPASS wrong\r\nNOOP\r\n");
+  drain(s, run);
+  EXPECT_EQ(replies(run), printable("+OK send PASS\r\n"));
+  EXPECT_FALSE(s.has_output());
+  ASSERT_TRUE(s.next_deadline());
+  EXPECT_EQ(*s.next_deadline() - f.clock.now(), std::chrono::seconds(1));
+  f.clock.advance(std::chrono::milliseconds(999));
+  s.on_timeout(f.clock.now());
+  drain(s, run);
+  EXPECT_EQ(replies(run), printable("+OK send PASS\r\n"));
+  f.clock.advance(std::chrono::milliseconds(1));
+  s.on_timeout(f.clock.now());
+  drain(s, run);
+  EXPECT_EQ(replies(run), printable("+OK send PASS\r\n-ERR [AUTH] Authentication failed\r\n"
+                                    "-ERR command not valid in this state\r\n"))
+      << "NOOP before login is refused, after the held answer";
+  // The second failure waits twice as long.
+  run.output.clear();
+  s.feed("USER alice@example.test\r\nPASS wrong\r\n");
+  drain(s, run);
+  EXPECT_EQ(*s.next_deadline() - f.clock.now(), std::chrono::seconds(2));
+  // A stopping server sends what it held at once.
+  s.shutdown();
+  drain(s, run);
+  run.output += s.take_output();
+  EXPECT_NE(run.output.find("-ERR [AUTH] Authentication failed\r\n"), std::string::npos);
+  EXPECT_TRUE(s.closed());
 }
 
 }  // namespace

@@ -1,16 +1,20 @@
 // Golden transcripts: tests/golden/pop3/*.ref hold a conversation, "C: " lines from the
 // client and "S: " lines from the server. The test replays the client lines one at a time
 // against alice's sample maildrop and compares the whole regenerated transcript with the
-// file. "# options: ..." lines choose session options (tls_available, no_plaintext).
-// MAILSIM_REGENERATE=1 rewrites the files from what the server says now.
+// file. "# options: ..." lines choose session options (tls_available, no_plaintext) and
+// limits given as name=value (line_bytes_max, errors_max, auth_failures_max).
+// MAILSIM_REGENERATE=1 rewrites the files from what the server says now;
+// MAILSIM_REGENERATE_ONLY=<text> limits that to files whose name holds it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/unit/pop3/session_harness.hpp"
@@ -48,6 +52,30 @@ void append_server_lines(std::string& transcript, std::string_view output) {
   }
 }
 
+// The number after "name=" on an options line, if the line has one.
+std::optional<std::size_t> option_value(const std::string& line, std::string_view name) {
+  const std::string key = " " + std::string(name) + "=";
+  std::size_t at = line.find(key);
+  if (at == std::string::npos) return std::nullopt;
+  return static_cast<std::size_t>(std::stoull(line.substr(at + key.size())));
+}
+
+void apply_options(const std::string& line, harness_config& config) {
+  if (line.rfind("# options:", 0) != 0) return;
+  if (line.find("tls_available") != std::string::npos) config.opts.tls_available = true;
+  if (line.find("no_plaintext") != std::string::npos) config.opts.allow_plaintext_auth = false;
+  if (auto v = option_value(line, "line_bytes_max")) config.lim.line_bytes_max = *v;
+  if (auto v = option_value(line, "errors_max")) config.lim.errors_max = *v;
+  if (auto v = option_value(line, "auth_failures_max")) config.lim.auth_failures_max = *v;
+}
+
+bool should_regenerate(const fs::path& path) {
+  const char* regenerate = std::getenv("MAILSIM_REGENERATE");
+  if (regenerate == nullptr || std::string(regenerate) != "1") return false;
+  const char* only = std::getenv("MAILSIM_REGENERATE_ONLY");
+  return only == nullptr || path.filename().string().find(only) != std::string::npos;
+}
+
 std::string replay(const std::vector<std::string>& file_lines) {
   harness_config config;
   std::string transcript;
@@ -55,8 +83,7 @@ std::string replay(const std::vector<std::string>& file_lines) {
   for (const std::string& line : file_lines) {
     if (line.rfind("#", 0) == 0) {
       transcript += line + "\n";
-      if (line.find("tls_available") != std::string::npos) config.opts.tls_available = true;
-      if (line.find("no_plaintext") != std::string::npos) config.opts.allow_plaintext_auth = false;
+      apply_options(line, config);
     } else if (line.rfind("C: ", 0) == 0) {
       client.push_back(line.substr(3));
     }
@@ -85,11 +112,10 @@ TEST(pop3_golden, TranscriptsMatch) {
   }
   std::sort(files.begin(), files.end());
   ASSERT_FALSE(files.empty()) << "no transcripts in " << dir;
-  const char* regenerate = std::getenv("MAILSIM_REGENERATE");
   for (const fs::path& path : files) {
     std::string expected = read_file(path);
     std::string actual = replay(split_lines(expected));
-    if (regenerate != nullptr && std::string(regenerate) == "1") {
+    if (should_regenerate(path)) {
       std::ofstream(path, std::ios::binary) << actual;
       continue;
     }

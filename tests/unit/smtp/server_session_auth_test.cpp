@@ -63,6 +63,24 @@ TEST(server_session_auth, login_exchange_authenticates) {
             std::string::npos) << printable(run.output);
 }
 
+// RFC 4954 §4: "=" is an empty initial response; PLAIN cannot accept it, so it is a failed
+// login (535 after the delay), not a request for a challenge.
+TEST(server_session_auth, empty_initial_response_is_a_failed_login) {
+  test::manual_session m(auth_config());
+  server_session& s = m.s;
+  s.feed("EHLO c.test\r\nAUTH PLAIN =\r\n");
+  ASSERT_EQ(s.next_event().kind, server_event_kind::helo);
+  s.submit(decision::accept());
+  ASSERT_EQ(s.next_event().kind, server_event_kind::auth);
+  s.run_auth();
+  EXPECT_EQ(s.next_event().kind, server_event_kind::waiting);
+  s.take_output();
+  m.clock.set(*s.next_deadline());
+  s.on_timeout(m.clock.now());
+  EXPECT_EQ(s.take_output(), "535 5.7.8 Error: authentication credentials invalid\r\n");
+  EXPECT_EQ(s.stats().auth_failures, 1U);
+}
+
 TEST(server_session_auth, wrong_password_is_answered_late_then_the_session_closes) {
   auto config = auth_config();
   config.lim.auth_failures_max = 2;

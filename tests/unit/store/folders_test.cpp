@@ -64,7 +64,9 @@ TEST_F(folders_fixture, create_makes_a_maildir_with_its_marker_and_lists_it) {
   std::filesystem::create_directory(maildir_ + "/.bad%99");  // not of this layout
   std::filesystem::create_directory_symlink("/tmp", maildir_ + "/.Link");
   std::error_code error;
-  EXPECT_EQ(folders_.list(error), (std::vector<std::string>{"INBOX", "Junk", "Work/2024", "v1.2"}));
+  // "Work" was made as the superior level of "Work/2024".
+  EXPECT_EQ(folders_.list(error),
+            (std::vector<std::string>{"INBOX", "Junk", "Work", "Work/2024", "v1.2"}));
   EXPECT_FALSE(error);
   EXPECT_EQ(folders_.create("Junk"), errc::already_exists);
   EXPECT_EQ(folders_.create("INBOX"), errc::already_exists);
@@ -86,16 +88,68 @@ TEST_F(folders_fixture, a_created_folder_opens_as_a_mailbox) {
 
 TEST_F(folders_fixture, remove_deletes_the_folder_and_its_messages_only) {
   ASSERT_FALSE(folders_.create("A"));
-  ASSERT_FALSE(folders_.create("A/B"));
+  ASSERT_FALSE(folders_.create("AB"));
   test::write_file(maildir_ + "/.A/cur/msg:2,S", "x");
   ASSERT_FALSE(folders_.remove("A"));
   EXPECT_FALSE(std::filesystem::exists(maildir_ + "/.A"));
-  EXPECT_TRUE(std::filesystem::exists(maildir_ + "/.A.B/cur"));
+  EXPECT_TRUE(std::filesystem::exists(maildir_ + "/.AB/cur"));
   EXPECT_TRUE(std::filesystem::exists(maildir_ + "/cur"));
   EXPECT_EQ(folders_.remove("A"), errc::not_found);
   EXPECT_EQ(folders_.remove("INBOX"), errc::invalid_folder);
   EXPECT_EQ(folders_.remove(".."), errc::invalid_folder);
   EXPECT_TRUE(std::filesystem::exists(maildir_));
+}
+
+// RFC 9051 §6.3.5 allows refusing; refusing leaves no level without a folder.
+TEST_F(folders_fixture, remove_refuses_a_folder_with_folders_below_it) {
+  ASSERT_FALSE(folders_.create("A/B"));
+  EXPECT_EQ(folders_.remove("A"), std::errc::directory_not_empty);
+  EXPECT_TRUE(std::filesystem::exists(maildir_ + "/.A/cur"));
+  // Directories this layout never writes are not children.
+  std::filesystem::create_directory(maildir_ + "/.A.bad%99");
+  ASSERT_FALSE(folders_.remove("A/B"));
+  EXPECT_FALSE(folders_.remove("A"));
+  EXPECT_FALSE(std::filesystem::exists(maildir_ + "/.A"));
+}
+
+// RFC 9051 §6.3.4: CREATE makes the superior levels it needs, each a real folder.
+TEST_F(folders_fixture, create_makes_missing_superior_levels_as_folders) {
+  ASSERT_FALSE(folders_.create("Archive/2023/Q1"));
+  for (const char* dir : {"/.Archive", "/.Archive.2023", "/.Archive.2023.Q1"}) {
+    EXPECT_EQ(names_in(maildir_ + dir),
+              (std::vector<std::string>{"cur", "maildirfolder", "new", "tmp"}))
+        << dir;
+  }
+  std::error_code error;
+  EXPECT_EQ(folders_.list(error),
+            (std::vector<std::string>{"INBOX", "Archive", "Archive/2023", "Archive/2023/Q1"}));
+  // Existing superiors are kept as they are; INBOX is never made.
+  test::write_file(maildir_ + "/.Archive/cur/keep:2,S", "x");
+  ASSERT_FALSE(folders_.create("Archive/2024"));
+  EXPECT_EQ(test::read_file(maildir_ + "/.Archive/cur/keep:2,S"), "x");
+  ASSERT_FALSE(folders_.create("INBOX/Sub"));
+  EXPECT_FALSE(std::filesystem::exists(maildir_ + "/.INBOX"));
+  // An existing folder is reported and nothing is made above it (a hole left by another
+  // program stays a hole).
+  std::filesystem::create_directories(maildir_ + "/.Hole.Child/cur");
+  EXPECT_EQ(folders_.create("Hole/Child"), errc::already_exists);
+  EXPECT_FALSE(std::filesystem::exists(maildir_ + "/.Hole"));
+}
+
+// Levels "." and ".." are refused by every operation, so no name reaches outside.
+TEST_F(folders_fixture, dot_levels_are_refused_everywhere) {
+  ASSERT_FALSE(folders_.create("Work"));
+  EXPECT_EQ(folders_.create("../escape"), errc::invalid_folder);
+  EXPECT_EQ(folders_.create("Projects/../../x"), errc::invalid_folder);
+  EXPECT_EQ(folders_.create("Projects/./x"), errc::invalid_folder);
+  EXPECT_EQ(folders_.rename("Work", "../Work"), errc::invalid_folder);
+  EXPECT_EQ(folders_.rename("Work", "A/.."), errc::invalid_folder);
+  EXPECT_EQ(folders_.remove("Work/.."), errc::invalid_folder);
+  std::vector<std::string> moved;
+  EXPECT_EQ(folders_.move_inbox("../Old", 1, moved), errc::invalid_folder);
+  EXPECT_EQ(names_in(dir_.path()), (std::vector<std::string>{"Maildir"}));
+  EXPECT_FALSE(std::filesystem::exists(maildir_ + "/.Projects"));
+  EXPECT_TRUE(std::filesystem::exists(maildir_ + "/.Work/cur"));
 }
 
 TEST_F(folders_fixture, remove_never_follows_a_link_out_of_the_maildir) {
@@ -114,8 +168,10 @@ TEST_F(folders_fixture, rename_moves_the_folder_and_its_children) {
   test::write_file(maildir_ + "/.A.x/cur/msg", "x");
   ASSERT_FALSE(folders_.rename("A", "New.Name/C"));
   std::error_code error;
+  // RFC 9051 §6.3.6: the missing superior level "New.Name" is made a folder.
   EXPECT_EQ(folders_.list(error),
-            (std::vector<std::string>{"INBOX", "AB", "New.Name/C", "New.Name/C/x"}));
+            (std::vector<std::string>{"INBOX", "AB", "New.Name", "New.Name/C", "New.Name/C/x"}));
+  EXPECT_TRUE(std::filesystem::exists(maildir_ + "/.New%2EName/maildirfolder"));
   EXPECT_EQ(test::read_file(maildir_ + "/.New%2EName.C.x/cur/msg"), "x");
   EXPECT_EQ(folders_.rename("AB", "New.Name/C"), errc::already_exists);
   EXPECT_EQ(folders_.rename("Missing", "Other"), errc::not_found);
@@ -123,6 +179,41 @@ TEST_F(folders_fixture, rename_moves_the_folder_and_its_children) {
   EXPECT_EQ(folders_.rename("INBOX", "Old"), errc::invalid_folder);
   EXPECT_EQ(folders_.rename("AB", "/abs"), errc::invalid_folder);
   EXPECT_TRUE(std::filesystem::exists(maildir_ + "/.AB"));
+}
+
+// RFC 9051 §6.3.6: RENAME INBOX moves the messages, with their flags and delivery times in
+// the file names, into a new folder; INBOX and its sub-folders stay.
+TEST_F(folders_fixture, move_inbox_moves_the_message_files_into_a_new_folder) {
+  ASSERT_FALSE(folders_.create("INBOX/Sub"));
+  test::write_file(maildir_ + "/cur/1700000000.M1P1.host,S=1:2,FS", "a");
+  test::write_file(maildir_ + "/new/1700000001.M2P1.host,S=1", "b");
+  test::write_file(maildir_ + "/tmp/1700000002.M3P1.host", "c");  // not delivered yet
+  std::vector<std::string> moved;
+  ASSERT_FALSE(folders_.move_inbox("Old/2023", 1'700'000'500, moved));
+  EXPECT_EQ(moved, (std::vector<std::string>{"1700000000.M1P1.host,S=1:2,FS",
+                                             "1700000001.M2P1.host,S=1"}));
+  EXPECT_TRUE(names_in(maildir_ + "/cur").empty());
+  EXPECT_TRUE(names_in(maildir_ + "/new").empty());
+  EXPECT_EQ(names_in(maildir_ + "/tmp"), (std::vector<std::string>{"1700000002.M3P1.host"}));
+  EXPECT_EQ(test::read_file(maildir_ + "/.Old.2023/cur/1700000000.M1P1.host,S=1:2,FS"), "a");
+  EXPECT_EQ(test::read_file(maildir_ + "/.Old.2023/new/1700000001.M2P1.host,S=1"), "b");
+  EXPECT_TRUE(std::filesystem::exists(maildir_ + "/.Old/maildirfolder"));
+  EXPECT_TRUE(std::filesystem::exists(maildir_ + "/.INBOX.Sub/cur"));
+  core::manual_clock clock;
+  std::error_code error;
+  auto box = mailbox::open(*folders_.path_of("Old/2023"), false, clock, error);
+  ASSERT_TRUE(box) << error.message();
+  ASSERT_EQ(box->messages().size(), 2U);
+  // The clock reads 1'700'000'000 s; the floor given is above it.
+  EXPECT_EQ(box->uid_validity(), 1'700'000'501U);
+  EXPECT_EQ(box->messages()[0].flags, flag_flagged | flag_seen);
+  EXPECT_EQ(box->messages()[0].internal_date_ms, 1'700'000'000'000);
+  EXPECT_EQ(box->messages()[1].flags, 0);
+  // Onto an existing folder: refused before anything moves.
+  test::write_file(maildir_ + "/cur/1700000003.M4P1.host,S=1:2,", "d");
+  EXPECT_EQ(folders_.move_inbox("Old/2023", 1, moved), errc::already_exists);
+  EXPECT_EQ(folders_.move_inbox("INBOX", 1, moved), errc::invalid_folder);
+  EXPECT_EQ(names_in(maildir_ + "/cur"), (std::vector<std::string>{"1700000003.M4P1.host,S=1:2,"}));
 }
 
 }  // namespace
