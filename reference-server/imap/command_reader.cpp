@@ -29,6 +29,14 @@ bool inside_quotes(std::string_view text, std::size_t pos) {
   return quoted;
 }
 
+// An over-long line is skipped in pieces and judged by its last bytes only (whether it
+// announced a {N+} literal decides whether the stream can go on).
+constexpr std::size_t skipped_tail_bytes = 32;
+
+void keep_tail(std::string& tail) {
+  if (tail.size() > skipped_tail_bytes) tail.erase(0, tail.size() - skipped_tail_bytes);
+}
+
 // RFC 9051 §9 literal = "{" number64 ["+"] "}" CRLF; RFC 3516 literal8 = "~{" ...
 // The marker must close the line. Sizes past 64 bits saturate: any limit refuses them.
 std::optional<literal_marker> find_marker(std::string_view text, bool quote_aware) {
@@ -117,7 +125,7 @@ read_event command_reader::read_line() {
     if (state_ == state::skipping_line) {
       // Keep only the end of the line: it may announce a literal, which decides fatality.
       skipped_tail_.append(base, avail);
-      if (skipped_tail_.size() > 32) skipped_tail_.erase(0, skipped_tail_.size() - 32);
+      keep_tail(skipped_tail_);
       start_ = buffer_.size();
       scanned_ = 0;
     }
@@ -130,6 +138,7 @@ read_event command_reader::read_line() {
   if (state_ == state::skipping_line) {
     skipped_tail_.append(text);  // the CR may have come in an earlier piece: strip it here
     if (!skipped_tail_.empty() && skipped_tail_.back() == '\r') skipped_tail_.pop_back();
+    keep_tail(skipped_tail_);
     const bool nonsync = find_marker(skipped_tail_, false).value_or(literal_marker{}).nonsync;
     skipped_tail_.clear();
     state_ = state::line;
@@ -145,9 +154,10 @@ read_event command_reader::end_of_line(std::string_view text) {
   if (current_.segments.empty()) tag_ = line_tag(text);
   const std::optional<literal_marker> marker = find_marker(text, true);
   if (text.size() > limits_.line_bytes_max) {
-    // Judged like a line skipped in pieces (only its tail is known there): without quote
-    // tracking, so that the outcome never depends on how the bytes were split.
-    const auto tail_marker = find_marker(text, false);
+    // Judged like a line skipped in pieces (only its tail is known there): the same last
+    // bytes, without quote tracking, so that the outcome never depends on the split.
+    const auto tail_marker =
+        find_marker(text.substr(text.size() - std::min(text.size(), skipped_tail_bytes)), false);
     return fail(errc::line_too_long, tail_marker && tail_marker->nonsync);
   }
   const std::string_view before = marker ? text.substr(0, marker->start) : text;

@@ -169,6 +169,10 @@ TEST(imap_command_reader, limits_are_enforced_identically_at_every_split) {
       {"a1 X 01234567890123456\r\na2 NOOP\r\n",  // exactly 22 bytes: over 20
        "error command line too long tag=a1\ncomplete T:a2 NOOP\n"},
       {"a1 X 012345678901234\r\n", "complete T:a1 X 012345678901234\n"},  // exactly 20
+      // More than 20 digits is no number64, so no literal: an over-long line is judged alike
+      // whether its end came in one piece or was kept as a 32-byte tail (a fuzzer input).
+      {"a1 X {012345678901234567890123456789+}\r\na2 NOOP\r\n",
+       "error command line too long tag=a1\ncomplete T:a2 NOOP\n"},
       // Literal count.
       {"a1 X {1}\r\na {1}\r\nb {1}\r\na2 NOOP\r\n",
        "continue a1 1\ncontinue a1 1\nerror too many literals in one command tag=a1\n"
