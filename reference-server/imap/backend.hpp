@@ -23,6 +23,8 @@
 #include <string_view>
 #include <vector>
 
+#include "reference-server/core/mailbox_entry.hpp"
+
 namespace mailsim::imap {
 
 // System flags as bits, the same values as store::flag_bits.
@@ -45,14 +47,9 @@ enum class backend_status {
   failed,          // a storage error (NO [SERVERBUG] / [UNAVAILABLE])
 };
 
-struct message_entry {
-  std::uint32_t uid = 0;
-  std::uint64_t modseq = 0;
-  std::uint8_t flags = 0;              // flag_bits
-  std::vector<std::string> keywords;   // as the client spelled them, sorted
-  std::uint64_t size_bytes = 0;        // the message as stored (CRLF lines)
-  std::int64_t internal_date_ms = 0;   // delivery or APPEND time, ms since the epoch
-};
+// UID, MODSEQ, flags (flag_bits), keywords, size, INTERNALDATE; the store's own type, so
+// that the server passes its view through without a copy.
+using message_entry = core::mailbox_entry;
 
 struct sync_report {
   std::vector<std::uint32_t> expunged;  // UIDs that left the view

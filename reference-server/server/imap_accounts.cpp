@@ -41,10 +41,6 @@ backend_status status_of(std::error_code error) {
   return backend_status::failed;
 }
 
-imap::message_entry entry_of(const store::message_entry& m) {
-  return {m.uid, m.modseq, m.flags, m.keywords, m.size_bytes, m.internal_date_ms};
-}
-
 store::flag_op op_of(imap::flag_op op) {
   switch (op) {
     case imap::flag_op::add: return store::flag_op::add;
@@ -67,9 +63,7 @@ class store_mailbox final : public imap::mailbox_backend {
   store_mailbox(std::unique_ptr<store::mailbox> box, std::string path,
                 std::function<void()> on_removed)
       : box_(std::move(box)), path_(std::move(path)), identity_(directory_identity(path_)),
-        on_removed_(std::move(on_removed)) {
-    refresh_view();
-  }
+        on_removed_(std::move(on_removed)) {}
 
   store::mailbox& store_box() { return *box_; }
 
@@ -86,12 +80,11 @@ class store_mailbox final : public imap::mailbox_backend {
     report.expunged = std::move(r.expunged);
     report.added = r.added;
     report.flags_changed = r.flags_changed;
-    // A quiet mailbox costs nothing to sync: the copy is made only when something moved.
-    if (!report.expunged.empty() || report.added != 0 || report.flags_changed) refresh_view();
     return status_of(error);
   }
 
-  const std::vector<imap::message_entry>& messages() const override { return view_; }
+  // The store's view is the session's (one entry type, backend.hpp): no copy.
+  const std::vector<imap::message_entry>& messages() const override { return box_->messages(); }
   std::uint32_t uid_validity() const override { return box_->uid_validity(); }
   std::uint32_t uid_next() const override { return box_->uid_next(); }
   std::uint64_t highest_modseq() const override { return box_->highest_modseq(); }
@@ -106,13 +99,11 @@ class store_mailbox final : public imap::mailbox_backend {
                            std::vector<std::uint32_t>& modified) override {
     const std::error_code error =
         box_->set_flags(uids, op_of(op), flags, keywords, unchanged_since, modified);
-    refresh_view();
     return status_of(error);
   }
 
   backend_status expunge(std::span<const std::uint32_t> uids) override {
     const std::error_code error = box_->expunge(uids);
-    refresh_view();
     if (on_removed_) on_removed_();
     return status_of(error);
   }
@@ -121,7 +112,6 @@ class store_mailbox final : public imap::mailbox_backend {
                         std::span<const std::string> keywords, std::int64_t internal_date_ms,
                         std::uint32_t& uid) override {
     const std::error_code error = box_->append(message, flags, keywords, internal_date_ms, uid);
-    refresh_view();
     return status_of(error);
   }
 
@@ -130,18 +120,10 @@ class store_mailbox final : public imap::mailbox_backend {
     auto* other = dynamic_cast<store_mailbox*>(&target);
     if (other == nullptr) return backend_status::failed;
     const std::error_code error = box_->copy_to(uids, other->store_box(), new_uids);
-    other->refresh_view();
     return status_of(error);
   }
 
  private:
-  // The session sees the store's view as of its last sync or own change (backend.hpp).
-  void refresh_view() {
-    view_.clear();
-    view_.reserve(box_->messages().size());
-    for (const store::message_entry& m : box_->messages()) view_.push_back(entry_of(m));
-  }
-
   // The path names no directory now, or another one than at open (deleted and made again).
   bool folder_gone() const {
     const auto now = directory_identity(path_);
@@ -152,7 +134,6 @@ class store_mailbox final : public imap::mailbox_backend {
   std::string path_;
   std::optional<std::pair<dev_t, ino_t>> identity_;  // the folder's directory at open
   std::function<void()> on_removed_;
-  std::vector<imap::message_entry> view_;
 };
 
 class store_account final : public imap::account_backend {
@@ -248,10 +229,12 @@ class store_account final : public imap::account_backend {
     return {};
   }
 
-  // The Maildir file name without its ":2,FLAGS" info: what stays when a message moves
-  // from new/ to cur/ or changes flags.
-  static std::string base_name(const std::string& file_name) {
-    return file_name.substr(0, file_name.find(':'));
+  // The Maildir file name of a message without its ":2,FLAGS" info: what stays when it
+  // moves from new/ to cur/ or changes flags.
+  static std::string base_name(const store::mailbox& box, std::uint32_t uid) {
+    std::string name = box.file_path(uid);
+    name.erase(0, name.rfind('/') + 1);
+    return name.substr(0, name.find(':'));
   }
 
   // RFC 9051 §6.3.6: the inbox's message files move into a new folder (folders::move_inbox,
@@ -267,7 +250,7 @@ class store_account final : public imap::account_backend {
       if (!inbox) return status_of(error);
       inbox_uid_validity = inbox->uid_validity();
       for (const store::message_entry& m : inbox->messages()) {
-        if (!m.keywords.empty()) keywords[base_name(m.file_name)] = m.keywords;
+        if (!m.keywords.empty()) keywords[base_name(*inbox, m.uid)] = m.keywords;
       }
     }
     std::vector<std::string> moved;
@@ -284,7 +267,7 @@ class store_account final : public imap::account_backend {
     // One index write per distinct keyword set, not one per message.
     std::map<std::vector<std::string>, std::vector<std::uint32_t>> uids_by_set;
     for (const store::message_entry& m : box->messages()) {
-      auto found = keywords.find(base_name(m.file_name));
+      auto found = keywords.find(base_name(*box, m.uid));
       if (found != keywords.end()) uids_by_set[found->second].push_back(m.uid);
     }
     for (const auto& [set, uids] : uids_by_set) {

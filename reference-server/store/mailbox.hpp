@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "reference-server/core/clock.hpp"
+#include "reference-server/core/mailbox_entry.hpp"
 
 namespace mailsim::store {
 
@@ -62,15 +63,9 @@ enum flag_bits : std::uint8_t {
   flag_deleted = 16,  // T
 };
 
-struct message_entry {
-  std::uint32_t uid = 0;
-  std::uint64_t modseq = 0;
-  std::uint8_t flags = 0;              // flag_bits
-  std::vector<std::string> keywords;   // IMAP keywords, as the client spelled them, sorted
-  std::uint64_t size_bytes = 0;        // file size: the message as stored (CRLF lines)
-  std::int64_t internal_date_ms = 0;   // delivery or APPEND time, ms since the epoch
-  std::string file_name;               // current name in cur/ (with its ":2," info)
-};
+// UID, MODSEQ, flags (flag_bits), keywords, size (the file's), INTERNALDATE. The file of a
+// message is file_path(uid).
+using message_entry = core::mailbox_entry;
 
 struct sync_report {
   std::vector<std::uint32_t> expunged;  // UIDs that left the view (in the old view's order)

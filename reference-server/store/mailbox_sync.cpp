@@ -345,10 +345,7 @@ message_entry mailbox::impl::entry_of(const index::record& entry) const {
   out.flags = entry.flags;
   out.keywords = entry.keywords;
   out.internal_date_ms = entry.internal_date_ms;
-  if (const disk_file* file = file_of(entry)) {
-    out.size_bytes = file->size_bytes;
-    out.file_name = file->name;
-  }
+  if (const disk_file* file = file_of(entry)) out.size_bytes = file->size_bytes;
   return out;
 }
 
