@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <limits>
-#include <set>
 
 #include "reference-server/store/error.hpp"
 #include "reference-server/store/maildir_layout.hpp"
@@ -102,7 +101,7 @@ std::error_code mailbox::impl::refresh_locked(bool& changed) {
   const bool settled = stamp && std::max(stamp->new_ns, stamp->cur_ns) <
                                     now_ns - stamp_settle_ms * 1'000'000;
   scanned = settled ? stamp : std::nullopt;
-  std::map<std::string, disk_file, std::less<>> found;
+  file_map found;
   if (auto error = scan(found)) {
     scanned.reset();
     return error;
@@ -233,11 +232,12 @@ disk_file mailbox::impl::describe(const std::string& name, bool in_new) const {
 }
 
 // Regular files not starting with '.', by base name; cur/ wins over new/ for one base.
-std::error_code mailbox::impl::scan(std::map<std::string, disk_file, std::less<>>& found) const {
+std::error_code mailbox::impl::scan(file_map& found) const {
   for (const bool in_new : {false, true}) {
     std::error_code error;
     const auto entries = fs::list_directory(dir.get(), in_new ? "new" : "cur", error);
     if (error) return error;
+    found.reserve(found.size() + entries.size());
     for (const auto& item : entries) {
       if (!item.regular || item.name.empty() || item.name.front() == '.') continue;
       const std::string base(index::base_of(item.name));
@@ -250,10 +250,8 @@ std::error_code mailbox::impl::scan(std::map<std::string, disk_file, std::less<>
 
 // Drops records whose file is gone, takes flags changed by other programs (new MODSEQ) and
 // gives new files UIDs in file-name order. True when the index changed.
-bool mailbox::impl::reconcile(std::map<std::string, disk_file, std::less<>>& found,
-                              std::error_code& error) {
+bool mailbox::impl::reconcile(file_map& found, std::error_code& error) {
   bool changed = false;
-  std::set<std::string, std::less<>> known;
   std::vector<index::record> kept;
   kept.reserve(data.records.size());
   for (auto& entry : data.records) {
@@ -268,16 +266,20 @@ bool mailbox::impl::reconcile(std::map<std::string, disk_file, std::less<>>& fou
       entry.modseq = ++data.head.highest_modseq;
       changed = true;
     }
-    known.insert(entry.base_name);
+    file->second.known = true;
     kept.push_back(std::move(entry));
   }
   data.records = std::move(kept);
   std::vector<const disk_file*> fresh;
+  fresh.reserve(found.size() - data.records.size());
   for (const auto& [base, file] : found) {
-    if (!known.contains(base)) fresh.push_back(&file);
+    if (!file.known) fresh.push_back(&file);
   }
+  // Names equal to natural_less fall back to byte order: the hash map's order never decides.
   std::sort(fresh.begin(), fresh.end(), [](const disk_file* a, const disk_file* b) {
-    return index::natural_less(a->name, b->name);
+    if (index::natural_less(a->name, b->name)) return true;
+    if (index::natural_less(b->name, a->name)) return false;
+    return a->name < b->name;
   });
   for (const disk_file* file : fresh) {
     if (data.records.size() >= index::messages_max ||
