@@ -8,10 +8,7 @@
 // "#> " lines between client lines (deliver, expunge, wait) are described at run_directive().
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cstdint>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -19,47 +16,15 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/support/golden.hpp"
 #include "tests/unit/imap_session/session_harness.hpp"
 
 namespace mailsim::imap::test {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::vector<std::string> split_lines(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    std::size_t lf = text.find('\n');
-    out.emplace_back(text.substr(0, lf));
-    text.remove_prefix(lf == std::string_view::npos ? text.size() : lf + 1);
-  }
-  return out;
-}
-
-// The server's bytes as "S: " lines, one per CRLF-terminated line.
-void append_server_lines(std::string& transcript, std::string_view output) {
-  while (!output.empty()) {
-    std::size_t end = output.find("\r\n");
-    std::size_t take = end == std::string_view::npos ? output.size() : end + 2;
-    transcript += "S: " + mailsim::test::printable(output.substr(0, end)) + "\n";
-    output.remove_prefix(take);
-  }
-}
-
-// The number after "name=" on an options line, if the line has one.
-std::optional<std::size_t> option_value(const std::string& line, std::string_view name) {
-  const std::string key = " " + std::string(name) + "=";
-  std::size_t at = line.find(key);
-  if (at == std::string::npos) return std::nullopt;
-  return static_cast<std::size_t>(std::stoull(line.substr(at + key.size())));
-}
+using mailsim::test::golden::append_server_lines;
+using mailsim::test::golden::option_value;
+using mailsim::test::golden::split_lines;
 
 void apply_options(const std::string& line, harness_config& config) {
   if (line.rfind("# options:", 0) != 0) return;
@@ -73,13 +38,6 @@ void apply_options(const std::string& line, harness_config& config) {
   if (auto v = option_value(line, "line_bytes_max")) reader.line_bytes_max = *v;
   if (auto v = option_value(line, "errors_max")) config.lim.errors_max = *v;
   if (auto v = option_value(line, "auth_failures_max")) config.lim.auth_failures_max = *v;
-}
-
-bool should_regenerate(const fs::path& path) {
-  const char* regenerate = std::getenv("MAILSIM_REGENERATE");
-  if (regenerate == nullptr || std::string(regenerate) != "1") return false;
-  const char* only = std::getenv("MAILSIM_REGENERATE_ONLY");
-  return only == nullptr || path.filename().string().find(only) != std::string::npos;
 }
 
 // "#> " lines between client lines are things that happen outside the session, in place:
@@ -143,22 +101,7 @@ std::string replay(const std::vector<std::string>& file_lines) {
 }
 
 TEST(imap_session_golden, TranscriptsMatch) {
-  const fs::path dir = MAILSIM_IMAP_GOLDEN_DIR;
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().extension() == ".ref") files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  ASSERT_FALSE(files.empty()) << "no transcripts in " << dir;
-  for (const fs::path& path : files) {
-    std::string expected = read_file(path);
-    std::string actual = replay(split_lines(expected));
-    if (should_regenerate(path)) {
-      std::ofstream(path, std::ios::binary) << actual;
-      continue;
-    }
-    EXPECT_EQ(actual, expected) << path << " differs (MAILSIM_REGENERATE=1 rewrites it)";
-  }
+  mailsim::test::golden::check_transcripts(MAILSIM_IMAP_GOLDEN_DIR, replay);
 }
 
 }  // namespace
