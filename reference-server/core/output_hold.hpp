@@ -9,8 +9,10 @@
 //
 // Contract: hold() marks everything appended to `output` from `offset` on as held until
 // `until`; release_if_due() ends the hold once `now` reached it. take() returns (and
-// removes) the part of the output that may be written now. Header-only, no clock of its
-// own: the session passes the times.
+// removes) the part of the output that may be written now. discard() drops the held part
+// (the peer left or misbehaved: it must not get the answer early). accept_input() counts
+// what the peer sends meanwhile: past input_max_bytes the session should close rather than
+// buffer it. Header-only, no clock of its own: the session passes the times.
 #pragma once
 
 #include <cstddef>
@@ -24,8 +26,13 @@ namespace mailsim::core {
 
 class output_hold {
  public:
+  static constexpr std::size_t input_max_bytes = 64 * 1024;
+
   void hold(std::size_t offset, time_point until) {
-    if (!until_) ready_ = offset;
+    if (!until_) {
+      ready_ = offset;
+      input_bytes_ = 0;
+    }
     until_ = until;
   }
   bool active() const { return until_.has_value(); }
@@ -38,6 +45,14 @@ class output_hold {
     return true;
   }
   void clear() { until_.reset(); }
+  void discard(std::string& output) {
+    if (until_) output.resize(ready_);
+    until_.reset();
+  }
+  bool accept_input(std::size_t bytes) {
+    input_bytes_ += bytes;
+    return input_bytes_ <= input_max_bytes;
+  }
 
   bool has_ready(const std::string& output) const {
     return until_ ? ready_ > 0 : !output.empty();
@@ -53,6 +68,7 @@ class output_hold {
  private:
   std::optional<time_point> until_;
   std::size_t ready_ = 0;  // bytes of the output before the held part
+  std::size_t input_bytes_ = 0;  // fed while holding
 };
 
 }  // namespace mailsim::core

@@ -2,6 +2,7 @@
 // LSUB, NAMESPACE, STATUS and APPEND (RFC 9051 §6.3.4-§6.3.12, RFC 4315 APPENDUID).
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -179,6 +180,22 @@ bool has_children(account_backend& account, const std::string& name) {
 constexpr std::string_view dot_level_refusal =
     "[CANNOT] \".\" and \"..\" are not valid hierarchy levels";
 
+// Bounds on a name a client may create or subscribe to (Dovecot's are alike): every
+// superior level of a subscribed name is listed by LSUB "%", and a name may arrive as a
+// literal of many megabytes.
+constexpr std::size_t mailbox_name_bytes_max = 1024;
+constexpr std::size_t mailbox_levels_max = 32;
+
+// Why a new mailbox name is refused, or nothing when it is acceptable.
+std::optional<std::string_view> name_refusal(std::string_view name) {
+  if (has_dot_level(name)) return dot_level_refusal;
+  if (name.size() > mailbox_name_bytes_max ||
+      static_cast<std::size_t>(std::count(name.begin(), name.end(), '/')) >= mailbox_levels_max) {
+    return "[LIMIT] mailbox name too long or too deep (1024 bytes, 32 levels)";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string session::impl::mailbox_text(std::string_view name) const {
@@ -215,8 +232,8 @@ void session::impl::cmd_create(impl& s, const command& cmd) {
     s.no(cmd, "[ALREADYEXISTS] INBOX already exists");
     return;
   }
-  if (has_dot_level(name)) {
-    s.no(cmd, dot_level_refusal);
+  if (auto refusal = name_refusal(name)) {
+    s.no(cmd, *refusal);
     return;
   }
   // RFC 9051 §6.3.4: the backend makes the missing superior levels too.
@@ -234,7 +251,7 @@ void session::impl::cmd_delete(impl& s, const command& cmd) {
     s.no(cmd, "[CANNOT] INBOX cannot be deleted");
     return;
   }
-  if (has_dot_level(args.mailbox)) {
+  if (has_dot_level(args.mailbox)) {  // DELETE: any existing name may go
     s.no(cmd, dot_level_refusal);
     return;
   }
@@ -243,7 +260,7 @@ void session::impl::cmd_delete(impl& s, const command& cmd) {
     return;
   }
   if (has_children(*s.account, args.mailbox)) {
-    s.no(cmd, "[CANNOT] Mailbox has children");
+    s.no(cmd, "[HASCHILDREN] Mailbox has children, delete them first");
     return;
   }
   backend_status status = s.account->remove(args.mailbox);
@@ -260,8 +277,12 @@ void session::impl::cmd_rename(impl& s, const command& cmd) {
     s.no(cmd, "[ALREADYEXISTS] INBOX already exists");
     return;
   }
-  if (has_dot_level(args.from) || has_dot_level(args.to)) {
+  if (has_dot_level(args.from)) {
     s.no(cmd, dot_level_refusal);
+    return;
+  }
+  if (auto refusal = name_refusal(args.to)) {
+    s.no(cmd, *refusal);
     return;
   }
   const std::uint32_t selected_validity = s.box ? s.box->uid_validity() : 0;
@@ -285,8 +306,8 @@ void session::impl::cmd_subscribe(impl& s, const command& cmd) {
   const auto& args = std::get<mailbox_args>(cmd.args);
   const bool on = cmd.name == command_name::subscribe;
   // Such a name can never be a mailbox; UNSUBSCRIBE may still drop one from an old list.
-  if (on && has_dot_level(args.mailbox)) {
-    s.no(cmd, dot_level_refusal);
+  if (auto refusal = on ? name_refusal(args.mailbox) : std::nullopt) {
+    s.no(cmd, *refusal);
     return;
   }
   backend_status status = s.account->subscribe(args.mailbox, on);

@@ -222,8 +222,12 @@ bool session::impl::search_refused(const command& cmd, const search_args& args) 
       }
     }
   }
-  // Checked against the view before the sync below: the numbers the client knew of.
-  const auto in_view = [this](const sequence_set& set) { return sequence_numbers_valid(set); };
+  // Checked against the view before the sync below: the numbers the client knew of. An
+  // empty mailbox has no numbers to be out of range of: "1:*" there finds nothing, as
+  // clients that search before they look expect.
+  const auto in_view = [this](const sequence_set& set) {
+    return view.empty() || sequence_numbers_valid(set);
+  };
   if (!sequence_keys_valid(args.keys, in_view)) {
     bad(cmd.tag, "invalid message sequence number");
     return true;

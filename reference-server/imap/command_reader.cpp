@@ -33,8 +33,10 @@ bool inside_quotes(std::string_view text, std::size_t pos) {
 // announced a {N+} literal decides whether the stream can go on).
 constexpr std::size_t skipped_tail_bytes = 32;
 
-void keep_tail(std::string& tail) {
-  if (tail.size() > skipped_tail_bytes) tail.erase(0, tail.size() - skipped_tail_bytes);
+// `extra`: bytes kept beyond the tail (a CR that may end the piece, removed at the LF).
+void keep_tail(std::string& tail, std::size_t extra = 0) {
+  const std::size_t keep = skipped_tail_bytes + extra;
+  if (tail.size() > keep) tail.erase(0, tail.size() - keep);
 }
 
 // RFC 9051 §9 literal = "{" number64 ["+"] "}" CRLF; RFC 3516 literal8 = "~{" ...
@@ -125,7 +127,7 @@ read_event command_reader::read_line() {
     if (state_ == state::skipping_line) {
       // Keep only the end of the line: it may announce a literal, which decides fatality.
       skipped_tail_.append(base, avail);
-      keep_tail(skipped_tail_);
+      keep_tail(skipped_tail_, 1);
       start_ = buffer_.size();
       scanned_ = 0;
     }

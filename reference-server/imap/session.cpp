@@ -80,7 +80,7 @@ event_kind session::impl::run() {
   for (;;) {
     if (hold.active()) {
       if (!eof) return event_kind::need_more;  // nothing is read until the answer went out
-      hold.clear();
+      hold.discard(self.output_);  // leaving must not be a way around the delay
       finish();
       return event_kind::close;
     }
@@ -286,6 +286,12 @@ void session::start() {
 void session::feed(std::string_view bytes) {
   // After STARTTLS nothing may be read until TLS is up (CVE-2011-0411): those bytes go.
   if (impl_->st == impl::state::logout || impl_->tls_wait) return;
+  // A client that keeps sending while its failed login is held is closed, not buffered.
+  if (impl_->hold.active() && !impl_->hold.accept_input(bytes.size())) {
+    impl_->hold.discard(output_);
+    impl_->finish();
+    return;
+  }
   impl_->reader.feed(bytes);
 }
 

@@ -57,7 +57,7 @@ event_kind session::impl::run() {
   for (;;) {
     if (hold.active()) {
       if (!eof) return event_kind::need_more;  // nothing is read until the answer went out
-      hold.clear();
+      hold.discard(self.output_);  // leaving must not be a way around the delay
       finish();
       return event_kind::close;
     }
@@ -155,6 +155,12 @@ void session::start() {
 void session::feed(std::string_view bytes) {
   // After STLS nothing may be read until TLS is up (CVE-2011-0411): those bytes are dropped.
   if (impl_->st == impl::state::closed || impl_->st == impl::state::tls_wait) return;
+  // A client that keeps sending while its failed login is held is closed, not buffered.
+  if (impl_->hold.active() && !impl_->hold.accept_input(bytes.size())) {
+    impl_->hold.discard(output_);
+    impl_->finish();
+    return;
+  }
   impl_->reader.feed(bytes);
 }
 

@@ -23,6 +23,9 @@ namespace {
 
 using imap::backend_status;
 
+// Subscriptions per user (names need not exist, so nothing else bounds them).
+constexpr std::size_t subscriptions_max = 1000;
+
 // RFC 6154 special-use folders every account has, by their IMAP names.
 constexpr std::pair<std::string_view, std::string_view> special_folders[] = {
     {"Sent", "\\Sent"}, {"Drafts", "\\Drafts"}, {"Junk", "\\Junk"}, {"Trash", "\\Trash"}};
@@ -187,6 +190,10 @@ class store_account final : public imap::account_backend {
   backend_status subscribe(std::string_view name, bool subscribed) override {
     std::set<std::string> names = read_subscriptions();
     if (subscribed) {
+      // A bound on what one user can make the server store and list (LSUB, LIST SUBSCRIBED).
+      if (names.size() >= subscriptions_max && !names.contains(std::string(name))) {
+        return backend_status::over_quota;
+      }
       names.insert(std::string(name));
     } else {
       names.erase(std::string(name));

@@ -242,6 +242,8 @@ std::error_code folders::move_inbox(std::string_view to, std::uint32_t uid_valid
     if (!error) error = fs::write_all(fd.get(), std::to_string(uid_validity_floor) + "\n", {});
     if (!error) error = fs::sync_fd(fd.get());
     if (!error) error = fd.close();
+    // The record's directory entry too: without it a crash could lose the floor.
+    if (!error) error = fs::sync_path(AT_FDCWD, maildir_ + "/" + *target);
     if (error) return error;
   }
   for (const char* sub : {"cur", "new"}) {

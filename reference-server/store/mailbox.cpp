@@ -243,7 +243,7 @@ std::error_code mailbox::sync(sync_report& report) {
   bool changed = true;
   const std::error_code error = impl_->refresh_locked(changed);
   held.reset();
-  if (changed) {
+  if (changed || !impl_->view_current) {
     impl_->rebuild_view(report);
   } else {
     report = {};  // nothing on disk moved since the view was made

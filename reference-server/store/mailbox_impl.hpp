@@ -140,6 +140,9 @@ struct mailbox::impl {
   std::optional<dir_stamp> scanned;  // the folders as of the last scan, when settled
   file_map files;  // by base name, from the last scan
   std::vector<message_entry> view;
+  // False when a refresh changed `data` or `files` and the view was not rebuilt since (an
+  // operation that refreshed and then failed, or copy_to's source): the next sync rebuilds.
+  bool view_current = true;
   std::uint32_t view_uid_validity = 0;
 };
 

@@ -23,9 +23,10 @@ struct pool {
   std::uint64_t reused = 0;
 };
 
+// Never destroyed: a mailbox closed during exit (a global's, a fixture's) still finds it.
 pool& the_pool() {
-  static pool instance;
-  return instance;
+  static pool* instance = new pool;
+  return *instance;
 }
 
 // True when `path` still names the directory the descriptor was opened on: a folder deleted,

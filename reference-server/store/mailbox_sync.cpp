@@ -97,6 +97,7 @@ std::error_code mailbox::impl::refresh_locked(bool& changed) {
   const std::optional<dir_stamp> stamp = read_stamp();
   changed = !(index_same && stamp && scanned && *stamp == *scanned);
   if (!changed) return {};
+  view_current = false;  // until rebuild_view(): an operation may refresh and then fail
   const std::int64_t now_ns = core::epoch_ms(clock->now()) * 1'000'000;
   const bool settled = stamp && std::max(stamp->new_ns, stamp->cur_ns) <
                                     now_ns - stamp_settle_ms * 1'000'000;
@@ -353,6 +354,7 @@ message_entry mailbox::impl::entry_of(const index::record& entry) const {
 
 void mailbox::impl::rebuild_view(sync_report& report) {
   report = {};
+  view_current = true;
   std::vector<message_entry> next;
   next.reserve(data.records.size());
   for (const auto& entry : data.records) next.push_back(entry_of(entry));

@@ -173,6 +173,9 @@ TEST(imap_command_reader, limits_are_enforced_identically_at_every_split) {
       // whether its end came in one piece or was kept as a 32-byte tail (a fuzzer input).
       {"a1 X {012345678901234567890123456789+}\r\na2 NOOP\r\n",
        "error command line too long tag=a1\ncomplete T:a2 NOOP\n"},
+      // A marker of exactly 32 bytes is seen whole in both, also when the CR came apart.
+      {"a1 X {00000000000000000000000000003+}\r\nabc\r\n",
+       "FATAL non-synchronizing literal refused tag=a1\n"},
       // Literal count.
       {"a1 X {1}\r\na {1}\r\nb {1}\r\na2 NOOP\r\n",
        "continue a1 1\ncontinue a1 1\nerror too many literals in one command tag=a1\n"

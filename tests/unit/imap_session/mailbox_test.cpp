@@ -351,8 +351,10 @@ TEST(imap_session_hierarchy, DeleteOfMailboxWithChildrenIsRefused) {
   client c(f);
   c.login();
   c.send("a CREATE A/B/C\r\n");
-  EXPECT_EQ(c.send("b DELETE A\r\n"), "b NO [CANNOT] Mailbox has children\r\n");
-  EXPECT_EQ(c.send("c DELETE A/B\r\n"), "c NO [CANNOT] Mailbox has children\r\n");
+  EXPECT_EQ(c.send("b DELETE A\r\n"),
+            "b NO [HASCHILDREN] Mailbox has children, delete them first\r\n");
+  EXPECT_EQ(c.send("c DELETE A/B\r\n"),
+            "c NO [HASCHILDREN] Mailbox has children, delete them first\r\n");
   EXPECT_NE(f.store.folder(std::string(alice), "A"), nullptr);
   EXPECT_EQ(c.send("d DELETE A/B/C\r\n"), "d OK DELETE completed\r\n");
   EXPECT_EQ(c.send("e DELETE A/B\r\n"), "e OK DELETE completed\r\n");
@@ -469,6 +471,22 @@ TEST(imap_session_hierarchy, RenameOfSelectedInboxExpungesItsMessages) {
   EXPECT_EQ(c.send("g RENAME INBOX Saved2\r\n"), "g OK RENAME completed\r\n");
   EXPECT_EQ(c.send("h FETCH 1 UID\r\n"), "* 1 FETCH (UID 1)\r\nh OK FETCH completed\r\n");
   EXPECT_EQ(f.store.folder(std::string(alice), "Saved2")->entries.size(), 1U);
+}
+
+// New names are bounded (1024 bytes, 32 levels): LSUB lists every superior level of a
+// subscribed name, and a name may come as a literal of many megabytes.
+TEST(imap_session_hierarchy, LongAndDeepNamesAreRefused) {
+  fixture f;
+  client c(f);
+  c.login();
+  const std::string refusal =
+      " NO [LIMIT] mailbox name too long or too deep (1024 bytes, 32 levels)\r\n";
+  EXPECT_EQ(c.send("a CREATE " + std::string(1025, 'x') + "\r\n"), "a" + refusal);
+  std::string deep = "d";
+  for (int i = 0; i < 32; ++i) deep += "/d";
+  EXPECT_EQ(c.send("b SUBSCRIBE " + deep + "\r\n"), "b" + refusal);
+  EXPECT_EQ(c.send("c RENAME Sent " + deep + "\r\n"), "c" + refusal);
+  EXPECT_EQ(c.send("e CREATE " + std::string(1024, 'x') + "\r\n"), "e OK CREATE completed\r\n");
 }
 
 }  // namespace

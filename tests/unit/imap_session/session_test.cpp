@@ -320,9 +320,27 @@ TEST(imap_session, FailedLoginsAreAnsweredLate) {
             "a NO [AUTHENTICATIONFAILED] Authentication failed\r\nb OK NOOP completed\r\n");
   EXPECT_EQ(c.send("c LOGIN alice@example.test wrong\r\n"), "");
   EXPECT_EQ(*c.raw().next_deadline() - f.clock.now(), std::chrono::seconds(4));
-  // The peer leaving meanwhile ends the session without waiting.
+  // The peer leaving meanwhile ends the session without waiting, and without the answer:
+  // leaving is no way around the delay.
   c.raw().feed_eof();
   EXPECT_EQ(c.raw().next_event(), event_kind::close);
+  EXPECT_EQ(c.raw().take_output(), "");
+}
+
+// Input sent while a failed login is held is not buffered without bound: past 64 KiB the
+// session closes (without the held answer).
+TEST(imap_session, FloodWhileAFailedLoginIsHeldCloses) {
+  fixture f;
+  harness_config config;
+  config.lim.auth_failure_delay = std::chrono::seconds(1);
+  client c(f, config);
+  EXPECT_EQ(c.send("a LOGIN alice@example.test wrong\r\n"), "");
+  const std::string noise(8 * 1024, 'x');
+  for (int i = 0; i < 8; ++i) EXPECT_FALSE(c.raw().closed());
+  for (int i = 0; i < 9 && !c.raw().closed(); ++i) c.raw().feed(noise);
+  EXPECT_TRUE(c.raw().closed());
+  EXPECT_EQ(c.raw().next_event(), event_kind::close);
+  EXPECT_EQ(c.raw().take_output(), "");
 }
 
 }  // namespace

@@ -105,8 +105,8 @@ TEST(message_malformed, odd_inputs_degrade) {
       " continuation first\r\nSubject: x\r\n\r\n",
       "Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n",
       "Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n--a\r\n--a--",
-      "Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\nContent-Type: "
-      "message/rfc822\r\n--a--",
+      ("Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\nContent-Type: "
+       "message/rfc822\r\n--a--"),  // one input over two lines
       "Content-Type: message/rfc822\r\n\r\n",
       "Content-Type: message/rfc822",
       "Content-Type: multipart/digest; boundary=a\r\n\r\n--a\r\n\r\n--a--\r\n",

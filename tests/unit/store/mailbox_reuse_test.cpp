@@ -97,5 +97,24 @@ TEST_F(mailbox_reuse, capacity_bounds_the_pool_and_zero_turns_it_off) {
   EXPECT_EQ(mailbox::reused_opens(), before);
 }
 
+// An operation that refreshes from disk and then does not rebuild the view (copy_to's
+// source) must leave the change to the next sync, also when the folders' times are settled
+// (a clock well past the files' times) and nothing moves on disk after it.
+TEST_F(mailbox_reuse, a_refresh_without_a_rebuild_is_reported_by_the_next_sync) {
+  clock_.set(core::from_epoch_ms(4'102'444'800'000));  // 2100: every stamp is settled
+  auto a = open_box();
+  append(*a);
+  auto b = open_box();
+  append(*b);  // `a` has not synced since
+  auto target = open_box(dir_.path() + "/Target");
+  const std::uint32_t first = a->messages().front().uid;
+  std::vector<std::uint32_t> new_uids;
+  ASSERT_FALSE(a->copy_to({&first, 1}, *target, new_uids));
+  sync_report report;
+  ASSERT_FALSE(a->sync(report));
+  EXPECT_EQ(report.added, 1U);
+  EXPECT_EQ(a->messages().size(), 2U);
+}
+
 }  // namespace
 }  // namespace mailsim::store
