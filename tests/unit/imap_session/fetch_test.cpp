@@ -12,16 +12,6 @@ bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }
 
-// A client logged in with INBOX selected.
-struct selected_client {
-  fixture f;
-  client c{f};
-  selected_client() {
-    c.login();
-    c.send("s SELECT INBOX\r\n");
-  }
-};
-
 TEST(imap_session_fetch, SimpleItems) {
   selected_client t;
   EXPECT_EQ(t.c.send("a FETCH 1 (UID FLAGS RFC822.SIZE INTERNALDATE)\r\n"),

@@ -56,11 +56,7 @@ void run_directive(const std::string& line, fixture& f, client& c, std::string& 
   }
   std::uint32_t uid = 0;
   if (verb == "expunge" && words >> mailbox >> uid) {
-    memory_folder* folder = f.store.folder(std::string(alice), mailbox);
-    ASSERT_NE(folder, nullptr) << line;
-    std::erase_if(folder->entries, [uid](const message_entry& e) { return e.uid == uid; });
-    folder->texts.erase(uid);
-    ++folder->highest_modseq;
+    EXPECT_TRUE(expunge_outside(f, mailbox, uid)) << line;
     return;
   }
   std::int64_t wait_ms = 0;

@@ -9,25 +9,6 @@
 namespace mailsim::imap::test {
 namespace {
 
-// Removal by "another program": the message leaves alice's folder without any session
-// being told, as when a Maildir file is deleted under an open mailbox.
-void expunge_outside(fixture& f, std::uint32_t uid) {
-  memory_folder* folder = f.store.folder(std::string(alice), "INBOX");
-  ASSERT_NE(folder, nullptr);
-  std::erase_if(folder->entries, [uid](const message_entry& e) { return e.uid == uid; });
-  folder->texts.erase(uid);
-  ++folder->highest_modseq;
-}
-
-struct selected_client {
-  fixture f;
-  client c{f};
-  selected_client() {
-    c.login();
-    c.send("s SELECT INBOX\r\n");
-  }
-};
-
 TEST(imap_session_search, SequenceNumberBeyondTheMailboxIsBad) {
   selected_client t;
   EXPECT_EQ(t.c.send("a SEARCH 5\r\n"), "a BAD invalid message sequence number\r\n");
@@ -66,7 +47,7 @@ TEST(imap_session_search, SequenceSetsInAnEmptyMailboxFindNothing) {
 // sent until a command that allows it; the others keep the numbers the client knows.
 TEST(imap_session_search, MessageExpungedOutsideIsLeftOut) {
   selected_client t;
-  expunge_outside(t.f, 1);
+  ASSERT_TRUE(expunge_outside(t.f, "INBOX", 1));
   EXPECT_EQ(t.c.send("a UID SEARCH ALL\r\n"), "* SEARCH 2\r\na OK SEARCH completed\r\n");
   EXPECT_EQ(t.c.send("b SEARCH ALL\r\n"), "* SEARCH 2\r\nb OK SEARCH completed\r\n");
   EXPECT_EQ(t.c.send("c SEARCH 1\r\n"), "* SEARCH\r\nc OK SEARCH completed\r\n");
@@ -90,7 +71,7 @@ TEST(imap_session_search, NewMessageIsAnnouncedBeforeTheResult) {
 TEST(imap_session_search, ExpungeAndDeliveryTogether) {
   selected_client t;
   t.c.send("e ENABLE IMAP4rev2\r\n");
-  expunge_outside(t.f, 2);
+  ASSERT_TRUE(expunge_outside(t.f, "INBOX", 2));
   t.f.store.deliver(std::string(alice), "INBOX", plain_message());
   EXPECT_EQ(t.c.send("a UID SEARCH RETURN (ALL COUNT) ALL\r\n"),
             "* 3 EXISTS\r\n* ESEARCH (TAG \"a\") UID ALL 1,3 COUNT 2\r\n"

@@ -194,4 +194,26 @@ class client {
   std::string greeting_;
 };
 
+// A client logged in with INBOX selected.
+struct selected_client {
+  fixture f;
+  client c{f};
+  selected_client() {
+    c.login();
+    c.send("s SELECT INBOX\r\n");
+  }
+};
+
+// Removal by "another program": the message leaves alice's folder without any session
+// being told, as when a Maildir file is deleted under an open mailbox. False when there is
+// no such folder.
+inline bool expunge_outside(fixture& f, const std::string& mailbox, std::uint32_t uid) {
+  memory_folder* folder = f.store.folder(std::string(alice), mailbox);
+  if (folder == nullptr) return false;
+  std::erase_if(folder->entries, [uid](const message_entry& e) { return e.uid == uid; });
+  folder->texts.erase(uid);
+  ++folder->highest_modseq;
+  return true;
+}
+
 }  // namespace mailsim::imap::test
