@@ -51,6 +51,7 @@ void drain(pop3::session& s, std::string& wire) {
       case pop3::event_kind::close: return;
       case pop3::event_kind::auth: s.run_auth(); break;
       case pop3::event_kind::stls: s.tls_started(); break;
+      case pop3::event_kind::write: break;  // the output was taken above
     }
   }
 }

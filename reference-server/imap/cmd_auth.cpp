@@ -186,6 +186,7 @@ void session::impl::auth_succeeded(const std::string& user) {
   }
   self.user_ = user;
   st = state::authenticated;
+  reader.set_limits(lim.reader);
   tagged(tag, "OK", "[CAPABILITY " + capability_list() + "] Logged in");
 }
 

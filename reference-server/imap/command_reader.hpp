@@ -84,6 +84,9 @@ class command_reader {
   // Bytes fed but not framed yet.
   std::size_t buffered_bytes() const { return buffer_.size() - start_; }
   const reader_limits& limits() const { return limits_; }
+  // New limits for what is read from now on (a literal already announced keeps its size).
+  // The session widens them at login.
+  void set_limits(const reader_limits& limits) { limits_ = limits; }
 
  private:
   enum class state { line, awaiting_go_ahead, literal, skipping_line, closed };

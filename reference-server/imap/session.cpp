@@ -65,8 +65,26 @@ void session::impl::dispatch(const command& cmd) {
   bad(cmd.tag, "unknown command");
 }
 
+namespace {
+
+// The reader's limits before login: literals no larger than credentials need.
+reader_limits unauthenticated(const limits& l) {
+  reader_limits r = l.reader;
+  r.literal_bytes_max = std::min(r.literal_bytes_max, l.unauthenticated_literal_bytes_max);
+  r.nonsync_literal_bytes_max = std::min(r.nonsync_literal_bytes_max, r.literal_bytes_max);
+  r.command_bytes_max = std::min(r.command_bytes_max, r.literal_bytes_max + r.line_bytes_max);
+  return r;
+}
+
+}  // namespace
+
 session::impl::impl(session& owner, options o, limits l, deps d)
-    : self(owner), opts(std::move(o)), lim(l), dep(d), reader(l.reader), tls(opts.tls_active) {
+    : self(owner),
+      opts(std::move(o)),
+      lim(l),
+      dep(d),
+      reader(unauthenticated(l)),
+      tls(opts.tls_active) {
   last_activity = dep.clock->now();
 }
 

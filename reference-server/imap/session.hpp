@@ -66,6 +66,10 @@ struct limits {
   // The n-th failed login is answered after n x this, and no command is read meanwhile
   // (slows password guessing). 0 here; the server passes its limits.auth_failure_delay.
   core::duration_ms auth_failure_delay{0};
+  // Before login the only literals are credentials (LOGIN, AUTHENTICATE, ID): a larger one is
+  // refused (NO [TOOBIG]; a {N+} closes), so a stranger cannot make the server hold
+  // message-sized literals; reader.literal_bytes_max applies from login on.
+  std::size_t unauthenticated_literal_bytes_max = 64 * 1024;
   core::duration_ms idle_poll_interval{500};  // IDLE: how often the mailbox is synced
   // A FETCH pauses (event_kind::write) once this much output waits to be written; one
   // message's response may go past it.

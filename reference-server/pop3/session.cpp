@@ -72,6 +72,8 @@ event_kind session::impl::run() {
       finish();  // the peer left during the handshake
       return event_kind::close;
     }
+    // Pipelined RETRs answer faster than a slow reader takes: write before reading more.
+    if (self.output_.size() >= lim.output_pending_max) return event_kind::write;
     core::line l = reader.next();
     if (l.state == core::line::status::need_more) {
       if (!eof) return event_kind::need_more;

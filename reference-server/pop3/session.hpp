@@ -14,13 +14,17 @@
 //             any thread, before the next call to next_event(). USER/PASS runs as PLAIN.
 //   stls      "+OK" is queued: flush it, do the TLS handshake, then tls_started(); bytes
 //             pipelined after the STLS line are discarded (as SMTP STARTTLS, CVE-2011-0411).
+//   write     limits::output_pending_max bytes of answers wait: write take_output(), then
+//             call next_event() again. No command is read meanwhile, so a client that
+//             pipelines RETRs without reading costs one message's worth of memory, not
+//             one per RETR (the check is made between commands).
 //   close     flush take_output() and close the connection.
 // After a successful authentication the session opens the maildrop through the injected
 // maildrop_opener, on the caller's thread inside next_event(): "-ERR [IN-USE]" when it is
 // locked, "-ERR [SYS/TEMP]" when it fails, and the session stays in AUTHORIZATION.
-// Bad input: unknown commands, bad arguments, commands in the wrong state and over-long
-// lines get "-ERR" and the session goes on; after errors_max errors, or a line over
-// line_bytes_max, it answers "-ERR" and closes. USER/PASS and AUTH PLAIN are refused before
+// Bad input: unknown commands, bad arguments, commands in the wrong state and lines over
+// line_bytes_max get "-ERR" and the session goes on; after errors_max errors it answers
+// "-ERR" and closes. USER/PASS and AUTH PLAIN are refused before
 // TLS unless allow_plaintext_auth (RFC 2595 §2; Dovecot's disable_plaintext_auth).
 // Never throws; no I/O of its own (the maildrop does the reading); time from the clock.
 #pragma once
@@ -60,6 +64,8 @@ struct limits {
   // (slows password guessing). 0 here; the server passes its limits.auth_failure_delay.
   core::duration_ms auth_failure_delay{0};
   core::duration_ms idle_timeout{10 * 60 * 1000};  // RFC 1939 §3: at least 10 minutes
+  // Answers waiting to be written before the next command is read (event_kind::write).
+  std::size_t output_pending_max = 256 * 1024;
 };
 
 struct deps {
@@ -69,7 +75,7 @@ struct deps {
   maildrop_opener* maildrops = nullptr;                 // required
 };
 
-enum class event_kind { need_more, auth, stls, close };
+enum class event_kind { need_more, auth, stls, write, close };
 
 struct stats {
   std::size_t messages_retrieved = 0;

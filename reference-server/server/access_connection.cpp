@@ -25,6 +25,7 @@ step step_of(pop3::event_kind k) {
     case pop3::event_kind::need_more: return step::read;
     case pop3::event_kind::auth: return step::auth;
     case pop3::event_kind::stls: return step::tls;
+    case pop3::event_kind::write: return step::write;
     case pop3::event_kind::close: return step::close;
   }
   return step::close;

@@ -1,13 +1,15 @@
 """Fixtures for the robustness suite: a real mailsim-server under attack on loopback.
 
 `make_server(**options)` starts a server (ServerProcess from tests/e2e/mailsim_harness.py)
-with short timeouts, delivers one warm-up message and records the resulting RSS as
-`server.baseline_kib`, the base of every memory bound (robustness_support.MemoryBound). At
-teardown it checks that the server is still alive and that SIGTERM stops it with exit 0.
+with short timeouts, delivers one warm-up message (and, when `roles` include imap or pop3,
+runs one well-behaved IMAP or POP3 session, which starts the password-hashing pool and
+opens the store) and records the resulting RSS as `server.baseline_kib`, the base of every
+memory bound (robustness_support.MemoryBound). At teardown it checks that the server is
+still alive and that SIGTERM stops it with exit 0.
 
-The suite is written so that more protocols plug in: see robustness_support.py's docstring
-(IMAP literal and MIME nesting cases go in test_imap_*.py / test_mime_*.py; each test file
-becomes one ctest).
+Each protocol's cases live in their own files (test_smtp_*.py, test_imap_*.py,
+test_pop3_*.py, test_mime_*.py; see robustness_support.py's docstring); each test file
+becomes one ctest.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ sys.path.insert(0, str(HERE))
 
 from mailsim_harness import USERS, ServerProcess  # noqa: E402
 from harness_fixtures import binary, client_tls, password_hash, tls_files  # noqa: E402,F401
-from robustness_support import proc_status_kib, send_mail  # noqa: E402
+from robustness_support import check_imap, check_pop3, proc_status_kib, send_mail  # noqa: E402
 
 # Short enough that a timeout test takes seconds, long enough that a busy 2-core machine
 # never times out a well-behaved client by accident. Tests override them where it matters.
@@ -46,6 +48,10 @@ def make_server(tmp_path, tls_files, password_hash, binary):
         started.append(s)
         s.start()
         send_mail(s, "warm-up")  # the first delivery starts the worker and fills caches
+        if "imap" in s.roles:
+            check_imap(s)
+        if "pop3" in s.roles:
+            check_pop3(s)
         s.baseline_kib = proc_status_kib(s.proc.pid, "VmRSS")
         return s
 

@@ -12,14 +12,17 @@ things after (and, where it makes sense, during) each attack:
    the Maildir);
 4. the abusive client gets the right reply or disconnect.
 
-Adding a protocol: the SMTP cases live in test_smtp_*.py. IMAP cases (4 GB literals
-announced, literal floods, slow IDLE clients) and MIME cases (nesting 200 deep, broken
-base64 / quoted-printable) go in test_imap_*.py and test_mime_*.py next to them; the
-CMakeLists.txt registers every test_*.py as its own ctest. What they need is here already
-and does not speak SMTP: `MemoryBound`, `Trickler` (N clients that send one byte at a time
-to any port), `Sender` (pipelines a stream while the test reads), `open_many`,
-`read_until_closed`, `wait_for`, `wait_for_idle`. An IMAP well-behaved client would sit
-beside `send_mail`; MIME cases arrive over SMTP and can reuse it as it is.
+Protocols: the SMTP cases live in test_smtp_*.py, the IMAP cases (4 GB literals
+announced, literal floods, slowloris, 1 MiB lines, garbage, floods) in test_imap_*.py, the
+POP3 ones in test_pop3_*.py and the MIME cases (nesting 200 deep, broken base64 /
+quoted-printable, read back over IMAP) in test_mime_*.py; the CMakeLists.txt registers
+every test_*.py as its own ctest. Shared and protocol-neutral: `MemoryBound`, `Trickler`
+(N clients that send one byte at a time to any port), `Sender` (pipelines a stream while
+the test reads), `open_many`, `read_until_closed`, `wait_for`, `wait_for_idle`. The
+well-behaved clients are `send_mail` (smtplib), `check_imap` (imaplib: STARTTLS, LOGIN,
+SELECT, SEARCH, FETCH) and `check_pop3` (poplib: STLS, USER/PASS, STAT, RETR, QUIT); the
+abusers speak IMAP through `RawImap` and `parse_imap` (a strict reader of the server's
+answers, literals included).
 
 Every socket has a timeout, every wait a deadline, and only 127.0.0.0/8 is used (clients
 bind to 127.0.x.y source addresses to look like distinct hosts: Linux routes the whole
@@ -28,9 +31,13 @@ block to the loopback interface).
 
 from __future__ import annotations
 
+import imaplib
+import poplib
+import re
 import selectors
 import smtplib
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -38,7 +45,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailsim_harness import HOST, ServerProcess, crlf
+from mailsim_harness import HOST, PASSWORD, ServerProcess, crlf
 
 SOCKET_TIMEOUT_S = 10.0
 
@@ -61,11 +68,32 @@ PER_CONNECTION_KIB = 128
 SLACK_KIB = 4 * 1024
 
 
-def allowance_kib(connections: int = 0, message_bytes: int = 0) -> int:
-    """The growth a test allows over the warm baseline: slack, live sessions, and for a
-    test that stores messages, the copies of one message the server may hold at once (the
-    session's buffer, growing by doubling, and the store's copy: 3x)."""
-    return SLACK_KIB + connections * PER_CONNECTION_KIB + 3 * message_bytes // 1024
+# What one live IMAP session may hold, by the limits the server gives it
+# (reference-server/imap/command_reader.hpp, session.hpp; server/access_connection.cpp):
+# the command reader keeps at most one line of line_bytes_max = 64 KiB (fixed; an
+# over-long line is skipped, only its last 32 bytes kept) plus one 4 KiB read, and the
+# parsed command copies that line once more; answers to one read's worth of pipelined
+# small commands (a FETCH stops filling the output at output_pending_max = 256 KiB, plus
+# one message: tests that fetch large messages add that); the session, its parser and
+# mailbox view a few KiB; TLS about 40 KiB. Literals come on top (`allowance_kib`'s
+# literal_bytes): each is bounded by limits.message_size_max, which the tests set to its
+# minimum, 64 KiB.
+IMAP_SESSION_KIB = 256
+
+# A POP3 session: a line of at most line_bytes_max = 1 KiB (fixed) and one 4 KiB read,
+# the answers to that read's pipelined commands, the maildrop's listing, TLS: an SMTP
+# session's 128 KiB covers it.
+POP3_SESSION_KIB = PER_CONNECTION_KIB
+
+
+def allowance_kib(connections: int = 0, message_bytes: int = 0, *, imap: int = 0,
+                  pop3: int = 0, literal_bytes: int = 0) -> int:
+    """The growth a test allows over the warm baseline: slack, live sessions (SMTP,
+    IMAP, POP3), and for a test that stores messages, the copies of one message the server
+    may hold at once (the session's buffer, growing by doubling, and the store's copy: 3x).
+    `literal_bytes` is the sum of the IMAP literals held at once, counted the same way."""
+    return (SLACK_KIB + connections * PER_CONNECTION_KIB + imap * IMAP_SESSION_KIB
+            + pop3 * POP3_SESSION_KIB + 3 * (message_bytes + literal_bytes) // 1024)
 
 
 def proc_status_kib(pid: int, key: str) -> int:
@@ -134,10 +162,95 @@ A client that follows the rules is served.
     return tag
 
 
+# The mailbox the well-behaved IMAP and POP3 clients read; the abusive clients of the
+# tests log in as other users (a POP3 maildrop is locked by its session).
+WELL_BEHAVED_USER = "carol@example.test"
+
+
+def client_tls_context(server: ServerProcess) -> ssl.SSLContext:
+    """A client context that trusts exactly the server's test certificate."""
+    ctx = ssl.create_default_context(cafile=str(server.cert))
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+class _Imap(imaplib.IMAP4):
+    """imaplib from a chosen 127.x source address (each one stands for a host)."""
+
+    def __init__(self, port: int, source_ip: str):
+        self._source_ip = source_ip
+        super().__init__(HOST, port, timeout=SOCKET_TIMEOUT_S)
+
+    def _create_socket(self, timeout):
+        return socket.create_connection((self.host, self.port), timeout,
+                                        source_address=(self._source_ip, 0))
+
+
+class _Pop3(poplib.POP3):
+    """poplib from a chosen 127.x source address."""
+
+    def __init__(self, port: int, source_ip: str):
+        self._source_ip = source_ip
+        super().__init__(HOST, port, timeout=SOCKET_TIMEOUT_S)
+
+    def _create_socket(self, timeout):
+        return socket.create_connection((self.host, self.port), timeout,
+                                        source_address=(self._source_ip, 0))
+
+
+def check_imap(server: ServerProcess, user: str = WELL_BEHAVED_USER,
+               source_ip: str = HOST) -> str:
+    """A well-behaved IMAP client: delivers a tagged message to `user` over SMTP, then
+    with imaplib over the imap listener does STARTTLS, LOGIN, SELECT, SEARCH
+    for the message and FETCH of its Subject, and LOGOUT. Returns the tag."""
+    tag = send_mail(server, recipient=user)
+    with _Imap(server.ports["imap"], source_ip) as m:
+        m.starttls(ssl_context=client_tls_context(server))
+        m.login(user, PASSWORD)
+        typ, data = m.select("INBOX")
+        assert typ == "OK", (typ, data)
+        typ, data = m.search(None, "SUBJECT", tag)
+        found = data[0].split() if typ == "OK" else []
+        assert len(found) == 1, f"SEARCH SUBJECT {tag}: {typ} {data}"
+        typ, data = m.fetch(found[0], "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        assert typ == "OK" and isinstance(data[0], tuple), (typ, data)
+        assert data[0][1] == f"Subject: well-behaved {tag}\r\n\r\n".encode(), data
+        m.logout()
+    return tag
+
+
+def check_pop3(server: ServerProcess, user: str = WELL_BEHAVED_USER,
+               source_ip: str = HOST) -> str:
+    """A well-behaved POP3 client: delivers a tagged message to `user` over SMTP, then
+    with poplib over the pop3 listener does STLS, USER/PASS, STAT, finds the message with
+    TOP, RETRs it and QUITs (deleting nothing). Returns the tag."""
+    tag = send_mail(server, recipient=user)
+    wanted = f"Subject: well-behaved {tag}".encode()
+    p = _Pop3(server.ports["pop3"], source_ip)
+    try:
+        p.stls(context=client_tls_context(server))
+        p.user(user)
+        p.pass_(PASSWORD)
+        count, _ = p.stat()
+        numbers = [n for n in range(count, 0, -1) if wanted in p.top(n, 0)[1]]
+        assert len(numbers) == 1, f"{tag} is in {len(numbers)} of {count} messages"
+        _, lines, _ = p.retr(numbers[0])
+        assert wanted in lines and lines[-1] == b"A client that follows the rules is served."
+        assert p.quit().startswith(b"+OK")
+    finally:
+        p.close()
+    return tag
+
+
 def assert_survived(server: ServerProcess, bound: MemoryBound) -> int:
-    """After an attack: alive, served, under the memory bound. Returns the peak RSS."""
+    """After an attack: alive, served (over SMTP, and over IMAP and POP3 when the server
+    has those listeners), under the memory bound. Returns the peak RSS."""
     assert server.running, f"server died: exit {server.proc.poll() if server.proc else None}"
     send_mail(server)
+    if "imap" in server.roles:
+        check_imap(server)
+    if "pop3" in server.roles:
+        check_pop3(server)
     assert server.running
     return bound.check()
 
@@ -355,3 +468,210 @@ class Trickler(threading.Thread):
         assert not self.is_alive(), "trickler did not end"
         if self.error:
             raise self.error
+
+
+# ------------------------------------------------------------------------------------------
+# IMAP on the wire, for what imaplib will not send (4 GB literals, 1 MiB lines, garbage)
+# and for reading answers exactly as they come.
+
+_LITERAL_AT_END = re.compile(rb"~?\{(\d+)\}$")
+
+
+class RawImap:
+    """A minimal blocking IMAP client over a plain socket. Reads the greeting."""
+
+    def __init__(self, port: int, source_ip: str = HOST, timeout_s: float = SOCKET_TIMEOUT_S):
+        self.sock = connect(port, source_ip, timeout_s)
+        self.buffer = bytearray()
+        self.greeting = self.response()
+
+    def close(self):
+        close_all([self.sock])
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, data: bytes):
+        self.sock.sendall(data)
+
+    def response(self) -> bytes:
+        """One server response: a line, and when it ends in a literal ({n} or ~{n}) the
+        literal's n bytes and the rest of the response, CRLFs kept inside."""
+        out = bytearray()
+        while True:
+            end = self._raw_line()
+            out += end
+            m = _LITERAL_AT_END.search(end)
+            if not m:
+                return bytes(out)
+            out += b"\r\n" + self._exactly(int(m.group(1)))
+
+    def _raw_line(self) -> bytes:
+        while b"\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError(f"connection closed; unread: {bytes(self.buffer)!r}")
+            self.buffer += chunk
+        end = self.buffer.index(b"\r\n")
+        line = bytes(self.buffer[:end])
+        del self.buffer[:end + 2]
+        return line
+
+    def _exactly(self, n: int) -> bytes:
+        while len(self.buffer) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError(f"connection closed inside a {n}-byte literal")
+            self.buffer += chunk
+        data = bytes(self.buffer[:n])
+        del self.buffer[:n]
+        return data
+
+    def until_tagged(self, tag: str) -> tuple[list[bytes], bytes]:
+        """Responses up to the tagged one: (the ones before it, the tagged one)."""
+        before = []
+        prefix = tag.encode() + b" "
+        while True:
+            r = self.response()
+            if r.startswith(prefix):
+                return before, r
+            before.append(r)
+
+    def command(self, tag: str, text: str | bytes) -> tuple[list[bytes], bytes]:
+        if isinstance(text, str):
+            text = text.encode()
+        self.send(tag.encode() + b" " + text + b"\r\n")
+        return self.until_tagged(tag)
+
+    def expect_ok(self, tag: str, text: str | bytes) -> list[bytes]:
+        untagged, final = self.command(tag, text)
+        assert final.startswith(f"{tag} OK".encode()), (text, untagged, final)
+        return untagged
+
+    def login(self, user: str, password: str = PASSWORD):
+        """LOGIN over clear text: the tests' listeners allow it (auth_without_tls)."""
+        self.expect_ok("L", f'LOGIN "{user}" "{password}"')
+
+    def read_until_closed(self) -> tuple[bytes, bool]:
+        data, reset = read_until_closed(self.sock)
+        data = bytes(self.buffer) + data
+        self.buffer.clear()
+        return data, reset
+
+
+# Clear-text logins on the imap and pop3 listeners (a lab option, docs/configuration.md
+# `auth_without_tls`), so that the abusive raw-socket clients need no TLS. The
+# well-behaved clients still use STARTTLS / STLS.
+def plaintext_login(*roles: str) -> dict[str, dict]:
+    return {role: {"auth_without_tls": True} for role in roles}
+
+
+def imap_lines(data: bytes) -> list[str]:
+    """The response lines in `data` (no literals expected), decoded."""
+    return [line.decode("utf-8", "replace") for line in data.split(b"\r\n") if line]
+
+
+class ImapSyntaxError(AssertionError):
+    pass
+
+
+def parse_imap(data: bytes) -> list:
+    """Reads a response's data (what follows "* " or the tag) into Python values, strictly
+    as RFC 9051 §9 writes them: "(" ... ")" lists become lists, quoted strings and
+    literals ({n} and literal8 ~{n}) bytes, NIL None, other atoms bytes (with a [...]
+    section, which may hold spaces and parentheses, kept in the atom); lists may follow
+    each other without a space (a multipart's parts in BODYSTRUCTURE). Raises
+    ImapSyntaxError on anything malformed: an unbalanced parenthesis, a literal whose
+    length does not match, a bad escape, a stray character."""
+    value, pos = _parse_items(data, 0, closing=False)
+    if pos != len(data):
+        raise ImapSyntaxError(f"trailing bytes at {pos}: {data[pos:pos + 40]!r}")
+    return value
+
+
+def _parse_items(data: bytes, pos: int, closing: bool) -> tuple[list, int]:
+    items = []
+    while pos < len(data):
+        if data[pos:pos + 1] == b")":
+            if not closing:
+                raise ImapSyntaxError(f"unbalanced ')' at {pos}")
+            return items, pos + 1
+        # Items are separated by exactly one space, except the parts of a multipart body
+        # structure, which follow each other directly (RFC 9051 §9: 1*body SP subtype).
+        adjacent_lists = items and isinstance(items[-1], list) and data[pos:pos + 1] == b"("
+        if items and not adjacent_lists:
+            if data[pos:pos + 1] != b" ":
+                raise ImapSyntaxError(f"items not separated by a space at {pos}: "
+                                      f"{data[pos:pos + 20]!r}")
+            pos += 1
+            if data[pos:pos + 1] in (b")", b" ", b""):
+                raise ImapSyntaxError(f"stray space at {pos - 1}")
+        item, pos = _parse_item(data, pos)
+        items.append(item)
+    if closing:
+        raise ImapSyntaxError("unclosed '('")
+    return items, pos
+
+
+def _parse_item(data: bytes, pos: int):
+    c = data[pos:pos + 1]
+    if c == b"(":
+        return _parse_items(data, pos + 1, closing=True)
+    if c == b'"':
+        return _parse_quoted(data, pos + 1)
+    if c == b"{" or data[pos:pos + 2] == b"~{":
+        return _parse_literal(data, pos + (1 if c == b"~" else 0))
+    end = pos
+    while end < len(data) and data[end:end + 1] not in (b" ", b"(", b")", b'"', b"{", b"\r", b"\n"):
+        if data[end:end + 1] == b"[":
+            close = data.find(b"]", end)
+            if close < 0:
+                raise ImapSyntaxError(f"unclosed '[' at {end}")
+            end = close
+        end += 1
+    if end == pos:
+        raise ImapSyntaxError(f"unexpected {data[pos:pos + 20]!r} at {pos}")
+    atom = data[pos:end]
+    if any(b < 0x20 or b > 0x7E for b in atom):
+        raise ImapSyntaxError(f"control or 8-bit byte in atom {atom!r}")
+    return (None if atom == b"NIL" else atom), end
+
+
+def _parse_quoted(data: bytes, pos: int) -> tuple[bytes, int]:
+    out = bytearray()
+    while pos < len(data):
+        c = data[pos]
+        if c == 0x22:
+            return bytes(out), pos + 1
+        if c == 0x5C:
+            if data[pos + 1:pos + 2] not in (b'"', b"\\"):
+                raise ImapSyntaxError(f"bad escape in a quoted string at {pos}")
+            out += data[pos + 1:pos + 2]
+            pos += 2
+            continue
+        if c in (0x0D, 0x0A, 0x00):
+            raise ImapSyntaxError(f"CR, LF or NUL in a quoted string at {pos}")
+        out.append(c)
+        pos += 1
+    raise ImapSyntaxError("unterminated quoted string")
+
+
+def _parse_literal(data: bytes, pos: int) -> tuple[bytes, int]:
+    m = re.compile(rb"\{(\d+)\}\r\n").match(data, pos)
+    if not m:
+        raise ImapSyntaxError(f"bad literal header at {pos}: {data[pos:pos + 20]!r}")
+    n = int(m.group(1))
+    start = m.end()
+    if start + n > len(data):
+        raise ImapSyntaxError(f"literal of {n} bytes runs past the response")
+    return data[start:start + n], start + n
+
+
+def nesting_depth(value) -> int:
+    """How deeply parenthesized lists nest in a parse_imap value (a list counts 1)."""
+    if not isinstance(value, list):
+        return 0
+    return 1 + max((nesting_depth(v) for v in value), default=0)

@@ -235,6 +235,19 @@ TEST(imap_session_literals, OversizedLiteralIsRefused) {
   EXPECT_EQ(c.send("b NOOP\r\n"), "b OK NOOP completed\r\n");
 }
 
+TEST(imap_session_literals, LiteralsBeforeLoginAreCredentialSized) {
+  fixture f;
+  harness_config config;
+  config.lim.unauthenticated_literal_bytes_max = 100;
+  client c(f, config);
+  // A stranger cannot make the session hold a message-sized literal...
+  EXPECT_EQ(c.send("a LOGIN {1000}\r\n"), "a NO [TOOBIG] literal too large\r\n");
+  EXPECT_TRUE(contains(c.send("b LOGIN {18}\r\n"), "+ "));
+  EXPECT_TRUE(contains(c.send("alice@example.test secret\r\n"), "b OK ["));
+  // ...and after login the reader's own limit applies.
+  EXPECT_TRUE(contains(c.send("c APPEND INBOX {1000}\r\n"), "+ "));
+}
+
 TEST(imap_session_literals, OversizedNonSyncLiteralCloses) {
   fixture f;
   client c(f);

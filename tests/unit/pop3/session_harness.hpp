@@ -74,6 +74,8 @@ inline void drain(session& s, session_run& run) {
         ++run.tls_handshakes;
         s.tls_started();
         break;
+      case event_kind::write:  // the output was taken above
+        break;
       case event_kind::close:
         run.closed = true;
         return;

@@ -361,6 +361,39 @@ TEST(pop3_session, EmptyMaildrop) {
                                     "-ERR no such message\r\n"));
 }
 
+TEST(pop3_session, PipelinedRetrsWaitForTheOutputToBeWritten) {
+  fixture f;
+  const std::string body(100 * 1024, 'x');
+  f.mailboxes.boxes["alice@example.test"] = {{"uid-big", "Subject: big\r\n\r\n" + body + "\r\n"}};
+  harness_config config;
+  session s(config.opts, config.lim, f.make_deps());
+  s.start();
+  s.feed(login);
+  session_run run;
+  drain(s, run);
+  std::string retrs;
+  for (int i = 0; i < 10; ++i) retrs += "RETR 1\r\n";
+  s.feed(retrs + "QUIT\r\n");
+  // Three answers (300 KiB) pass the 256 KiB bound: the session stops reading commands
+  // until they are taken, so it never holds more than the bound plus one message.
+  std::size_t answered = 0;
+  std::size_t largest = 0;
+  for (int guard = 0; guard < 100 && !s.closed(); ++guard) {
+    const event_kind ev = s.next_event();
+    const std::string out = s.take_output();
+    largest = std::max(largest, out.size());
+    for (std::size_t at = out.find(" octets\r\n"); at != std::string::npos;
+         at = out.find(" octets\r\n", at + 1)) {
+      ++answered;
+    }
+    if (ev == event_kind::close) break;
+    ASSERT_EQ(ev, event_kind::write);
+  }
+  EXPECT_EQ(answered, 10u);
+  EXPECT_LT(largest, config.lim.output_pending_max + body.size() + 1024);
+  EXPECT_GE(largest, config.lim.output_pending_max);
+}
+
 TEST(pop3_session, EofClosesWithoutCommitting) {
   fixture f;
   session_run run = run_session(f, {after_login("DELE 1\r\nQUI")}, {});
