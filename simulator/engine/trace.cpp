@@ -34,6 +34,24 @@ void append_padded(std::string& out, long long value, int width) {
   out += digits;
 }
 
+// The escape quote_bytes() writes for `c`, or nullptr when `c` stands for itself.
+const char* quote_escape(unsigned char c) {
+  switch (c) {
+    case '\r':
+      return "\\r";
+    case '\n':
+      return "\\n";
+    case '\t':
+      return "\\t";
+    case '\\':
+      return "\\\\";
+    case '"':
+      return "\\\"";
+    default:
+      return c >= 0x20 && c <= 0x7e ? nullptr : "";  // "": a hex escape
+  }
+}
+
 }  // namespace
 
 void memory_sink::write(std::string_view line) {
@@ -124,50 +142,47 @@ std::string format_line(core::time_point t, std::string_view source, std::string
 
 void append_line_rest(std::string& line, std::string_view source, std::string_view text,
                       std::size_t text_bytes_max) {
+  const std::size_t kept = std::min(text.size(), text_bytes_max);
+  line.reserve(line.size() + source.size() + kept + 24);
   line += ' ';
   if (source.empty()) line += '-';
   for (unsigned char c : source) line += source_char(c) ? static_cast<char>(c) : '_';
   line += ' ';
-  const std::size_t kept = std::min(text.size(), text_bytes_max);
-  for (unsigned char c : text.substr(0, kept)) {
-    if (c >= 0x20 && c <= 0x7e) {
-      line += static_cast<char>(c);
-    } else {
-      append_hex_escape(line, c);
-    }
+  // Runs of printable bytes go in whole: the trace copies every protocol byte of a run.
+  const std::string_view rest = text.substr(0, kept);
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    const auto c = static_cast<unsigned char>(rest[i]);
+    if (c >= 0x20 && c <= 0x7e) continue;
+    line.append(rest.substr(run, i - run));
+    append_hex_escape(line, c);
+    run = i + 1;
   }
+  line.append(rest.substr(run));
   append_cut_marker(line, text.size() - kept);
   line += '\n';
 }
 
 std::string quote_bytes(std::string_view bytes, std::size_t bytes_max) {
   const std::size_t kept = std::min(bytes.size(), bytes_max);
-  std::string out = "\"";
-  for (unsigned char c : bytes.substr(0, kept)) {
-    switch (c) {
-      case '\r':
-        out += "\\r";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      default:
-        if (c >= 0x20 && c <= 0x7e) {
-          out += static_cast<char>(c);
-        } else {
-          append_hex_escape(out, c);
-        }
+  const std::string_view rest = bytes.substr(0, kept);
+  std::string out;
+  out.reserve(kept + kept / 16 + 24);  // CRLF every line or so
+  out += '"';
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    const auto c = static_cast<unsigned char>(rest[i]);
+    const char* escape = quote_escape(c);
+    if (escape == nullptr) continue;
+    out.append(rest.substr(run, i - run));
+    if (*escape != '\0') {
+      out += escape;
+    } else {
+      append_hex_escape(out, c);
     }
+    run = i + 1;
   }
+  out.append(rest.substr(run));
   out += '"';
   append_cut_marker(out, bytes.size() - kept);
   return out;
