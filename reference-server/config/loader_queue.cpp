@@ -8,6 +8,7 @@
 #include "reference-server/config/loader_values.hpp"
 #include "reference-server/queue/retry.hpp"
 #include "reference-server/queue/routing.hpp"
+#include "reference-server/queue/spool.hpp"
 
 namespace mailsim::config::detail {
 
@@ -84,11 +85,28 @@ void read_routes(const value& v, outbound_config& out) {
   }
 }
 
+std::string read_message_class(const value& v) {
+  constexpr std::string_view what = "a message class name (1-64 of A-Z a-z 0-9 . _ -)";
+  const std::string& text = read_text(v, what);
+  if (!queue::is_message_class(text)) expected(v, what);
+  return text;
+}
+
+// One pool per item, chosen by exactly one of sender_domain or class (delivery_engine.hpp).
 void read_pools(const value& v, outbound_config& out) {
   for (const auto& item : read_list(v, "a list of source pools")) {
-    const section s(item, "queue.source_pools", {"sender_domain", "addresses"});
+    const section s(item, "queue.source_pools", {"sender_domain", "class", "addresses"});
     queue::source_pool pool;
-    pool.sender_domain = read_domain_or_star(s.require("sender_domain"));
+    const auto domain = s.get("sender_domain");
+    const auto message_class = s.get("class");
+    if (domain && message_class) {
+      fail(message_class->key_where, "a source pool takes 'sender_domain' or 'class', not both");
+    }
+    if (!domain && !message_class) {
+      fail(item.where, "a source pool needs 'sender_domain' or 'class'");
+    }
+    if (domain) pool.sender_domain = read_domain_or_star(*domain);
+    if (message_class) pool.message_class = read_message_class(*message_class);
     for (const auto& a : read_list(s.require("addresses"), "a list of local addresses")) {
       pool.addresses.push_back(read_ip(a));
     }

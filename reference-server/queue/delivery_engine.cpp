@@ -181,13 +181,21 @@ destination& delivery_engine::impl::destination_for(const std::string& domain) {
   return d;
 }
 
+// The rules of source_pool (delivery_engine.hpp): a class pool first, then by domain.
 int delivery_engine::impl::pool_of(const queued_message& m) const {
+  if (!m.message_class.empty()) {
+    const std::string wanted = lower(m.message_class);
+    for (std::size_t i = 0; i < settings_.source_pools.size(); ++i) {
+      const source_pool& p = settings_.source_pools[i];
+      if (!p.addresses.empty() && lower(p.message_class) == wanted) return static_cast<int>(i);
+    }
+  }
   const std::string domain =
       m.envelope.reverse_path.null ? "" : lower(m.envelope.reverse_path.box.domain);
   int any = -1;
   for (std::size_t i = 0; i < settings_.source_pools.size(); ++i) {
     const source_pool& p = settings_.source_pools[i];
-    if (p.addresses.empty()) continue;
+    if (p.addresses.empty() || !p.message_class.empty()) continue;
     if (lower(p.sender_domain) == domain) return static_cast<int>(i);
     if (p.sender_domain == "*" && any < 0) any = static_cast<int>(i);
   }

@@ -68,11 +68,19 @@ struct destination_settings {
   core::tls_verify tls_verify = core::tls_verify::none;  // checked when starttls = required
 };
 
-// A source-address pool: mail whose reverse-path domain is `sender_domain` ("*": any) leaves
-// from these local addresses, in turn.
+// A source-address pool: mail leaves from these local addresses, in turn. A pool is chosen
+// by message class or by sender domain (one of the two is set):
+// - a message with a class (queued_message::message_class) takes the first pool whose
+//   `message_class` equals it, ignoring case — as PowerMTA's X-Virtual-MTA picks a VMTA;
+// - any other message (no class, or a class no pool names) takes the first pool whose
+//   `sender_domain` is its reverse-path domain, else the first with `sender_domain` "*";
+//   pools with a `message_class` are not candidates then. No pool: the system's choice.
 struct source_pool {
-  std::string sender_domain;
+  std::string sender_domain;  // lower-case domain or "*"; "" in a class pool
   std::vector<std::string> addresses;
+  // "" in a sender-domain pool. Initialised, so that {domain, addresses} still compiles
+  // without a missing-initializer warning.
+  std::string message_class{};
 };
 
 struct engine_settings {

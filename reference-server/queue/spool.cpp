@@ -88,6 +88,15 @@ bool is_message_id(std::string_view text) {
          });
 }
 
+bool is_message_class(std::string_view text) {
+  constexpr std::size_t length_max = 64;
+  return !text.empty() && text.size() <= length_max &&
+         std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+         });
+}
+
 spool::spool(spool_limits limits, const core::clock& clock, core::random_source& random)
     : limits_(limits), clock_(clock), random_(random) {}
 
@@ -164,6 +173,7 @@ std::vector<enqueue_result> spool::enqueue(std::span<const enqueue_request> batc
     entry.envelope = request.envelope;
     entry.envelope.recipients.clear();
     entry.received_from = request.received_from;
+    if (is_message_class(request.message_class)) entry.message_class = request.message_class;
     entry.queued_at = now;
     entry.size_bytes = size;
     for (const auto& rcpt : request.envelope.recipients) {

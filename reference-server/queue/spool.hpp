@@ -90,6 +90,9 @@ struct queued_message {
   // `recipients` stay empty: they live in `recipients` below with their state.
   smtp::envelope envelope;
   std::string received_from;  // the client, for DSN Received-From-MTA, e.g. "dns; x (1.2.3.4)"
+  // The message class that picks its source-address pool (delivery_engine.hpp source_pool),
+  // from the submitted X-Mailsim-Class field; "" for none. Always "" or is_message_class().
+  std::string message_class;
   core::time_point queued_at{};
   std::uint64_t size_bytes = 0;  // trace + message bytes stored
   std::vector<queued_recipient> recipients;
@@ -109,6 +112,10 @@ struct enqueue_request {
   std::string trace;          // header lines to prepend (Received:), CRLF-ended; may be empty
   std::string_view message;   // the message as received; must outlive enqueue()
   std::string received_from;  // see queued_message
+  // See queued_message. A value that is not is_message_class() is stored as "" (none), so
+  // that what the spool holds always survives its state file. Initialised so that the
+  // brace-initialised requests written before it existed need no change.
+  std::string message_class{};
 };
 
 struct enqueue_result {
@@ -231,5 +238,9 @@ class spool {
 // The id format described above; make_message_id() is exposed for tests and tools.
 std::string make_message_id(std::int64_t epoch_ms, std::uint16_t sequence, std::uint32_t random);
 bool is_message_id(std::string_view text);
+
+// A message class name: 1 to 64 characters of A-Z a-z 0-9 '.' '_' '-'. Names keep their
+// case; pools compare them case-insensitively.
+bool is_message_class(std::string_view text);
 
 }  // namespace mailsim::queue

@@ -422,6 +422,11 @@ bool reader::message_field(std::string_view key, std::string_view value) {
   if (key == "envid") return text(key, value, e.envid.emplace());
   if (key == "auth-user") return text(key, value, e.auth_user.emplace());
   if (key == "received-from") return text(key, value, entry_.received_from);
+  if (key == "class") {
+    if (!is_message_class(value)) return bad_value(key);
+    entry_.message_class = std::string(value);
+    return true;
+  }
   return fail("unknown field \"" + std::string(key) + "\"");
 }
 
@@ -506,6 +511,8 @@ std::string encode_state(const queued_message& entry) {
   if (e.declared_size) w.number("declared-size", *e.declared_size);
   if (e.auth_user) w.text("auth-user", *e.auth_user);
   if (!entry.received_from.empty()) w.text("received-from", entry.received_from);
+  // Only a valid name is written (spool::enqueue keeps no other), so that it reads back.
+  if (is_message_class(entry.message_class)) w.line("class", entry.message_class);
   for (const auto& r : entry.recipients) write_recipient(w, r);
   return w.finish();
 }

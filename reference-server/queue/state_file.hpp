@@ -27,6 +27,8 @@
 //   declared-size 52000            optional
 //   auth-user alice                optional
 //   received-from dns; c.example (192.0.2.7)   optional
+//   class bulk                     optional: the message class (spool.hpp is_message_class;
+//                                  any other value is refused); files without it: none
 //   rcpt bob@example.org           a recipient; the keys below, up to the next rcpt, are its
 //   notify failure,delay           optional: never, or any of success, failure, delay
 //   orcpt rfc822;bob@example.org   optional, as received
@@ -52,7 +54,8 @@
 //
 // What is not kept: a path's source route (dropped on receipt anyway, RFC 5321 §4.1.2) and
 // whether its local part was written quoted (smtp::mailbox::to_string() quotes again when
-// needed); `utf8` is recomputed from the bytes.
+// needed); `utf8` is recomputed from the bytes; a message_class that is not a class name
+// (spool::enqueue never stores one) is left out.
 #pragma once
 
 #include <optional>

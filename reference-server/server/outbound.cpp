@@ -23,6 +23,7 @@
 #include "reference-server/queue/file_spool.hpp"
 #include "reference-server/server/delivery_worker.hpp"
 #include "reference-server/server/event_log.hpp"
+#include "reference-server/server/message_class.hpp"
 #include "reference-server/store/trace.hpp"
 
 namespace mailsim::server {
@@ -34,6 +35,9 @@ namespace {
 struct pending_enqueue {
   queue::enqueue_request request;
   std::function<void(queue::enqueue_result)> done;
+  // The message without its X-Mailsim-Class fields, when it had any: request.message then
+  // points here, so the item must not move between take_class() and the spool's enqueue().
+  std::string stripped;
 };
 
 nlohmann::json event_fields(const queue::engine_event& e) {
@@ -80,6 +84,7 @@ struct outbound_service::impl {
   explicit impl(outbound_deps d) : deps(std::move(d)) {}
   std::string open();
   std::string load_signers();
+  void take_class(pending_enqueue& p);
   void sign(queue::enqueue_request& r);
   void flush_enqueues();
   void report(queue::dsn_message m, std::function<void(bool)> done);
@@ -123,7 +128,7 @@ void outbound_service::enqueue(queue::enqueue_request request,
   impl& m = *impl_;
   asio::post(m.io, [&m, r = std::move(request), d = std::move(done)]() mutable {
     if (m.pending.empty()) asio::post(m.io, [&m] { m.flush_enqueues(); });
-    m.pending.push_back({std::move(r), std::move(d)});
+    m.pending.push_back({std::move(r), std::move(d), {}});
   });
 }
 
@@ -204,13 +209,31 @@ void outbound_service::impl::sign(queue::enqueue_request& r) {
   r.trace += signed_field.field;
 }
 
+// The X-Mailsim-Class field picks the message's source pool and goes no further: it is
+// removed before signing, so receivers never see it (message_class.hpp). A value that is
+// ignored is logged once per message.
+void outbound_service::impl::take_class(pending_enqueue& p) {
+  message_class_scan scan = take_message_class(p.request.message);
+  if (!scan.stripped) return;
+  p.stripped = std::move(*scan.stripped);
+  p.request.message = p.stripped;
+  p.request.message_class = scan.name;
+  if (!scan.problem.empty()) {
+    const smtp::path& from = p.request.envelope.reverse_path;
+    deps.log.write("queue_class_ignored", {{"from", from.null ? "<>" : from.box.to_string()},
+                                           {"class", scan.name},
+                                           {"detail", scan.problem}});
+  }
+}
+
 // Everything that arrived since the last flush goes through one spool batch (one barrier).
 void outbound_service::impl::flush_enqueues() {
   if (pending.empty()) return;
   std::vector<pending_enqueue> batch = std::move(pending);
   pending.clear();
   std::vector<queue::enqueue_request> requests;
-  for (auto& p : batch) {
+  for (auto& p : batch) {  // `batch` does not change size below: the views stay valid
+    take_class(p);
     sign(p.request);
     requests.push_back(p.request);
   }

@@ -67,8 +67,10 @@ def make_sender(tmp_path, dns_endpoint, port, tls_pair, queue_extra=None,
     return s
 
 
-def submit(sender: ServerProcess, rcpts: list[str], subject: str = "hello") -> bytes:
-    body = (f"From: {SENDER}\r\nTo: {', '.join(rcpts)}\r\nSubject: {subject}\r\n"
+def submit(sender: ServerProcess, rcpts: list[str], subject: str = "hello",
+           fields: str = "") -> bytes:
+    """Sends a message through the submission port; `fields`: extra CRLF-ended header lines."""
+    body = (f"From: {SENDER}\r\nTo: {', '.join(rcpts)}\r\nSubject: {subject}\r\n{fields}"
             f"Message-ID: <{subject}.{time.monotonic_ns()}@sender.test>\r\n\r\nbody of {subject}\r\n")
     context = ssl.create_default_context()
     context.check_hostname = False
@@ -122,6 +124,43 @@ def test_best_mx_gets_the_mail_from_the_pool_address(tmp_path, port, tls_pair):
             assert mx1.connections[0].peer[0] == "127.0.0.5"
             assert mx1.connections[0].ehlo == "out.sender.test"
             assert mx2.messages() == []
+        finally:
+            assert sender.stop() == 0
+
+
+def test_class_header_picks_the_class_pool_and_is_removed(tmp_path, port, tls_pair):
+    """X-Mailsim-Class: a message of class "bulk" leaves from the class pool's address and
+    arrives without the field; one without it leaves from the sender-domain pool, and so
+    does one whose first value is malformed (the second is not used; one log event)."""
+    pools = {"source_pools": [{"sender_domain": "sender.test", "addresses": ["127.0.0.5"]},
+                              {"class": "bulk", "addresses": ["127.0.0.6"]}]}
+    with Receiver("127.0.0.2", port, name="mx.dest.test") as mx, \
+         unbound_daemon(zone({"mx.dest.test": "127.0.0.2"},
+                             ["dest.test. 60 IN MX 10 mx.dest.test."])) as dns:
+        sender = make_sender(tmp_path, dns, port, tls_pair, queue_extra=pools)
+        try:
+            classed = submit(sender, ["bob@dest.test"], subject="classed",
+                             fields="X-Mailsim-Class: Bulk\r\n")
+            plain = submit(sender, ["carol@dest.test"], subject="plain")
+            submit(sender, ["dave@dest.test"], subject="malformed",
+                   fields="X-Mailsim-Class: no way\r\nX-Mailsim-Class: bulk\r\n")
+            mx.wait_for_messages(3)
+            peer_of = {t.rcpt_to[0]: (c.peer[0], t.data)
+                       for c in mx.connections for t in c.transactions}
+            address, data = peer_of["bob@dest.test"]
+            assert address == "127.0.0.6"
+            assert b"X-Mailsim-Class" not in data and b"x-mailsim-class" not in data.lower()
+            assert data.endswith(classed.replace(b"X-Mailsim-Class: Bulk\r\n", b""))
+            address, data = peer_of["carol@dest.test"]
+            assert address == "127.0.0.5"
+            assert data.endswith(plain)
+            address, data = peer_of["dave@dest.test"]
+            assert address == "127.0.0.5"
+            assert b"x-mailsim-class" not in data.lower()
+            ignored = [e for e in sender.new_log_events()
+                       if e.get("event") == "queue_class_ignored"]
+            assert len(ignored) == 1, ignored
+            assert "malformed" in ignored[0]["detail"] and "only the first" in ignored[0]["detail"]
         finally:
             assert sender.stop() == 0
 

@@ -41,6 +41,7 @@ TEST(queue_config, every_key_is_read) {
     "*": "smarthost.test"
   source_pools:
     - {sender_domain: example.test, addresses: [127.0.0.5, "0:0::1"]}
+    - {class: Bulk.News_2-x, addresses: [127.0.0.6]}
   destinations:
     - {domain: big.test, messages_per_minute: 60, starttls: required, tls_verify: hostname, retry: exim}
     - {domain: "*", connections_max: 5, throttle_pause: 10m}
@@ -66,8 +67,13 @@ TEST(queue_config, every_key_is_read) {
   EXPECT_EQ(q.engine.routing.families, queue::address_families::ipv4_first);
   EXPECT_EQ(q.engine.routing.routes.at("relay.test").size(), 2u);
   EXPECT_EQ(q.engine.routing.routes.at("relay.test")[1].port, 2527);
-  ASSERT_EQ(q.engine.source_pools.size(), 1u);
+  ASSERT_EQ(q.engine.source_pools.size(), 2u);
+  EXPECT_EQ(q.engine.source_pools[0].sender_domain, "example.test");
+  EXPECT_EQ(q.engine.source_pools[0].message_class, "");
   EXPECT_EQ(q.engine.source_pools[0].addresses, (std::vector<std::string>{"127.0.0.5", "::1"}));
+  EXPECT_EQ(q.engine.source_pools[1].sender_domain, "");
+  EXPECT_EQ(q.engine.source_pools[1].message_class, "Bulk.News_2-x");  // case kept
+  EXPECT_EQ(q.engine.source_pools[1].addresses, (std::vector<std::string>{"127.0.0.6"}));
   // "*" is read first wherever it stands: big.test starts from its connections_max.
   EXPECT_EQ(q.engine.default_destination.connections_max, 5u);
   const auto& big = q.engine.destinations.at("big.test");
@@ -99,6 +105,16 @@ TEST(queue_config, bad_values_name_the_place) {
        "8:7: duplicate destination 'a.test'"},
       {"queue:\n  source_pools:\n    - {sender_domain: a.test, addresses: [nope]}\n",
        "7:43: expected an IPv4 or IPv6 address"},
+      {"queue:\n  source_pools:\n"
+       "    - {sender_domain: a.test, class: bulk, addresses: [127.0.0.1]}\n",
+       "7:31: a source pool takes 'sender_domain' or 'class', not both"},
+      {"queue:\n  source_pools:\n    - {addresses: [127.0.0.1]}\n",
+       "7:7: a source pool needs 'sender_domain' or 'class'"},
+      {"queue:\n  source_pools:\n    - {class: \"no way\", addresses: [127.0.0.1]}\n",
+       "7:15: expected a message class name"},
+      {"queue:\n  source_pools:\n    - {class: " + std::string(65, 'a') +
+           ", addresses: [127.0.0.1]}\n",
+       "7:15: expected a message class name"},
       {"queue:\n  mx_host_max: 3\n", "6:3: unknown key 'mx_host_max' in 'queue'"},
       {"queue:\n  destinations:\n    - {connections_max: 0, domain: a.test}\n",
        "7:25: 'connections_max' must be at least 1"},

@@ -74,8 +74,9 @@ struct world {
   }
 
   std::string send(const std::string& from, const std::vector<std::string>& to,
-                   const std::string& notify = "") {
+                   const std::string& notify = "", const std::string& message_class = "") {
     enqueue_request r;
+    r.message_class = message_class;
     r.envelope.reverse_path = from.empty() ? smtp::path{true, {}, false} : path_of(from);
     for (const std::string& t : to) {
       smtp::recipient rc;
@@ -330,6 +331,42 @@ TEST(DeliveryEngine, SourcePoolAddressIsWhatTheReceiverSees) {
   std::sort(seen.begin(), seen.end());
   EXPECT_EQ(seen, (std::vector<std::string>{"alice@sender.test 127.0.0.9",
                                             "eve@other.test 127.0.0.8"}));
+}
+
+// A class pool wins over the sender's domain pool (case-insensitively), and is never the
+// pool of a message without that class; an unknown or invalid class falls back to the
+// domain rules, "*" included.
+TEST(DeliveryEngine, SourcePoolByClassThenBySenderDomain) {
+  world w;
+  w.settings.source_pools = {{"sender.test", {"127.0.0.9"}, ""},
+                             {"*", {"127.0.0.8"}, ""},
+                             {"", {"127.0.0.7"}, "bulk"},
+                             {"", {"127.0.0.6"}, "Transactional"}};
+  test::scripted_smtp_peer mx("mx.dest.test");
+  w.host("dest.test", 10, "mx.dest.test", "192.0.2.1", &mx);
+  w.start();
+  const std::string bulk = w.send("alice@sender.test", {"bulk@dest.test"}, "", "BULK");
+  w.send("eve@other.test", {"transactional@dest.test"}, "", "transactional");
+  w.send("alice@sender.test", {"unknown-class@dest.test"}, "", "nosuchpool");
+  w.send("eve@other.test", {"invalid-class@dest.test"}, "", "not a name");
+  w.send("alice@sender.test", {"domain@dest.test"});
+  w.send("eve@other.test", {"star@dest.test"});
+  const queued_message* queued = w.queue.find(bulk);
+  ASSERT_NE(queued, nullptr);
+  EXPECT_EQ(queued->message_class, "BULK");  // stored as given
+  w.run_for(minutes(1));
+  ASSERT_EQ(mx.accepted_messages().size(), 6u);
+  std::vector<std::string> seen;
+  for (const auto& m : mx.accepted_messages()) {
+    seen.push_back(m.recipients.at(0) + " " + m.client_address);
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<std::string>{"bulk@dest.test 127.0.0.7",
+                                            "domain@dest.test 127.0.0.9",
+                                            "invalid-class@dest.test 127.0.0.8",
+                                            "star@dest.test 127.0.0.8",
+                                            "transactional@dest.test 127.0.0.6",
+                                            "unknown-class@dest.test 127.0.0.9"}));
 }
 
 TEST(DeliveryEngine, RequiredTlsDefersWhenNotOfferedAndSendsWhenItIs) {

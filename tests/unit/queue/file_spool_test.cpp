@@ -245,5 +245,24 @@ TEST_F(file_spool_fixture, barrier_none_still_stores_and_recovers) {
   EXPECT_NE(fast->find(id), nullptr);
 }
 
+// The message class is copied at enqueue and survives a restart; one that is not a class
+// name is not kept (so the state file always reads back).
+TEST_F(file_spool_fixture, the_message_class_survives_recover) {
+  enqueue_request classed{envelope_to(1), "", body, ""};
+  classed.message_class = "Bulk";
+  enqueue_request invalid{envelope_to(1), "", body, ""};
+  invalid.message_class = "not a name";
+  const std::vector<enqueue_request> batch = {classed, invalid};
+  const auto results = spool_->enqueue(batch);
+  ASSERT_TRUE(results.at(0).ok() && results.at(1).ok());
+  EXPECT_EQ(spool_->find(results[0].id)->message_class, "Bulk");
+  EXPECT_EQ(spool_->find(results[1].id)->message_class, "");
+  EXPECT_NE(read_file(path("state/" + results[0].id)).find("\nclass Bulk\n"), std::string::npos);
+  EXPECT_EQ(open_spool().loaded, 2u);
+  ASSERT_NE(spool_->find(results[0].id), nullptr);
+  EXPECT_EQ(spool_->find(results[0].id)->message_class, "Bulk");
+  EXPECT_EQ(spool_->find(results[1].id)->message_class, "");
+}
+
 }  // namespace
 }  // namespace mailsim::queue

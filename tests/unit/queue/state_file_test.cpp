@@ -55,6 +55,7 @@ queued_message full_entry() {
   e.declared_size = 99'999;
   e.auth_user = "alice 100%";
   m.received_from = "dns; client.example (192.0.2.7)";
+  m.message_class = "Bulk.News_2-x";
   smtp::recipient odd;
   odd.address.box = box("we@ird \"x\"", "[192.0.2.1]");
   odd.notify = {true, false, true, true, true};
@@ -91,6 +92,7 @@ void expect_same(const queued_message& a, const queued_message& b) {
   EXPECT_EQ(a.queued_at, b.queued_at);
   EXPECT_EQ(a.size_bytes, b.size_bytes);
   EXPECT_EQ(a.received_from, b.received_from);
+  EXPECT_EQ(a.message_class, b.message_class);
   const smtp::envelope& x = a.envelope;
   const smtp::envelope& y = b.envelope;
   EXPECT_EQ(x.reverse_path.null, y.reverse_path.null);
@@ -159,6 +161,40 @@ TEST(state_file, every_field_survives_a_round_trip) {
   EXPECT_TRUE(decoded.value->envelope.reverse_path.null);
 }
 
+// The message class is one optional line: written as it is when set, absent otherwise, and
+// a file without it (every file written before classes existed) reads as "no class".
+TEST(state_file, message_class_is_kept_and_optional) {
+  queued_message entry = simple_entry();
+  const std::string without = encode_state(entry);
+  EXPECT_EQ(without.find("\nclass "), std::string::npos) << without;
+  const auto plain = decode_state(without);
+  ASSERT_TRUE(plain.value) << plain.error;
+  EXPECT_EQ(plain.value->message_class, "");
+
+  entry.message_class = "Bulk.News_2-x";
+  const std::string with = encode_state(entry);
+  EXPECT_NE(with.find("\nclass Bulk.News_2-x\n"), std::string::npos) << with;
+  const auto decoded = decode_state(with);
+  ASSERT_TRUE(decoded.value) << decoded.error;
+  EXPECT_EQ(decoded.value->message_class, "Bulk.News_2-x");  // case kept
+  expect_same(*decoded.value, entry);
+
+  // Hand-written, after the other message fields, 64 characters: the longest name.
+  const std::string longest(64, 'z');
+  const auto edited = decode_state(seal(
+      "mailsim-queue-state 1\nid 018bcfe568000000deadbeef\nqueued-at 1\nsize 2\nfrom a@b\n"
+      "esmtp 1\ntls 0\nbody 7bit\nsmtputf8 0\nret unspecified\nclass " + longest + "\n"
+      "rcpt c@d\nstate pending\nattempts 0\nnext-attempt 1\n"));
+  ASSERT_TRUE(edited.value) << edited.error;
+  EXPECT_EQ(edited.value->message_class, longest);
+
+  // Not a class name: left out rather than written as a line that would not read back.
+  entry.message_class = "not a name";
+  const auto skipped = decode_state(encode_state(entry));
+  ASSERT_TRUE(skipped.value) << skipped.error;
+  EXPECT_EQ(skipped.value->message_class, "");
+}
+
 TEST(state_file, every_truncation_is_refused) {
   const std::string text = encode_state(full_entry());
   for (std::size_t n = 0; n < text.size(); ++n) {
@@ -205,6 +241,12 @@ TEST(state_file, well_sealed_but_wrong_content_is_refused_with_the_line) {
       {head + rcpt + "notify delay,\n", "bad value for \"notify\""},
       {head + rcpt + "dsn-sent yes\n", "bad value for \"dsn-sent\""},
       {"mailsim-queue-state 1\nid x\n" + rcpt, "missing field \"queued-at\""},
+      {head + "class bulk\nclass bulk\n" + rcpt, "line 12: \"class\" given twice"},
+      {head + "class two words\n" + rcpt, "line 11: bad value for \"class\""},
+      {head + "class \n" + rcpt, "line 11: bad value for \"class\""},
+      {head + "class b%41d\n" + rcpt, "line 11: bad value for \"class\""},
+      {head + "class " + std::string(65, 'a') + "\n" + rcpt, "line 11: bad value for \"class\""},
+      {head + rcpt + "class bulk\n", "line 15: unknown recipient field \"class\""},
   };
   for (const auto& [body, expected] : cases) {
     const auto decoded = decode_state(seal(body));
