@@ -117,7 +117,8 @@ std::string read_world_name(const value& v) {
 }
 
 world::recipient_spec read_recipients(const value& v) {
-  const section s(v, {"from_world", "invalid", "typo_domains", "include_traps", "per_message"});
+  const section s(v, {"from_world", "invalid", "typo_domains", "role", "include_traps",
+                      "per_message"});
   world::recipient_spec r;
   if (auto x = s.get("from_world")) {
     r.from_world = read_texts(*x, "provider names or domains", read_world_name);
@@ -125,8 +126,9 @@ world::recipient_spec read_recipients(const value& v) {
   }
   if (auto x = s.get("invalid")) r.invalid = read_ratio(*x);
   if (auto x = s.get("typo_domains")) r.typo_domains = read_ratio(*x);
-  if (r.invalid + r.typo_domains > 1.0) {
-    fail(v, "invalid + typo_domains must not exceed 100% of the recipients");
+  if (auto x = s.get("role")) r.role = read_ratio(*x);
+  if (r.invalid + r.typo_domains + r.role > 1.0) {
+    fail(v, "invalid + typo_domains + role must not exceed 100% of the recipients");
   }
   if (auto x = s.get("include_traps")) r.include_traps = read_bool(*x);
   if (auto x = s.get("per_message")) r.per_message = read_positive_count(*x);

@@ -31,6 +31,22 @@ void read_traps(const value& v, world::mailbox_spec& m) {
   if (auto x = s.get("cooling")) m.recycled_cooling = read_duration(*x);
 }
 
+// A role mailbox's local part (RFC 2142: postmaster, abuse, info ...): a dot-atom of at
+// most 64 octets (RFC 5321 §4.5.3.1.1).
+std::string read_role(const value& v) {
+  constexpr std::string_view what = "a role mailbox's local part such as postmaster or info";
+  const std::string text = read_text(v, what);
+  bool ok = !text.empty() && text.size() <= 64 && text.front() != '.' && text.back() != '.' &&
+            text.find("..") == std::string::npos;
+  constexpr std::string_view specials = "!#$%&'*+-/=?^_`{|}~.";
+  for (char c : text) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    ok = ok && (alnum || specials.find(c) != std::string_view::npos);
+  }
+  if (!ok) expected(v, what);
+  return text;
+}
+
 world::mailbox_spec read_mailboxes(const value& v) {
   world::mailbox_spec m;
   if (v.node.IsScalar()) {  // shorthand: `mailboxes: 2000` is the valid count
@@ -38,7 +54,7 @@ world::mailbox_spec read_mailboxes(const value& v) {
     return m;
   }
   const section s(v, {"valid", "unknown", "disabled", "full", "full_permanent", "bounce_later",
-                      "catch_all", "traps", "trap_domain"});
+                      "catch_all", "roles", "traps", "trap_domain"});
   if (auto x = s.get("valid")) m.valid = read_count(*x);
   if (auto x = s.get("unknown")) m.unknown = read_amount(*x);
   if (auto x = s.get("disabled")) m.disabled = read_amount(*x);
@@ -46,6 +62,7 @@ world::mailbox_spec read_mailboxes(const value& v) {
   if (auto x = s.get("full_permanent")) m.full_permanent = read_bool(*x);
   if (auto x = s.get("bounce_later")) m.bounce_later = read_amount(*x);
   if (auto x = s.get("catch_all")) m.catch_all = read_bool(*x);
+  if (auto x = s.get("roles")) m.roles = read_texts(*x, "role local parts", read_role);
   if (auto x = s.get("traps")) read_traps(*x, m);
   if (auto x = s.get("trap_domain")) m.trap_domain = read_bool(*x);
   return m;

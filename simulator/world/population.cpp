@@ -26,6 +26,8 @@ const char* to_string(mailbox_state s) {
       return "recycled_trap";
     case mailbox_state::catch_all:
       return "catch_all";
+    case mailbox_state::role:
+      return "role";
   }
   return "?";
 }
@@ -40,6 +42,7 @@ population::population(std::vector<std::string> domains, const mailbox_spec& spe
     : catch_all_(spec.catch_all), trap_domain_(spec.trap_domain) {
   for (auto& d : domains) domains_.push_back(policy::to_lower(d));
   if (trap_domain_) return;  // nothing generated: every address is a trap
+  for (const auto& r : spec.roles) roles_.push_back(policy::to_lower(r));
   const std::size_t valid = spec.valid;
   const std::size_t counts[7] = {valid,
                                  spec.unknown.resolve(valid),
@@ -114,7 +117,11 @@ std::optional<mailbox_state> population::lookup(std::string_view address) const 
   if (at == std::string_view::npos) return std::nullopt;
   if (!domain_index(address.substr(at + 1))) return std::nullopt;
   if (trap_domain_) return mailbox_state::pristine_trap;
-  const std::size_t index = index_of(address.substr(0, at));
+  const std::string_view local = address.substr(0, at);
+  for (const std::string& r : roles_) {
+    if (policy::iequals(r, local)) return mailbox_state::role;
+  }
+  const std::size_t index = index_of(local);
   if (index >= 1 && index <= total_) return state_at(index);
   return catch_all_ ? mailbox_state::catch_all : mailbox_state::unknown;
 }

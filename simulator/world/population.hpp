@@ -16,7 +16,8 @@
 // domain accepts every local part). Domains compare case-insensitively, local parts too
 // (the recorder does the same). A trap domain (spec.trap_domain, a typo domain such as
 // gmial.sim) generates no address and answers pristine_trap for every address at its
-// domains. No I/O, no randomness.
+// domains. The spec's role local parts (postmaster, abuse, ...) answer role at every domain
+// (not counted in size(): they are not generated addresses). No I/O, no randomness.
 #pragma once
 
 #include <cstddef>
@@ -39,6 +40,7 @@ enum class mailbox_state : std::uint8_t {
   pristine_trap,
   recycled_trap,
   catch_all,
+  role,
 };
 
 // The metrics::message_record::kind word: "valid", "pristine_trap", ...
@@ -60,6 +62,8 @@ class population {
   mailbox_state state_at(std::size_t index) const;
   // The state of `address`; nullopt when its domain is not one of ours.
   std::optional<mailbox_state> lookup(std::string_view address) const;
+  // The role local parts, lower case, in spec order (empty for a trap domain).
+  const std::vector<std::string>& roles() const { return roles_; }
   // Whether `domain` is one of ours.
   bool has_domain(std::string_view domain) const;
   // The index-th address of domains()[domain].
@@ -69,6 +73,7 @@ class population {
   std::optional<std::size_t> domain_index(std::string_view domain) const;
 
   std::vector<std::string> domains_;
+  std::vector<std::string> roles_;
   bool catch_all_ = false;
   bool trap_domain_ = false;
   std::size_t total_ = 0;

@@ -1,6 +1,9 @@
 // The simulated provider: listeners, decisions, and what it writes to the recorder.
-// Not modelled yet: a bounce_later recipient only gets record.bounce_returned set some
-// minutes after acceptance — no DSN travels back over the wire; no STARTTLS is offered.
+// A bounce_later recipient is accepted, then bounce_later_delay later the provider sends a
+// real RFC 3464 report from <> to the original MAIL FROM over the virtual network, with the
+// reference delivery engine (receiver_message.cpp); the sender's bounce sink
+// (bounce_sink.hpp) receives it and sets record.bounce_returned.
+// Not modelled yet: no STARTTLS is offered.
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
@@ -89,6 +92,23 @@ std::vector<policy::dnsbl_list> dnsbl_lists_of(const std::vector<std::string>& z
   return lists;
 }
 
+smtp::server_options options_for(const resolved_provider& cfg, const std::string& hostname) {
+  smtp::server_options o;
+  o.hostname = hostname;
+  o.greeting_text = cfg.replies.greeting;
+  o.tls_available = false;  // the simulated receivers offer no STARTTLS yet
+  return o;
+}
+
+smtp::limits limits_for(const resolved_provider& cfg) {
+  smtp::limits l;
+  l.errors_max = static_cast<unsigned>(cfg.errors_max);
+  // The provider answers recipients_per_message itself with its own text; the session's
+  // bound only has to stay out of its way.
+  if (cfg.recipients_per_message > l.recipients_max) l.recipients_max = cfg.recipients_per_message;
+  return l;
+}
+
 bool any_domain_list(const std::vector<policy::dnsbl_list>& lists) {
   return std::any_of(lists.begin(), lists.end(), [](const policy::dnsbl_list& l) {
     return l.kind == policy::dnsbl_kind::domain;
@@ -121,7 +141,9 @@ provider_core::provider_core(const provider_spec& spec, world_services services)
       random_(services_.streams->fresh("provider/" + name_ + "/session")),
       complaints_(services_.streams->fresh("provider/" + name_ + "/complaints")),
       dmarc_random_(services_.streams->fresh("provider/" + name_ + "/dmarc")),
-      throttle_(cfg_.throttle) {
+      throttle_(cfg_.throttle),
+      dsn_random_(services_.streams->fresh("provider/" + name_ + "/dsn")),
+      engine_random_(services_.streams->fresh("provider/" + name_ + "/dsn-engine")) {
   if (cfg_.greylist.enabled) {
     greylist_ = std::make_unique<policy::greylist>(greylist_options_of(cfg_));
   }
@@ -154,6 +176,7 @@ void provider_core::make_auth_checkers() {
 
 provider_core::~provider_core() {
   alive_.reset();  // pending callbacks find nothing
+  bounce_engine_.reset();  // first: its connections use the transport, its events this
   if (listening_) {
     for (const auto& host : mx_) services_.net->unlisten({host.address, 25});
   }
@@ -170,6 +193,7 @@ void provider_core::start() {
 }
 
 void provider_core::stop() {
+  if (bounce_engine_) bounce_engine_->stop();
   if (listening_) {
     for (const auto& host : mx_) services_.net->unlisten({host.address, 25});
     listening_ = false;
@@ -187,8 +211,8 @@ core::stream_handler* provider_core::accept(std::size_t host,
   const std::string ip = stream->remote().address;
   if (services_.record != nullptr) services_.record->count(name_, ip, now(), counter::connection);
   smtp::server_deps deps{&services_.sched->clock(), &random_, nullptr};
-  auto session =
-      std::make_unique<receiver_session>(*this, id, mx_[host].name, std::move(stream), deps);
+  auto session = std::make_unique<receiver_session>(
+      *this, id, std::move(stream), options_for(cfg_, mx_[host].name), limits_for(cfg_), deps);
   receiver_session* raw = session.get();
   sessions_.emplace(id, std::move(session));
   return raw;

@@ -54,6 +54,9 @@ struct world_services {
   // that is not here is asked as an IP list. IP lists are asked at connect with the client
   // address; domain lists at MAIL with the MAIL FROM domain (RFC 5782 §2.3).
   std::vector<policy::dnsbl_list> dnsbl_lists;
+  // At most this many accept-then-bounce reports wait for their delay or sit in the
+  // provider's outbound spool; a bounce beyond it is traced and gets no report.
+  std::size_t bounces_pending_max = 10'000;
 };
 
 struct mx_host {

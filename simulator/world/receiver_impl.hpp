@@ -2,7 +2,8 @@
 // session of it on the virtual network. Not a public header.
 //
 // A receiver_session mirrors reference-server/server/connection.cpp on the scheduler: it
-// feeds the link's bytes to smtp::server_session, asks the provider for each decision,
+// feeds the link's bytes to smtp::server_session, asks its owner (a session_owner: the
+// provider, or a sender's bounce sink, bounce_sink.hpp) for each decision,
 // writes the session's output (after the tarpit delay, if any), keeps one scheduler timer
 // on the session's next deadline, and closes the link when the session says close.
 // Every scheduled callback finds its session again by id, so a session that went away in
@@ -13,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -24,6 +26,8 @@
 #include "reference-server/core/ip_address.hpp"
 #include "reference-server/policy/dnsbl.hpp"
 #include "reference-server/policy/greylist.hpp"
+#include "reference-server/queue/delivery_engine.hpp"
+#include "reference-server/queue/memory_spool.hpp"
 #include "reference-server/smtp/server_session.hpp"
 #include "simulator/world/population.hpp"
 #include "simulator/world/profiles.hpp"
@@ -36,6 +40,26 @@ namespace mailsim::sim::world {
 
 class receiver_session;
 
+// Whoever runs receiver_sessions: decides each SMTP event and owns the sessions, which it
+// finds again by id (scheduled callbacks hold ids, never pointers). liveness() expires when
+// the owner goes away, so that pending callbacks find nothing.
+class session_owner {
+ public:
+  virtual ~session_owner() = default;
+  virtual scheduler& sched() = 0;
+  // The answer to one event of `s`; nullopt: it comes later through resume().
+  virtual std::optional<smtp::decision> decide(receiver_session& s,
+                                               const smtp::server_event& ev) = 0;
+  // The session ended and may be destroyed (on a later turn: it may be on the call stack).
+  virtual void finished(receiver_session& s) = 0;
+  virtual receiver_session* find(std::uint64_t id) = 0;
+  virtual std::weak_ptr<bool> liveness() const = 0;
+  // Sees every reply the session writes (for counters).
+  virtual void count_replies(const receiver_session&, std::string_view) {}
+  // How long each answer is held before it is written (a tarpit).
+  virtual core::duration_ms tarpit() const { return core::duration_ms{0}; }
+};
+
 // What the provider reads in a message: the workload's number from Message-ID <mN@...>
 // and the content score from X-Mailsim-Score (0 when absent or unreadable). Only the
 // header block is looked at, and only unfolded first lines of fields.
@@ -45,8 +69,21 @@ struct message_facts {
 };
 message_facts read_message_facts(std::string_view message);
 
+// One accept-then-bounce report waiting for its delay (receiver_message.cpp): what
+// build_dsn() needs of the original transaction.
+struct pending_bounce {
+  std::uint64_t message = 0;  // Message-ID number, 0 when unknown (for the trace)
+  std::string rcpt;
+  smtp::path reverse_path;
+  std::optional<std::string> envid;
+  smtp::dsn_ret ret = smtp::dsn_ret::unspecified;
+  bool smtputf8 = false;
+  core::time_point arrival;
+  std::string content;  // the header section, or the whole message under RET=FULL
+};
+
 // The provider's implementation; provider::impl (receiver.cpp) is this class.
-class provider_core {
+class provider_core : public session_owner {
  public:
   provider_core(const provider_spec& spec, world_services services);
   ~provider_core();
@@ -58,15 +95,17 @@ class provider_core {
 
   // What the provider answers to one event of `s`; nullopt: the answer comes later
   // through receiver_session::resume().
-  std::optional<smtp::decision> decide(receiver_session& s, const smtp::server_event& ev);
+  std::optional<smtp::decision> decide(receiver_session& s, const smtp::server_event& ev) override;
   // The session ended and may be destroyed (on a later turn).
-  void finished(receiver_session& s);
+  void finished(receiver_session& s) override;
   // Counts the 4xx/5xx final replies in `output` for the session's client.
-  void count_replies(const receiver_session& s, std::string_view output);
+  void count_replies(const receiver_session& s, std::string_view output) override;
   void trace_line(const std::string& text);
   bool tracing() const { return services_.tr != nullptr && services_.tr->enabled(); }
-  scheduler& sched() { return *services_.sched; }
-  receiver_session* find(std::uint64_t id);
+  scheduler& sched() override { return *services_.sched; }
+  receiver_session* find(std::uint64_t id) override;
+  std::weak_ptr<bool> liveness() const override { return alive_; }
+  core::duration_ms tarpit() const override { return cfg_.tarpit; }
   const resolved_provider& settings() const { return cfg_; }
 
   std::string name_;
@@ -77,7 +116,6 @@ class provider_core {
 
  private:
   class acceptor;
-  friend class receiver_session;
 
   void make_auth_checkers();
   core::stream_handler* accept(std::size_t host, std::unique_ptr<network::link_stream> stream);
@@ -105,12 +143,19 @@ class provider_core {
   smtp::decision refuse(const std::string& stage, const std::string& subject,
                         const receiver_session& s, const std::string& templ, const reply_vars& vars,
                         const char* why, bool close = false);
-  void place(receiver_session& s, std::uint64_t message, const std::string& rcpt,
+  // `index`: the recipient's place in the session's current envelope.
+  void place(receiver_session& s, std::uint64_t message, std::size_t index,
              mailbox_state state, bool junk, double score);
   void schedule_complaint(std::optional<std::size_t> record, const std::string& ip,
                           const std::string& domain, const std::string& reputed,
                           const std::string& rcpt);
-  void schedule_bounce(std::size_t record, const std::string& rcpt);
+  // Accept-then-bounce (receiver_message.cpp): the DSN for `rcpt`, due after
+  // bounce_later_delay, sent by the provider's own delivery engine.
+  void schedule_bounce(receiver_session& s, std::uint64_t message, std::size_t index);
+  void send_bounce(const pending_bounce& b);
+  void make_bounce_engine();
+  void on_bounce_event(const queue::engine_event& e);
+  std::size_t bounces_pending() const { return bounces_waiting_ + bounces_queued_.size(); }
   bool cooling(core::time_point now) const;
   core::time_point now() const { return services_.sched->now(); }
 
@@ -138,12 +183,23 @@ class provider_core {
   std::uint64_t next_queue_id_ = 1;
   bool listening_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // The outbound side, made at the first bounce: a transport from the MX addresses, a
+  // memory spool and the reference delivery engine (declared last: destroyed first).
+  prng dsn_random_;     // "provider/<name>/dsn": report tokens
+  prng engine_random_;  // "provider/<name>/dsn-engine": the engine's and the spool's draws
+  std::size_t bounces_waiting_ = 0;              // scheduled, not built yet
+  std::set<std::string> bounces_queued_;         // spool ids of reports not yet removed
+  std::map<std::string, std::string> bounce_labels_;  // spool id → "rcpt m4" for the trace
+  std::unique_ptr<core::transport> bounce_transport_;
+  std::unique_ptr<queue::memory_spool> bounce_spool_;
+  std::unique_ptr<queue::delivery_engine> bounce_engine_;
 };
 
 class receiver_session final : public core::stream_handler {
  public:
-  receiver_session(provider_core& owner, std::uint64_t id, const std::string& hostname,
-                   std::unique_ptr<network::link_stream> stream, smtp::server_deps deps);
+  receiver_session(session_owner& owner, std::uint64_t id,
+                   std::unique_ptr<network::link_stream> stream, smtp::server_options options,
+                   smtp::limits limits, smtp::server_deps deps);
   ~receiver_session() override;
 
   void on_connected() override { drive(); }
@@ -187,7 +243,7 @@ class receiver_session final : public core::stream_handler {
   void finish();
   void arm_deadline();
 
-  provider_core& owner_;
+  session_owner& owner_;
   std::uint64_t id_;
   std::unique_ptr<network::link_stream> stream_;
   std::string ip_;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <span>
 
 #include "reference-server/auth/author.hpp"
 #include "reference-server/policy/common.hpp"
@@ -187,8 +188,7 @@ smtp::decision provider_core::deliver_message(receiver_session& s, bool auth_jun
   const auto& recipients = s.smtp().current_envelope().recipients;
   const std::size_t n = std::min(recipients.size(), s.accepted.size());
   for (std::size_t i = 0; i < n; ++i) {
-    place(s, facts.number.value_or(0), recipients[i].address.box.to_string(), s.accepted[i], junk,
-          facts.score);
+    place(s, facts.number.value_or(0), i, s.accepted[i], junk, facts.score);
   }
   s.accepted.clear();
   ++s.messages;
@@ -197,8 +197,9 @@ smtp::decision provider_core::deliver_message(receiver_session& s, bool auth_jun
   return smtp::decision::accept_with(expand_reply(cfg_.replies.accepted, {s.ip(), {}, {}, {}, id}));
 }
 
-void provider_core::place(receiver_session& s, std::uint64_t message, const std::string& rcpt,
+void provider_core::place(receiver_session& s, std::uint64_t message, std::size_t index,
                           mailbox_state state, bool junk, double score) {
+  const std::string rcpt = s.smtp().current_envelope().recipients[index].address.box.to_string();
   const placement where = placement_of(state, junk);
   const core::time_point t = now();
   std::optional<std::size_t> record;
@@ -219,7 +220,9 @@ void provider_core::place(receiver_session& s, std::uint64_t message, const std:
     if (services_.trap_hit) services_.trap_hit(s.ip(), s.sender_domain, t);
     if (reputation_) reputation_->note_trap_hit(s.ip(), reputed, t);
   } else if (where == placement::bounce_later) {
-    if (record) schedule_bounce(*record, rcpt);
+    // The report goes out whether or not the workload knows the message: the sender's sink
+    // matches it to a record, or counts it as unmatched.
+    schedule_bounce(s, message, index);
   } else if (where == placement::inbox) {
     // Complaint rule: the profile's rate, raised in proportion to the content score (a
     // message at the junk threshold that still reached the inbox is twice as likely to be
@@ -253,13 +256,206 @@ void provider_core::schedule_complaint(std::optional<std::size_t> record, const 
   });
 }
 
-void provider_core::schedule_bounce(std::size_t record, const std::string& rcpt) {
+// ---- Accept-then-bounce: a real DSN, some minutes after the 250 ----
+//
+// The report is the reference server's (queue::build_dsn): Reporting-MTA the first MX
+// host's name, one recipient with Action failed and Status 5.1.1 — the usual reason a
+// message is bounced after acceptance is a front end that accepts without asking the
+// mailbox store, which then finds no such user (docs/receiver-profiles.md) —, the ENVID
+// when the sender gave one, and the original's header section (RET=FULL: the whole
+// message). It is queued from <> (NOTIFY=NEVER) in the provider's own memory spool and
+// delivered by the reference delivery engine, routed by the world's DNS like any mail.
+
+namespace {
+
+constexpr const char* bounce_status = "5.1.1";
+constexpr const char* bounce_reason = "mailbox unavailable after acceptance";
+
+// The header section of `message` up to and with the empty line that ends it (all of it
+// when there is no body), cut after the last whole line within `bytes_max`: build_dsn()
+// returns no more than that, so a pending report holds no more either.
+std::string header_section(std::string_view message, std::size_t bytes_max) {
+  std::size_t end = message.find("\r\n\r\n");
+  std::string_view head = message;
+  if (end != std::string_view::npos) {
+    head = message.substr(0, end + 4);
+  } else if ((end = message.find("\n\n")) != std::string_view::npos) {
+    head = message.substr(0, end + 2);
+  }
+  if (head.size() <= bytes_max) return std::string(head);
+  const std::size_t last = head.rfind('\n', bytes_max - 1);
+  return last == std::string_view::npos ? std::string{} : std::string(head.substr(0, last + 1));
+}
+
+std::string bounce_label(std::uint64_t message, const std::string& rcpt) {
+  return rcpt + " m" + std::to_string(message);
+}
+
+// The address families the provider's own addresses reach (as a sender's, sender.cpp).
+queue::address_families families_of(const std::vector<mx_host>& hosts) {
+  bool v4 = false, v6 = false;
+  for (const mx_host& h : hosts) {
+    const auto parsed = core::parse_ip(h.address);
+    if (parsed && parsed->v6) v6 = true;
+    if (parsed && !parsed->v6) v4 = true;
+  }
+  if (v4 && v6) return queue::address_families::ipv4_first;
+  return v6 ? queue::address_families::ipv6_only : queue::address_families::ipv4_only;
+}
+
+}  // namespace
+
+// What the report needs is copied now: the session is gone when the delay is over. No
+// report for a null reverse path (never a bounce for a bounce) or NOTIFY=NEVER (dsn_due).
+void provider_core::schedule_bounce(receiver_session& s, std::uint64_t message, std::size_t index) {
+  const smtp::envelope& env = s.smtp().current_envelope();
+  const smtp::recipient& r = env.recipients[index];
+  const std::string rcpt = r.address.box.to_string();
+  if (!queue::dsn_due(env.reverse_path, r.notify, queue::dsn_action::failed)) {
+    trace_line("bounce " + bounce_label(message, rcpt) + ": no DSN (" +
+               (env.reverse_path.null ? "null reverse-path" : "NOTIFY=NEVER") + ")");
+    return;
+  }
+  if (bounces_pending() >= services_.bounces_pending_max) {
+    trace_line("bounce " + bounce_label(message, rcpt) + ": no DSN (" +
+               std::to_string(bounces_pending()) + " reports pending, the limit)");
+    return;
+  }
+  pending_bounce b;
+  b.message = message;
+  b.rcpt = rcpt;
+  b.reverse_path = env.reverse_path;
+  b.envid = env.envid;
+  b.smtputf8 = env.smtputf8;
+  b.arrival = now();
+  // build_dsn() would return a message over return_bytes_max as headers anyway; keeping
+  // only what it returns bounds what a pending report holds.
+  const std::string_view message_bytes = s.smtp().message();
+  const std::size_t bytes_max = queue::dsn_options{}.return_bytes_max;
+  if (env.ret == smtp::dsn_ret::full && message_bytes.size() <= bytes_max) {
+    b.ret = smtp::dsn_ret::full;
+    b.content = std::string(message_bytes);
+  } else {
+    b.ret = smtp::dsn_ret::headers;  // only the header section is kept
+    b.content = header_section(message_bytes, bytes_max);
+  }
+  ++bounces_waiting_;
   std::weak_ptr<bool> alive = alive_;
-  services_.sched->schedule_after(cfg_.bounce_later_delay, [alive, this, record, rcpt] {
+  services_.sched->schedule_after(cfg_.bounce_later_delay, [alive, this, b = std::move(b)] {
     if (alive.expired()) return;
-    services_.record->at(record).bounce_returned = true;
-    trace_line("bounce " + rcpt + ": returned (recorded; no DSN is sent)");
+    --bounces_waiting_;
+    send_bounce(b);
   });
+}
+
+void provider_core::send_bounce(const pending_bounce& b) {
+  const std::string label = bounce_label(b.message, b.rcpt);
+  if (services_.dns == nullptr) {
+    trace_line("bounce " + label + ": no DSN (the provider has no resolver to route it)");
+    return;
+  }
+  if (!bounce_engine_) make_bounce_engine();
+  queue::dsn_request request;
+  request.reporting_mta = mx_.front().name;
+  request.now = now();
+  request.token = queue::make_dsn_token(dsn_random_);
+  request.original.reverse_path = b.reverse_path;
+  request.original.envid = b.envid;
+  request.original.ret = b.ret;
+  request.original.smtputf8 = b.smtputf8;
+  request.original.arrival = b.arrival;
+  request.original.message = b.content;
+  queue::dsn_recipient failed;
+  failed.final_recipient = b.rcpt;
+  failed.action = queue::dsn_action::failed;
+  failed.status = bounce_status;
+  failed.diagnostic = bounce_reason;
+  failed.last_attempt = now();
+  request.recipients.push_back(std::move(failed));
+  const queue::dsn_build_result built = queue::build_dsn(request);
+  if (!built.value) {
+    trace_line("bounce " + label + ": no DSN (" + built.detail + ")");
+    return;
+  }
+  queue::enqueue_request q;
+  q.envelope.reverse_path.null = true;
+  q.envelope.helo_name = mx_.front().name;
+  q.envelope.body = built.value->body;
+  q.envelope.smtputf8 = built.value->smtputf8;
+  smtp::recipient to;
+  to.address.box = built.value->recipient;
+  to.notify = {true, true, false, false, false};  // NOTIFY=NEVER: no report about a report
+  q.envelope.recipients.push_back(std::move(to));
+  q.message = built.value->bytes;
+  q.received_from = "dns; " + mx_.front().name;
+  const auto results = bounce_spool_->enqueue(std::span<const queue::enqueue_request>(&q, 1));
+  if (!results[0].ok()) {
+    trace_line("bounce " + label + ": no DSN (not queued: " + results[0].error.message() + ")");
+    return;
+  }
+  bounces_queued_.insert(results[0].id);
+  bounce_labels_.emplace(results[0].id, label);
+  trace_line("dsn " + label + " to " + b.reverse_path.box.to_string() + ": queued " +
+             results[0].id + " " + built.value->message_id + " status " + bounce_status);
+  bounce_engine_->wake();
+}
+
+// The provider's outbound MTA, as a sender's (sender.cpp): leaving from the first MX
+// address, named after the first MX host, routing by the world's MX records.
+void provider_core::make_bounce_engine() {
+  queue::engine_settings settings;
+  settings.hostname = mx_.front().name;
+  settings.routing.families = families_of(mx_);
+  std::vector<std::string> addresses;
+  for (const mx_host& h : mx_) {
+    settings.routing.local_names.push_back(h.name);
+    settings.routing.local_addresses.push_back(h.address);
+    addresses.push_back(h.address);
+  }
+  queue::source_pool pool;
+  pool.sender_domain = "*";
+  pool.addresses = {mx_.front().address};
+  settings.source_pools.push_back(std::move(pool));
+  bounce_transport_ = services_.net->make_transport(addresses);
+  bounce_spool_ = std::make_unique<queue::memory_spool>(queue::spool_limits{0, 0},
+                                                        services_.sched->clock(), engine_random_);
+  queue::engine_deps deps;
+  deps.clock = &services_.sched->clock();
+  deps.random = &engine_random_;
+  deps.timers = services_.sched;
+  deps.resolver = services_.dns;
+  deps.transport = bounce_transport_.get();
+  deps.queue = bounce_spool_.get();
+  // Every message here is from <>: the engine never owes a report about one (dsn_due), so
+  // this sink is only there because the engine requires one.
+  std::weak_ptr<bool> alive = alive_;
+  scheduler* sched = services_.sched;
+  deps.reports = [sched, alive](queue::dsn_message, std::function<void(bool)> done) {
+    sched->post([alive, done = std::move(done)] {
+      if (!alive.expired()) done(true);
+    });
+  };
+  deps.events = [this](const queue::engine_event& e) { on_bounce_event(e); };
+  bounce_engine_ = std::make_unique<queue::delivery_engine>(std::move(settings), std::move(deps));
+  bounce_engine_->start();
+}
+
+void provider_core::on_bounce_event(const queue::engine_event& e) {
+  using kind = queue::engine_event::kind;
+  const auto label = bounce_labels_.find(e.id);
+  if (e.what == kind::removed) {
+    bounces_queued_.erase(e.id);
+    if (label != bounce_labels_.end()) bounce_labels_.erase(label);
+    return;
+  }
+  if (e.what != kind::delivered && e.what != kind::relayed && e.what != kind::deferred &&
+      e.what != kind::failed) {
+    return;
+  }
+  if (!tracing()) return;
+  const std::string what = label == bounce_labels_.end() ? e.id : label->second;
+  trace_line("dsn " + what + " " + std::string(queue::event_name(e.what)) +
+             (e.address.empty() ? "" : " via " + e.host + " " + e.address) + ": " + e.detail);
 }
 
 }  // namespace mailsim::sim::world

@@ -1,42 +1,21 @@
-// One SMTP session of a simulated provider: the driver loop of
-// reference-server/server/connection.cpp, on the scheduler instead of Asio.
+// One SMTP session of a simulated provider (or of a sender's bounce sink): the driver loop
+// of reference-server/server/connection.cpp, on the scheduler instead of Asio.
 #include <utility>
 
 #include "simulator/world/receiver_impl.hpp"
 
 namespace mailsim::sim::world {
 
-namespace {
-
-smtp::server_options options_for(const resolved_provider& cfg, const std::string& hostname) {
-  smtp::server_options o;
-  o.hostname = hostname;
-  o.greeting_text = cfg.replies.greeting;
-  o.tls_available = false;  // the simulated receivers offer no STARTTLS yet
-  return o;
-}
-
-smtp::limits limits_for(const resolved_provider& cfg) {
-  smtp::limits l;
-  l.errors_max = static_cast<unsigned>(cfg.errors_max);
-  // The provider answers recipients_per_message itself with its own text; the session's
-  // bound only has to stay out of its way.
-  if (cfg.recipients_per_message > l.recipients_max) l.recipients_max = cfg.recipients_per_message;
-  return l;
-}
-
-}  // namespace
-
-receiver_session::receiver_session(provider_core& owner, std::uint64_t id,
-                                   const std::string& hostname,
+receiver_session::receiver_session(session_owner& owner, std::uint64_t id,
                                    std::unique_ptr<network::link_stream> stream,
+                                   smtp::server_options options, smtp::limits limits,
                                    smtp::server_deps deps)
     : owner_(owner),
       id_(id),
       stream_(std::move(stream)),
       ip_(stream_->remote().address),
       address_(core::parse_ip(ip_).value_or(core::ip_address{})),
-      smtp_(options_for(owner.settings(), hostname), limits_for(owner.settings()), deps) {}
+      smtp_(std::move(options), limits, deps) {}
 
 receiver_session::~receiver_session() {
   if (timer_) owner_.sched().cancel(*timer_);
@@ -91,14 +70,14 @@ void receiver_session::flush() {
     return;
   }
   owner_.count_replies(*this, out);
-  const core::duration_ms tarpit = owner_.settings().tarpit;
+  const core::duration_ms tarpit = owner_.tarpit();
   if (tarpit.count() <= 0) {
     write_out(std::move(out));
     return;
   }
   paused_ = true;
-  std::weak_ptr<bool> alive = owner_.alive_;
-  provider_core* owner = &owner_;
+  std::weak_ptr<bool> alive = owner_.liveness();
+  session_owner* owner = &owner_;
   owner_.sched().schedule_after(tarpit, [alive, owner, id = id_, out = std::move(out)]() mutable {
     if (alive.expired()) return;
     receiver_session* s = owner->find(id);
@@ -148,8 +127,8 @@ void receiver_session::arm_deadline() {
   if (timer_ && armed_ && *armed_ <= *deadline) return;
   if (timer_) owner_.sched().cancel(*timer_);
   armed_ = *deadline;
-  std::weak_ptr<bool> alive = owner_.alive_;
-  provider_core* owner = &owner_;
+  std::weak_ptr<bool> alive = owner_.liveness();
+  session_owner* owner = &owner_;
   timer_ = owner_.sched().schedule(*deadline, [alive, owner, id = id_] {
     if (alive.expired()) return;
     receiver_session* s = owner->find(id);

@@ -177,7 +177,10 @@ sender::sender(const sender_spec& spec, sender_deps deps, prng random)
   settings.retry.fallback = retry_profile_of(spec_.retry, spec_.where);
   settings.default_destination.connections_max = spec_.connections_max;
   settings.default_destination.messages_per_connection = spec_.messages_per_connection;
-  settings.source_pools.push_back({"*", spec_.ips});
+  queue::source_pool pool;
+  pool.sender_domain = "*";
+  pool.addresses = spec_.ips;
+  settings.source_pools.push_back(std::move(pool));
 
   net_transport_ = deps_.net->make_transport(spec_.ips);
   transport_ = std::make_unique<observed_transport>(*net_transport_, spec_.ips.front(), ips_);

@@ -45,6 +45,9 @@ struct mailbox_spec {
   bool full_permanent = false;
   amount bounce_later;      // accepted, then a DSN comes back (accept-then-bounce)
   bool catch_all = false;   // any other local part is accepted as valid
+  // Role mailboxes (RFC 2142) at every domain, accepted like valid ones: postmaster is
+  // required by RFC 5321 §4.5.1, abuse by RFC 2142 §2; lists add info, sales, support ...
+  std::vector<std::string> roles{"postmaster", "abuse"};
   std::size_t pristine_traps = 0;  // never a real user: accept silently, record a trap hit
   std::size_t recycled_traps = 0;  // 550 5.1.1 during the cooling period, then trap accept
   duration_ms recycled_cooling{0}; // from the start of the run
@@ -176,6 +179,7 @@ struct recipient_spec {
   std::vector<std::string> from_world;  // "all", provider names or domains; empty: all
   double invalid = 0;       // extra recipients that do not exist at valid domains
   double typo_domains = 0;  // recipients at typo domains (gmial.sim: NXDOMAIN or trap domain)
+  double role = 0;          // recipients at the chosen domains' role mailboxes (postmaster@...)
   bool include_traps = true;  // the world's trap addresses are on the list
   std::size_t per_message = 1;
 };

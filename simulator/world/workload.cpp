@@ -111,14 +111,22 @@ std::string score_text(double score) {
 }
 
 void fill_body(std::string& out, std::uint64_t number, std::size_t size_bytes) {
+  // A run builds one body per message: the line is formatted in one reused buffer.
+  out.reserve(out.size() + size_bytes + 80);
+  const std::string head = "This is message " + std::to_string(number) +
+                           " of the mailsim workload, line ";
+  std::string line;
   std::size_t line_no = 1;
   do {
-    const std::string line = "This is message " + std::to_string(number) +
-                             " of the mailsim workload, line " + std::to_string(line_no++) +
-                             ".\r\n";
+    line.assign(head);
+    line += std::to_string(line_no++);
+    line += ".\r\n";
     if (out.size() + line.size() > size_bytes && line_no > 2) {
       const std::size_t left = size_bytes > out.size() + 2 ? size_bytes - out.size() - 2 : 0;
-      if (left > 0) out += std::string(std::min<std::size_t>(left, 76), 'x') + "\r\n";
+      if (left > 0) {
+        out.append(std::min<std::size_t>(left, 76), 'x');
+        out += "\r\n";
+      }
       break;
     }
     out += line;
@@ -225,11 +233,15 @@ workload::workload(const workload_spec& spec, scheduler& sched, prng random,
   worlds_ = worlds;
   choose();
   const recipient_spec& r = spec_.recipients;
-  if (r.invalid < 0 || r.typo_domains < 0 || r.invalid + r.typo_domains > 1) {
-    spec_error(spec_.where, "recipient shares invalid + typo_domains must lie in [0, 1]");
+  if (r.invalid < 0 || r.typo_domains < 0 || r.role < 0 ||
+      r.invalid + r.typo_domains + r.role > 1) {
+    spec_error(spec_.where, "recipient shares invalid + typo_domains + role must lie in [0, 1]");
   }
   if (r.per_message == 0) spec_error(spec_.where, "recipients.per_message must be at least 1");
-  if (domains_.empty() || (list_.empty() && r.invalid + r.typo_domains <= 0)) {
+  if (r.role > 0 && roles_.empty()) {
+    spec_error(spec_.where, "recipients.role is set, but no chosen domain has role mailboxes");
+  }
+  if (domains_.empty() || (list_.empty() && r.invalid + r.typo_domains + r.role <= 0)) {
     spec_error(spec_.where, "the workload has no recipient to send to");
   }
 }
@@ -249,7 +261,9 @@ void workload::choose() {
       for (const std::string& d : p.domains) {
         if (!whole && d != name) continue;
         found = true;
-        if (chosen.insert(d).second) domains_.push_back(d);
+        if (!chosen.insert(d).second) continue;
+        domains_.push_back(d);
+        for (const std::string& role : p.roles) roles_.push_back({role + "@" + d, d, p.provider, "role"});
       }
     }
     if (!found) {
@@ -315,10 +329,13 @@ void workload::emit() {
 recipient_pick workload::pick() {
   const double u = random_.next_unit();
   const recipient_spec& r = spec_.recipients;
-  if (u < r.invalid || list_.empty()) {
-    return u < r.invalid || r.typo_domains <= 0 ? invalid_address() : typo_address();
-  }
+  if (u < r.invalid) return invalid_address();
   if (u < r.invalid + r.typo_domains) return typo_address();
+  if (u < r.invalid + r.typo_domains + r.role) return role_address();
+  if (list_.empty()) {  // only the made-up shares are left: the last one that is set
+    if (r.role > 0) return role_address();
+    return r.typo_domains > 0 ? typo_address() : invalid_address();
+  }
   recipient_pick p = at(list_[next_]);
   next_ = (next_ + 1) % list_.size();
   return p;
@@ -345,6 +362,10 @@ recipient_pick workload::invalid_address() {
 recipient_pick workload::typo_address() {
   const std::string d = typo_of(domains_[random_.next_u64() % domains_.size()]);
   return classify("user" + std::to_string(++strangers_) + "@" + d, d);
+}
+
+recipient_pick workload::role_address() {
+  return roles_[random_.next_u64() % roles_.size()];
 }
 
 // The kind of an address outside the list: what its provider says of it when its domain is

@@ -15,7 +15,8 @@
 // with probability `invalid`, an address that exists at no mailbox of a chosen domain
 // (kind "invalid"), with probability `typo_domains` an address at a typo of a chosen domain
 // (gmail.sim → gmial.sim; kind "typo" unless the typo is itself a world domain, then that
-// domain's kind), else the next address of the list. Randomness comes only from the stream
+// domain's kind), with probability `role` one of the chosen domains' role mailboxes
+// (postmaster@gmail.sim; kind "role"), else the next address of the list. Randomness comes only from the stream
 // given; the message numbers from a counter shared by the world's workloads.
 // build_message() writes the bytes: From, To, Subject, Date (virtual time, RFC 5322 §3.3),
 // Message-ID <mN@sender-domain> (N: the message number, the recorder's key) and
@@ -47,6 +48,7 @@ struct population_view {
   const std::vector<mailbox_entry>* population = nullptr;  // outlives the workload
   // The kind of any address at one of the domains (catch-all domains answer "catch_all").
   std::function<std::optional<std::string>(const std::string&)> kind_of;
+  std::vector<std::string> roles;  // role local parts that exist at every one of the domains
 };
 
 struct recipient_pick {
@@ -111,6 +113,7 @@ class workload {
   recipient_pick pick();
   recipient_pick invalid_address();
   recipient_pick typo_address();
+  recipient_pick role_address();
   recipient_pick classify(std::string address, const std::string& domain);
 
   workload_spec spec_;
@@ -120,6 +123,7 @@ class workload {
   sink out_;
   std::vector<listed> list_;
   std::vector<std::string> domains_;  // the chosen domains
+  std::vector<recipient_pick> roles_;  // the chosen domains' role mailboxes
   std::vector<population_view> worlds_;  // every provider
   std::size_t next_ = 0;
   std::uint64_t generated_ = 0;

@@ -8,6 +8,7 @@
 
 #include "simulator/dns/sim_resolver.hpp"
 #include "simulator/network/network.hpp"
+#include "simulator/world/bounce_sink.hpp"
 #include "simulator/world/dnsbl_operator.hpp"
 #include "simulator/world/receiver.hpp"
 #include "simulator/world/sender.hpp"
@@ -27,7 +28,8 @@ std::string domain_of(const std::string& address) {
 
 // Members are declared in dependency order, so that they are destroyed users first: the
 // workloads, the senders (their engines hold the transports and the resolver), the
-// providers, the DNSBL operators, the network and the resolver last.
+// senders' bounce sinks, the providers, the DNSBL operators, the network and the resolver
+// last.
 class world::impl {
  public:
   impl(const world_spec& spec, scheduler& sched, const random_streams& streams, trace* tr,
@@ -41,6 +43,7 @@ class world::impl {
   void build_dns();
   void build_providers();
   void build_senders();
+  void build_bounce_sinks();
   void build_workloads();
   std::size_t sender_index(const workload_spec& w) const;
 
@@ -55,6 +58,7 @@ class world::impl {
   std::unique_ptr<network::virtual_network> net_;
   std::vector<std::unique_ptr<dnsbl_operator>> dnsbls_;
   std::vector<std::unique_ptr<provider>> providers_;
+  std::vector<std::unique_ptr<bounce_sink>> sinks_;
   std::vector<std::unique_ptr<sender>> senders_;
   std::vector<std::unique_ptr<workload>> workloads_;
   std::uint64_t next_message_ = 1;
@@ -74,6 +78,7 @@ world::impl::impl(const world_spec& spec, scheduler& sched, const random_streams
   net_ = std::make_unique<network::virtual_network>(sched_, streams_, tr_, options);
   build_providers();
   build_senders();
+  build_bounce_sinks();
   build_workloads();
 }
 
@@ -146,12 +151,28 @@ void world::impl::build_senders() {
   }
 }
 
+// Where accept-then-bounce reports come back: one sink per sender domain the DNS routes
+// to the senders themselves (world_dns.hpp bounce_routes).
+void world::impl::build_bounce_sinks() {
+  bounce_sink_deps deps;
+  deps.sched = &sched_;
+  deps.streams = &streams_;
+  deps.tr = tr_;
+  deps.net = net_.get();
+  deps.record = &record_;
+  for (const bounce_route& r : bounce_routes(spec_)) {
+    sinks_.push_back(std::make_unique<bounce_sink>(r.domain, r.host, r.addresses, deps));
+  }
+}
+
 void world::impl::build_workloads() {
   std::vector<population_view> views;
-  for (const auto& p : providers_) {
-    const provider* owner = p.get();
-    views.push_back({p->name(), p->domains(), &p->population(),
-                     [owner](const std::string& a) { return owner->kind_of(a); }});
+  for (std::size_t i = 0; i < providers_.size(); ++i) {
+    const provider* owner = providers_[i].get();
+    const mailbox_spec& boxes = spec_.providers[i].mailboxes;  // providers_ follow the spec
+    views.push_back({owner->name(), owner->domains(), &owner->population(),
+                     [owner](const std::string& a) { return owner->kind_of(a); },
+                     boxes.trap_domain ? std::vector<std::string>{} : boxes.roles});
   }
   for (std::size_t i = 0; i < spec_.workload.size(); ++i) {
     const workload_spec& w = spec_.workload[i];
@@ -176,6 +197,7 @@ void world::impl::start() {
   started_ = true;
   schedule_faults(spec_, run_start_, *dns_, *net_);
   for (auto& p : providers_) p->start();
+  for (auto& b : sinks_) b->start();
   for (auto& s : senders_) s->start();
   for (auto& w : workloads_) w->start(run_start_);
 }
@@ -184,6 +206,7 @@ void world::impl::finish() {
   for (auto& w : workloads_) w->stop();
   for (auto& s : senders_) s->stop();
   for (auto& p : providers_) p->stop();
+  for (auto& b : sinks_) b->stop();
 }
 
 world_stats world::impl::stats() const {

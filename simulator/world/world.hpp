@@ -1,7 +1,8 @@
 // mailsim::sim::world — a whole simulated world built from a world_spec: the DNS (zone model
 // + sim_resolver), the virtual network, the receiving providers (receiver.hpp), the DNSBL
 // operators, the senders (each the reference server's queue::delivery_engine over a memory
-// spool, unchanged, on the virtual clock, leaving from its IPs) and the workload that feeds
+// spool, unchanged, on the virtual clock, leaving from its IPs), the senders' bounce sinks
+// (bounce_sink.hpp: where accept-then-bounce reports come back) and the workload that feeds
 // them; faults switched on and off at their times.
 //
 // Contract: construction checks the spec (names that must exist, duplicate domains or

@@ -252,7 +252,29 @@ dns::zone_model build_zone_model(const world_spec& spec) {
   std::set<std::string> zones;
   for (const provider_spec& p : spec.providers) add_provider_records(model, zones, p);
   for (const sender_spec& s : spec.senders) add_sender_records(model, zones, s);
+  for (const bounce_route& r : bounce_routes(spec)) model.add_mx(r.domain, 10, r.host, ttl_s);
   return model;
+}
+
+std::vector<bounce_route> bounce_routes(const world_spec& spec) {
+  std::set<std::string> taken;  // provider domains have MX records of their own
+  for (const provider_spec& p : spec.providers) {
+    for (const std::string& d : p.domains) taken.insert(dns::normalize_name(d));
+  }
+  std::vector<bounce_route> routes;
+  for (const sender_spec& s : spec.senders) {
+    const std::string domain = dns::normalize_name(s.domain);
+    if (taken.count(domain) > 0) {
+      for (bounce_route& r : routes) {
+        if (r.domain != domain) continue;
+        for (const std::string& ip : s.ips) r.addresses.push_back(ip);
+      }
+      continue;
+    }
+    taken.insert(domain);
+    routes.push_back({domain, s.helo, s.ips});
+  }
+  return routes;
 }
 
 std::vector<std::string> target_addresses(const world_spec& spec, const std::string& target) {

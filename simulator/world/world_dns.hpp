@@ -14,7 +14,11 @@
 // SPF TXT — the spec's or "v=spf1 ip4:<ip> ... -all" —, DMARC TXT at _dmarc.<domain> when
 // given), PTR records in in-addr.arpa / ip6.arpa for the sender IPs when ptr is set. A name
 // outside every declared zone (an MX host named in another domain) gets a zone of its own.
-// Records carry a TTL of one hour. DNSBL zones are added by their operators (dnsbl_operator::add_to), not here.
+// Each sender domain that is not a provider's gets an MX record (preference 10) naming the
+// sender's HELO name, whose A/AAAA records are its IPs: the way back for reports
+// (bounce_sink.hpp); an SPF record of the spec's own with an `mx` mechanism therefore
+// matches the sender's IPs. Records carry a TTL of one hour. DNSBL zones are added by
+// their operators (dnsbl_operator::add_to), not here.
 // Errors throw std::invalid_argument whose text starts with the spec's "file:line".
 #pragma once
 
@@ -37,6 +41,18 @@ void fill_defaults(world_spec& spec);
 
 // The world's zone model from a filled spec.
 dns::zone_model build_zone_model(const world_spec& spec);
+
+// The way back to one sender domain: the MX host its records name and the addresses its
+// bounce sink listens on (the IPs of every sender with that domain).
+struct bounce_route {
+  std::string domain;
+  std::string host;
+  std::vector<std::string> addresses;
+};
+
+// The sender domains without an MX of their own (not a provider's domain), in the spec's
+// order, one each; from a filled spec.
+std::vector<bounce_route> bounce_routes(const world_spec& spec);
 
 // Every address of the provider's MX hosts whose name, address or provider domain is
 // `target`, in the spec's order; empty when nothing matches.

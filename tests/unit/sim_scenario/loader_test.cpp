@@ -404,6 +404,26 @@ world:
   EXPECT_EQ(s.world.dnsbls[1].kind, world::dnsbl_spec::subject_kind::ip);
 }
 
+TEST(ScenarioLoader, RoleMailboxesAndTheRoleShare) {
+  const scenario s = load_ok(R"(name: x
+world:
+  providers:
+    - { name: corp, domains: [corp.sim], mailboxes: { valid: 5, roles: [postmaster, info, sales-team] } }
+    - { name: none, domains: [none.sim], mailboxes: { roles: [] } }
+    - { name: plain, domains: [plain.sim] }
+workload:
+  - { from: a@b.example, volume: { total: 1 }, recipients: { role: 2%, invalid: 1% } }
+)");
+  ASSERT_EQ(s.world.providers.size(), 3u);
+  EXPECT_EQ(s.world.providers[0].mailboxes.roles,
+            (std::vector<std::string>{"postmaster", "info", "sales-team"}));
+  EXPECT_TRUE(s.world.providers[1].mailboxes.roles.empty());
+  EXPECT_EQ(s.world.providers[2].mailboxes.roles,
+            (std::vector<std::string>{"postmaster", "abuse"}));  // RFC 5321, RFC 2142
+  ASSERT_EQ(s.world.workload.size(), 1u);
+  EXPECT_DOUBLE_EQ(s.world.workload[0].recipients.role, 0.02);
+}
+
 TEST(ScenarioLoader, ShorthandsAndDefaults) {
   const scenario s = load_ok(R"(
 name: shorthands
@@ -555,6 +575,12 @@ const bad_case bad_cases[] = {
      "60%, "
      "typo_domains: 50% } }\n",
      3, "{ invalid", "must not exceed 100%"},
+    {"name: x\nworkload:\n  - { from: a@b.example, volume: { total: 1 }, recipients: { role: "
+     "60%, typo_domains: 30%, invalid: 20% } }\n",
+     3, "{ role", "invalid + typo_domains + role must not exceed 100%"},
+    {"name: x\nworld:\n  providers:\n    - { domains: [a.sim], mailboxes: { roles: [info, "
+     "\"a b\"] } }\n",
+     4, "\"a b\"", "expected a role mailbox's local part"},
     {"name: x\nworkload:\n  - { from: a@b.example, volume: { total: 1 }, message: { size: 1 KiBi } "
      "}\n",
      3, "1 KiBi", "expected a size such as 512B"},

@@ -70,6 +70,27 @@ TEST(Population, CatchAllAcceptsEveryOtherLocalPart) {
   EXPECT_EQ(catch_all, 5u);  // the generated unknown ones
 }
 
+TEST(Population, RoleMailboxesExistAtEveryDomainBesideTheGeneratedOnes) {
+  population p({"d.sim", "e.sim"}, mixed());  // default roles: postmaster and abuse
+  EXPECT_EQ(p.lookup("postmaster@d.sim"), mailbox_state::role);
+  EXPECT_EQ(p.lookup("Abuse@E.SIM"), mailbox_state::role);
+  EXPECT_EQ(p.lookup("info@d.sim"), mailbox_state::unknown);
+  EXPECT_EQ(p.size(), 117u);  // not generated addresses
+
+  mailbox_spec m = mixed();
+  m.roles = {"info", "Sales"};
+  m.catch_all = true;
+  population own({"d.sim"}, m);
+  EXPECT_EQ(own.roles(), (std::vector<std::string>{"info", "sales"}));
+  EXPECT_EQ(own.lookup("sales@d.sim"), mailbox_state::role);
+  EXPECT_EQ(own.lookup("postmaster@d.sim"), mailbox_state::catch_all);  // not a role here
+
+  m.trap_domain = true;  // a typo-domain trap has no role mailboxes: every address is a trap
+  population traps({"gmial.sim"}, m);
+  EXPECT_TRUE(traps.roles().empty());
+  EXPECT_EQ(traps.lookup("info@gmial.sim"), mailbox_state::pristine_trap);
+}
+
 TEST(Population, AMillionAddressesCostNothingToLookUp) {
   mailbox_spec m;
   m.valid = 1'000'000;
@@ -87,6 +108,7 @@ TEST(Population, AMillionAddressesCostNothingToLookUp) {
 TEST(Population, KindNames) {
   EXPECT_STREQ(to_string(mailbox_state::pristine_trap), "pristine_trap");
   EXPECT_STREQ(to_string(mailbox_state::catch_all), "catch_all");
+  EXPECT_STREQ(to_string(mailbox_state::role), "role");
   EXPECT_EQ(local_part_of(7), "u000007");
   EXPECT_EQ(local_part_of(1234567), "u1234567");
 }

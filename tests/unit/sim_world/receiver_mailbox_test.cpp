@@ -108,16 +108,37 @@ TEST(ReceiverMailbox, RecycledTrapBouncesWhileCoolingThenTraps) {
   EXPECT_TRUE(w.record.at(id).trap_hit);
 }
 
-TEST(ReceiverMailbox, BounceLaterIsAcceptedThenMarkedReturned) {
+// The report itself travels back over the network (bounce_test.cpp); without a resolver
+// the provider cannot route it, and says so when the delay is over. Only the sender's
+// sink sets bounce_returned, on the report's arrival.
+TEST(ReceiverMailbox, BounceLaterIsAcceptedThenReportedWhenRoutable) {
   small_world w(every_state());
   const std::string rcpt = address_of(*w.receiver, "bounce_later");
   const std::size_t id = w.expect_record(4, rcpt);
-  w.talk(one_message({rcpt}, 4));
+  const auto replies = w.talk(one_message({rcpt}, 4));
+  ASSERT_EQ(replies.size(), 7u);
+  EXPECT_EQ(code_of(replies[5]), "250");
   EXPECT_EQ(w.record.at(id).placed, metrics::placement::bounce_later);
-  EXPECT_FALSE(w.record.at(id).bounce_returned);
+  EXPECT_FALSE(w.traced("bounce " + rcpt));
   w.sched.run_for(core::duration_ms{10 * 60'000});
-  EXPECT_TRUE(w.record.at(id).bounce_returned);
-  EXPECT_TRUE(w.traced("bounce " + rcpt + ": returned"));
+  EXPECT_TRUE(w.traced("bounce " + rcpt + " m4: no DSN (the provider has no resolver"));
+  EXPECT_FALSE(w.record.at(id).bounce_returned);
+}
+
+TEST(ReceiverMailbox, BounceLaterFromTheNullSenderGetsNoReport) {
+  small_world w(every_state());
+  const std::string rcpt = address_of(*w.receiver, "bounce_later");
+  const std::size_t id = w.expect_record(5, rcpt);
+  std::vector<std::string> script = one_message({rcpt}, 5);
+  script[1] = "MAIL FROM:<>\r\n";
+  const auto replies = w.talk(script);
+  ASSERT_EQ(replies.size(), 7u);
+  EXPECT_EQ(code_of(replies[5]), "250");
+  EXPECT_EQ(w.record.at(id).placed, metrics::placement::bounce_later);
+  EXPECT_TRUE(w.traced("bounce " + rcpt + " m5: no DSN (null reverse-path)"));
+  w.sched.run_for(core::duration_ms{60 * 60'000});
+  EXPECT_FALSE(w.record.at(id).bounce_returned);
+  EXPECT_FALSE(w.traced("dsn "));
 }
 
 TEST(ReceiverMailbox, ContentScoreRejectsOrFilesAsJunk) {

@@ -1,6 +1,6 @@
 // Workloads: when messages fall due (total over a span, per day flat or in business hours),
-// that they are generated lazily, the recipient mix (shuffled populations, invalid and typo
-// shares, traps), the checks of from_world, and the bytes of each message.
+// that they are generated lazily, the recipient mix (shuffled populations, invalid, typo
+// and role shares, traps), the checks of from_world, and the bytes of each message.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -186,6 +186,57 @@ TEST(Workload, InvalidAndTypoSharesAreDrawnPerRecipient) {
   EXPECT_NEAR(kinds["typo"] + kinds["catch_all"], 400, 70);
   EXPECT_GT(kinds["catch_all"], 0);  // gmial.sim, run by the trap provider
   EXPECT_EQ(typo_domains, std::set<std::string>{"crop.sim"});
+}
+
+TEST(Workload, TheRoleShareDrawsTheChosenDomainsRoleMailboxes) {
+  workload_spec w = basic(4000);
+  w.recipients.role = 0.25;
+  w.recipients.from_world = {"corp"};
+  std::vector<population_view> worlds = two_providers();
+  worlds[0].roles = {"postmaster", "abuse"};  // gmail.sim: not chosen
+  worlds[1].roles = {"postmaster", "info"};
+  harness h(w, worlds);
+  h.load.start(h.sched.now());
+  h.sched.run_until_idle();
+  std::map<std::string, int> roles;
+  int listed = 0;
+  for (const outgoing_message& m : h.sent) {
+    for (const recipient_pick& r : m.recipients) {
+      if (r.kind != "role") {
+        ++listed;
+        EXPECT_EQ(r.kind, "valid");
+        continue;
+      }
+      ++roles[r.address];
+      EXPECT_EQ(r.provider, "corp");
+      EXPECT_EQ(r.domain, "corp.sim");
+    }
+  }
+  ASSERT_EQ(roles.size(), 2u);  // both of corp.sim's, none of gmail.sim's
+  EXPECT_EQ(roles.begin()->first, "info@corp.sim");
+  EXPECT_EQ(roles.rbegin()->first, "postmaster@corp.sim");
+  EXPECT_NEAR(roles["info@corp.sim"] + roles["postmaster@corp.sim"], 1000, 90);
+  EXPECT_EQ(listed + roles["info@corp.sim"] + roles["postmaster@corp.sim"], 4000);
+}
+
+TEST(Workload, ARoleShareNeedsRoleMailboxesAndFitsBesideTheOtherShares) {
+  workload_spec w = basic(10);
+  w.recipients.role = 0.1;  // two_providers() have no role mailboxes
+  EXPECT_THROW(harness{w}, std::invalid_argument);
+  std::vector<population_view> worlds = two_providers();
+  worlds[1].roles = {"postmaster"};
+  w.recipients.invalid = 0.5;
+  w.recipients.typo_domains = 0.45;
+  EXPECT_THROW(harness(w, worlds), std::invalid_argument);  // 105 %
+  // Only role mailboxes to send to: every recipient is one.
+  w.recipients = {};
+  w.recipients.role = 1;
+  w.recipients.from_world = {"corp.sim"};
+  harness h(w, worlds);
+  h.load.start(h.sched.now());
+  h.sched.run_until_idle();
+  ASSERT_EQ(h.sent.size(), 10u);
+  for (const outgoing_message& m : h.sent) EXPECT_EQ(m.recipients.at(0).address, "postmaster@corp.sim");
 }
 
 TEST(Workload, SeveralRecipientsPerMessageAreDistinct) {

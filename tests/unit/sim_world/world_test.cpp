@@ -101,6 +101,24 @@ TEST(World, UnknownRecipientsBounceWith511) {
   EXPECT_EQ(unknown, 20u);
 }
 
+TEST(World, RoleRecipientsAreDeliveredToTheProvidersRoleMailboxes) {
+  world_spec spec = small_world(40);
+  spec.providers[0].mailboxes.roles = {"postmaster", "info"};
+  spec.workload[0].recipients.role = 0.5;
+  const outcome o = run(spec);
+  std::size_t roles = 0;
+  for (const metrics::message_record& r : o.record.records()) {
+    EXPECT_EQ(r.outcome, metrics::fate::delivered) << r.recipient << " " << r.status;
+    if (r.kind != "role") continue;
+    ++roles;
+    EXPECT_TRUE(r.recipient == "postmaster@corp.sim" || r.recipient == "info@corp.sim")
+        << r.recipient;
+    EXPECT_EQ(r.placed, metrics::placement::inbox);
+  }
+  EXPECT_GT(roles, 10u);  // about half of 40
+  EXPECT_LT(roles, 30u);
+}
+
 TEST(World, AnMxHostDownSendsMailToTheBackup) {
   world_spec spec = small_world(10);
   spec.providers[0].mx = {mx_spec{"", 10, ""}, mx_spec{"", 20, ""}};
