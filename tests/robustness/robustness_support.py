@@ -174,8 +174,9 @@ def client_tls_context(server: ServerProcess) -> ssl.SSLContext:
     return ctx
 
 
-class _Imap(imaplib.IMAP4):
-    """imaplib from a chosen 127.x source address (each one stands for a host)."""
+class _FromSourceAddress:
+    """Mixin for imaplib/poplib: the client binds a chosen 127.x source address (each one
+    stands for a host)."""
 
     def __init__(self, port: int, source_ip: str):
         self._source_ip = source_ip
@@ -186,16 +187,12 @@ class _Imap(imaplib.IMAP4):
                                         source_address=(self._source_ip, 0))
 
 
-class _Pop3(poplib.POP3):
-    """poplib from a chosen 127.x source address."""
+class _Imap(_FromSourceAddress, imaplib.IMAP4):
+    """imaplib from a chosen source address."""
 
-    def __init__(self, port: int, source_ip: str):
-        self._source_ip = source_ip
-        super().__init__(HOST, port, timeout=SOCKET_TIMEOUT_S)
 
-    def _create_socket(self, timeout):
-        return socket.create_connection((self.host, self.port), timeout,
-                                        source_address=(self._source_ip, 0))
+class _Pop3(_FromSourceAddress, poplib.POP3):
+    """poplib from a chosen source address."""
 
 
 def check_imap(server: ServerProcess, user: str = WELL_BEHAVED_USER,
