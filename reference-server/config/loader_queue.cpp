@@ -92,6 +92,20 @@ std::string read_message_class(const value& v) {
   return text;
 }
 
+// Only the first pool for a sender domain or class is ever used (delivery_engine.hpp), so
+// a second one is a mistake to name, not to ignore. Both compare ignoring case.
+void refuse_duplicate_pool(const std::vector<queue::source_pool>& pools, const queue::source_pool& pool,
+                           const value& item) {
+  for (const queue::source_pool& p : pools) {
+    if (!pool.message_class.empty() && to_lower(p.message_class) == to_lower(pool.message_class)) {
+      fail(item.where, "duplicate source pool for class " + quote(pool.message_class));
+    }
+    if (!pool.sender_domain.empty() && to_lower(p.sender_domain) == to_lower(pool.sender_domain)) {
+      fail(item.where, "duplicate source pool for sender domain " + quote(pool.sender_domain));
+    }
+  }
+}
+
 // One pool per item, chosen by exactly one of sender_domain or class (delivery_engine.hpp).
 void read_pools(const value& v, outbound_config& out) {
   for (const auto& item : read_list(v, "a list of source pools")) {
@@ -111,6 +125,7 @@ void read_pools(const value& v, outbound_config& out) {
       pool.addresses.push_back(read_ip(a));
     }
     if (pool.addresses.empty()) fail(item.where, "a source pool needs at least one address");
+    refuse_duplicate_pool(out.engine.source_pools, pool, item);
     out.engine.source_pools.push_back(std::move(pool));
   }
 }

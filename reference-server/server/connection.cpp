@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reference-server/policy/inbound_chain.hpp"
+#include "reference-server/server/message_class.hpp"
 #include "reference-server/server/session_socket.hpp"
 #include "reference-server/smtp/server_session.hpp"
 #include "reference-server/store/trace.hpp"
@@ -288,13 +289,16 @@ store::trace_info connection::trace_of(const smtp::envelope& env, const std::str
   return trace;
 }
 
-// The Maildir copies; returns "" once durable, else why not.
+// The Maildir copies; returns "" once durable, else why not. X-Mailsim-Class fields are
+// for the outbound queue only (message_class.hpp): local copies are stored without them.
 asio::awaitable<std::string> connection::store_locally(const store::trace_info& trace,
                                                        const std::vector<std::string>& users,
                                                        const outgoing& copy) {
   std::optional<store::delivery_result> result;
   asio::steady_timer done(socket_.executor(), asio::steady_timer::time_point::max());
-  store::delivery_request request(copy.message, store::trace_headers(trace) + std::string(copy.header),
+  const message_class_scan scan = take_message_class(copy.message);
+  const std::string_view message = scan.stripped ? std::string_view(*scan.stripped) : copy.message;
+  store::delivery_request request(message, store::trace_headers(trace) + std::string(copy.header),
                                   users, std::string(copy.folder));
   bool queued = ctx_.worker.submit(std::move(request),
                                    [&](store::delivery_result r) {

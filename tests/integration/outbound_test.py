@@ -130,8 +130,9 @@ def test_best_mx_gets_the_mail_from_the_pool_address(tmp_path, port, tls_pair):
 
 def test_class_header_picks_the_class_pool_and_is_removed(tmp_path, port, tls_pair):
     """X-Mailsim-Class: a message of class "bulk" leaves from the class pool's address and
-    arrives without the field; one without it leaves from the sender-domain pool, and so
-    does one whose first value is malformed (the second is not used; one log event)."""
+    arrives without the field, and its local copy is stored without it too; one without it
+    leaves from the sender-domain pool, and so does one whose first value is malformed (the
+    second is not used; one log event)."""
     pools = {"source_pools": [{"sender_domain": "sender.test", "addresses": ["127.0.0.5"]},
                               {"class": "bulk", "addresses": ["127.0.0.6"]}]}
     with Receiver("127.0.0.2", port, name="mx.dest.test") as mx, \
@@ -139,7 +140,7 @@ def test_class_header_picks_the_class_pool_and_is_removed(tmp_path, port, tls_pa
                              ["dest.test. 60 IN MX 10 mx.dest.test."])) as dns:
         sender = make_sender(tmp_path, dns, port, tls_pair, queue_extra=pools)
         try:
-            classed = submit(sender, ["bob@dest.test"], subject="classed",
+            classed = submit(sender, ["bob@dest.test", SENDER], subject="classed",
                              fields="X-Mailsim-Class: Bulk\r\n")
             plain = submit(sender, ["carol@dest.test"], subject="plain")
             submit(sender, ["dave@dest.test"], subject="malformed",
@@ -151,6 +152,8 @@ def test_class_header_picks_the_class_pool_and_is_removed(tmp_path, port, tls_pa
             assert address == "127.0.0.6"
             assert b"X-Mailsim-Class" not in data and b"x-mailsim-class" not in data.lower()
             assert data.endswith(classed.replace(b"X-Mailsim-Class: Bulk\r\n", b""))
+            (local,) = sender.delivered(SENDER)
+            assert local.raw.endswith(classed.replace(b"X-Mailsim-Class: Bulk\r\n", b""))
             address, data = peer_of["carol@dest.test"]
             assert address == "127.0.0.5"
             assert data.endswith(plain)

@@ -115,6 +115,12 @@ TEST(queue_config, bad_values_name_the_place) {
       {"queue:\n  source_pools:\n    - {class: " + std::string(65, 'a') +
            ", addresses: [127.0.0.1]}\n",
        "7:15: expected a message class name"},
+      {"queue:\n  source_pools:\n    - {class: bulk, addresses: [127.0.0.1]}\n"
+       "    - {class: Bulk, addresses: [127.0.0.2]}\n",
+       "8:7: duplicate source pool for class 'Bulk'"},
+      {"queue:\n  source_pools:\n    - {sender_domain: a.test, addresses: [127.0.0.1]}\n"
+       "    - {sender_domain: A.test, addresses: [127.0.0.2]}\n",
+       "8:7: duplicate source pool for sender domain 'a.test'"},
       {"queue:\n  mx_host_max: 3\n", "6:3: unknown key 'mx_host_max' in 'queue'"},
       {"queue:\n  destinations:\n    - {connections_max: 0, domain: a.test}\n",
        "7:25: 'connections_max' must be at least 1"},
