@@ -6,6 +6,7 @@
 
 #include "reference-server/auth/author.hpp"
 #include "reference-server/policy/common.hpp"
+#include "simulator/world/outbound_setup.hpp"
 #include "simulator/world/receiver_impl.hpp"
 
 namespace mailsim::sim::world {
@@ -291,18 +292,6 @@ std::string bounce_label(std::uint64_t message, const std::string& rcpt) {
   return rcpt + " m" + std::to_string(message);
 }
 
-// The address families the provider's own addresses reach (as a sender's, sender.cpp).
-queue::address_families families_of(const std::vector<mx_host>& hosts) {
-  bool v4 = false, v6 = false;
-  for (const mx_host& h : hosts) {
-    const auto parsed = core::parse_ip(h.address);
-    if (parsed && parsed->v6) v6 = true;
-    if (parsed && !parsed->v6) v4 = true;
-  }
-  if (v4 && v6) return queue::address_families::ipv4_first;
-  return v6 ? queue::address_families::ipv6_only : queue::address_families::ipv4_only;
-}
-
 }  // namespace
 
 // What the report needs is copied now: the session is gone when the delay is over. No
@@ -405,13 +394,13 @@ void provider_core::send_bounce(const pending_bounce& b) {
 void provider_core::make_bounce_engine() {
   queue::engine_settings settings;
   settings.hostname = mx_.front().name;
-  settings.routing.families = families_of(mx_);
   std::vector<std::string> addresses;
   for (const mx_host& h : mx_) {
     settings.routing.local_names.push_back(h.name);
     settings.routing.local_addresses.push_back(h.address);
     addresses.push_back(h.address);
   }
+  settings.routing.families = families_reaching(addresses);
   queue::source_pool pool;
   pool.sender_domain = "*";
   pool.addresses = {mx_.front().address};
@@ -419,22 +408,10 @@ void provider_core::make_bounce_engine() {
   bounce_transport_ = services_.net->make_transport(addresses);
   bounce_spool_ = std::make_unique<queue::memory_spool>(queue::spool_limits{0, 0},
                                                         services_.sched->clock(), engine_random_);
-  queue::engine_deps deps;
-  deps.clock = &services_.sched->clock();
-  deps.random = &engine_random_;
-  deps.timers = services_.sched;
-  deps.resolver = services_.dns;
-  deps.transport = bounce_transport_.get();
-  deps.queue = bounce_spool_.get();
   // Every message here is from <>: the engine never owes a report about one (dsn_due), so
-  // this sink is only there because the engine requires one.
-  std::weak_ptr<bool> alive = alive_;
-  scheduler* sched = services_.sched;
-  deps.reports = [sched, alive](queue::dsn_message, std::function<void(bool)> done) {
-    sched->post([alive, done = std::move(done)] {
-      if (!alive.expired()) done(true);
-    });
-  };
+  // the report sink is only there because the engine requires one.
+  queue::engine_deps deps = virtual_engine_deps(*services_.sched, services_.dns, engine_random_,
+                                                *bounce_transport_, *bounce_spool_, alive_);
   deps.events = [this](const queue::engine_event& e) { on_bounce_event(e); };
   bounce_engine_ = std::make_unique<queue::delivery_engine>(std::move(settings), std::move(deps));
   bounce_engine_->start();

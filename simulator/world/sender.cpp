@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <utility>
 
-#include "reference-server/core/ip_address.hpp"
 #include "reference-server/smtp/address.hpp"
+#include "simulator/world/outbound_setup.hpp"
 #include "simulator/world/world_dns.hpp"
 
 namespace mailsim::sim::world {
@@ -54,19 +54,6 @@ std::optional<std::uint64_t> message_number(std::string_view bytes) {
   }
   if (i == pos + tag.size() || i >= bytes.size() || bytes[i] != '@') return std::nullopt;
   return n;
-}
-
-// A host reaches only the families it has addresses in: asking for the others (AAAA for an
-// IPv4-only sender) would cost a lookup per route and could never be used.
-queue::address_families address_families_for(const std::vector<std::string>& ips) {
-  bool v4 = false, v6 = false;
-  for (const std::string& ip : ips) {
-    const auto parsed = core::parse_ip(ip);
-    if (parsed && parsed->v6) v6 = true;
-    if (parsed && !parsed->v6) v4 = true;
-  }
-  if (v4 && v6) return queue::address_families::ipv4_first;
-  return v6 ? queue::address_families::ipv6_only : queue::address_families::ipv4_only;
 }
 
 }  // namespace
@@ -171,7 +158,7 @@ sender::sender(const sender_spec& spec, sender_deps deps, prng random)
   queue::engine_settings settings;
   settings.hostname = spec_.helo;
   settings.routing.port = deps_.port;
-  settings.routing.families = address_families_for(spec_.ips);
+  settings.routing.families = families_reaching(spec_.ips);
   settings.routing.local_names = {spec_.helo};
   settings.routing.local_addresses = spec_.ips;
   settings.retry.fallback = retry_profile_of(spec_.retry, spec_.where);
@@ -186,20 +173,8 @@ sender::sender(const sender_spec& spec, sender_deps deps, prng random)
   transport_ = std::make_unique<observed_transport>(*net_transport_, spec_.ips.front(), ips_);
   spool_ = std::make_unique<queue::memory_spool>(queue::spool_limits{0, 0},
                                                  deps_.sched->clock(), spool_random_);
-  queue::engine_deps engine;
-  engine.clock = &deps_.sched->clock();
-  engine.random = &random_;
-  engine.timers = deps_.sched;
-  engine.resolver = deps_.dns;
-  engine.transport = transport_.get();
-  engine.queue = spool_.get();
-  std::weak_ptr<bool> alive = alive_;
-  scheduler* sched = deps_.sched;
-  engine.reports = [sched, alive](queue::dsn_message, std::function<void(bool)> done) {
-    sched->post([alive, done = std::move(done)] {
-      if (!alive.expired()) done(true);
-    });
-  };
+  queue::engine_deps engine =
+      virtual_engine_deps(*deps_.sched, deps_.dns, random_, *transport_, *spool_, alive_);
   engine.events = [this](const queue::engine_event& e) { on_event(e); };
   engine_ = std::make_unique<queue::delivery_engine>(std::move(settings), std::move(engine));
   if (spec_.dkim && deps_.dkim_key) {
