@@ -103,7 +103,22 @@ std::error_code file_spool::write_file(const std::string& path, std::string_view
     fd = fs::create_file(root_fd_.get(), path, error);
   }
   if (error) return error;
-  error = fs::write_all(fd.get(), first, second);
+  return fill_file(std::move(fd), path, first, second);
+}
+
+std::error_code file_spool::write_new(const std::string& path, std::string_view first,
+                                      std::string_view second) {
+  std::error_code error;
+  fs::unique_fd fd = fs::create_file(root_fd_.get(), path, error);
+  // A taken name belongs to another message: never replace it (ids are unique per root).
+  if (error == std::errc::file_exists) return errc::name_collision;
+  if (error) return error;
+  return fill_file(std::move(fd), path, first, second);
+}
+
+std::error_code file_spool::fill_file(store::fs::unique_fd fd, const std::string& path,
+                                      std::string_view first, std::string_view second) {
+  std::error_code error = fs::write_all(fd.get(), first, second);
   if (!error && barrier_ == barrier_mode::fsync_each) error = fs::sync_fd(fd.get());
   const std::error_code closed = fd.close();
   if (!error) error = closed;
@@ -129,7 +144,26 @@ void file_spool::directory_barrier(std::vector<written>& files,
   const auto live = [&](const written& f) { return f.renamed && !errors[f.item]; };
   if (std::none_of(files.begin(), files.end(), live)) return;
   if (barrier_ == barrier_mode::syncfs && ::syncfs(root_fd_.get()) == 0) return;
-  // Each folder whose entries changed, once.
+  sync_folders(files, errors);
+}
+
+void file_spool::new_files_barrier(std::vector<written>& files, std::vector<std::error_code>& errors) {
+  if (barrier_ == barrier_mode::none) return;
+  const auto live = [&](const written& f) { return !errors[f.item]; };
+  if (std::none_of(files.begin(), files.end(), live)) return;
+  if (barrier_ == barrier_mode::syncfs) {
+    if (::syncfs(root_fd_.get()) == 0) return;
+    // A write-back error somewhere on the file system, perhaps not in our files: ask each.
+    for (const auto& file : files) {
+      if (!errors[file.item]) errors[file.item] = fs::sync_path(root_fd_.get(), file.path);
+    }
+  }
+  sync_folders(files, errors);  // fsync_each synced each file as it was written
+}
+
+// Each folder whose entries changed (a live file's target folder), once.
+void file_spool::sync_folders(std::vector<written>& files, std::vector<std::error_code>& errors) {
+  const auto live = [&](const written& f) { return f.renamed && !errors[f.item]; };
   std::map<std::string, std::error_code> folders;
   for (const auto& file : files) {
     if (live(file)) folders.emplace(parent_of(file.target), std::error_code{});
@@ -142,6 +176,9 @@ void file_spool::directory_barrier(std::vector<written>& files,
   }
 }
 
+// Both files go straight to their final names and one barrier makes them durable: nothing
+// before it is acknowledged, and recover() tells a file that was not completely written (see
+// file_spool.hpp). The message goes first, so that a state file always follows its message.
 std::vector<std::error_code> file_spool::store_new(std::span<const new_message> batch) {
   std::vector<std::error_code> errors(batch.size());
   if (!root_fd_.valid()) {
@@ -150,28 +187,15 @@ std::vector<std::error_code> file_spool::store_new(std::span<const new_message> 
   }
   std::vector<written> files;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    const std::string& id = batch[i].entry->id;
-    written message{i, in(tmp_dir, id, ".msg"), in(msg_dir, id), false};
-    written state{i, in(tmp_dir, id, ".state"), in(state_dir, id), false};
-    errors[i] = write_file(message.path, batch[i].trace, batch[i].message);
+    queued_message& entry = *batch[i].entry;
+    entry.message_sum = message_checksum(batch[i].trace, batch[i].message);
+    errors[i] = write_new(in(msg_dir, entry.id), batch[i].trace, batch[i].message);
     if (errors[i]) continue;
-    files.push_back(message);
-    errors[i] = write_file(state.path, encode_state(*batch[i].entry), {});
-    if (!errors[i]) files.push_back(state);
+    files.push_back({i, in(msg_dir, entry.id), in(msg_dir, entry.id), true});
+    errors[i] = write_new(in(state_dir, entry.id), encode_state(entry), {});
+    if (!errors[i]) files.push_back({i, in(state_dir, entry.id), in(state_dir, entry.id), true});
   }
-  data_barrier(files, errors);
-  // The message before its state (files keeps that order): a state never lacks its message.
-  for (auto& file : files) {
-    if (errors[file.item]) continue;
-    const std::error_code error = fs::rename_no_replace(root_fd_.get(), file.path, file.target);
-    if (error) {
-      errors[file.item] = error == std::errc::file_exists ? errc::name_collision : error;
-      continue;
-    }
-    file.path = file.target;
-    file.renamed = true;
-  }
-  directory_barrier(files, errors);
+  new_files_barrier(files, errors);
   // Nothing of a failed message may stay: the client keeps it and will send it again.
   for (const auto& file : files) {
     if (errors[file.item]) (void)fs::remove_file(root_fd_.get(), file.path);
@@ -271,6 +295,21 @@ std::string file_spool::move_aside(const std::string& path, const std::string& n
   return {};
 }
 
+// "" when the message file matches the checksum its state recorded at enqueue, else why not;
+// "?" when it cannot be read (the error goes into the report). A mismatch is a message that
+// a crash cut short before its enqueue's barrier, or damage since.
+std::string file_spool::check_message_sum(const std::string& msg_path, std::uint64_t sum,
+                                          recover_report& report) {
+  std::string bytes;
+  if (auto error = read_file(msg_path, UINT64_MAX, bytes)) {
+    if (!report.error) report.error = error;
+    report.problems.push_back(msg_path + ": cannot read: " + error.message());
+    return "?";
+  }
+  if (message_checksum(bytes, {}) == sum) return {};
+  return "its message file does not match its checksum (written only in part, or damaged)";
+}
+
 void file_spool::check_state(const std::string& id, std::vector<queued_message>& out,
                              recover_report& report) {
   const std::string state_path = in(state_dir, id);
@@ -305,6 +344,9 @@ void file_spool::check_state(const std::string& id, std::vector<queued_message>&
   } else if (size != decoded.value->size_bytes) {
     problem = "its message file has " + std::to_string(size) + " bytes, not " +
               std::to_string(decoded.value->size_bytes);
+  } else if (decoded.value->message_sum) {
+    problem = check_message_sum(msg_path, *decoded.value->message_sum, report);
+    if (problem == "?") return;  // unreadable now: left for the next start
   }
   if (problem.empty()) {
     out.push_back(std::move(*decoded.value));

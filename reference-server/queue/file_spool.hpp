@@ -8,11 +8,16 @@
 //                         for a human to look at
 // Durability follows the Maildir store's group commit (reference-server/store/maildir.hpp)
 // and shares its file-system helpers (store/fs.hpp):
-// - enqueue: write tmp/<id>.msg and tmp/<id>.state for every message of the batch; one data
-//   barrier, syncfs(2) on the root; rename each into msg/ then state/ (never replacing); one
-//   directory barrier, syncfs(2) again. Success is reported only after the second barrier.
-//   The message goes first, so that a state file always has its message; a crash between
-//   the renames leaves a message without state, never acknowledged, which recover() deletes.
+// - enqueue: write msg/<id> then state/<id> for every message of the batch, each created
+//   new (never replacing a file), the state carrying a checksum of the message
+//   ("message-sum"); then one barrier, syncfs(2) on the root, which makes both the bytes and
+//   the folder entries durable. Success is reported only after it. Until then a crash may
+//   leave anything: a message without state (deleted by recover(), as it was never
+//   acknowledged), a state cut short or a message shorter than or different from its
+//   checksum (both fail recover()'s checks and go to corrupt/: nothing is deleted that
+//   might have been acknowledged). A kill -9, which keeps what was written, leaves at most
+//   a message without state, since the message is written first. (Postfix, likewise,
+//   fsyncs one new queue file before its 250.)
 // - update: write tmp/<id>.update for each message; data barrier; rename(2) over
 //   state/<id> (atomic replacement); directory barrier. A crash leaves the old state or the
 //   new one, never a mixture. When a barrier fails, the update is reported failed and the
@@ -20,7 +25,8 @@
 //   update of the message writes the whole state again.
 // - remove: unlink state/<id>, then msg/<id>; not synced (see spool.hpp).
 // - recover: deletes everything in tmp/; loads each state/<id> whose checks pass (checksum,
-//   id, msg/<id> present with the recorded size); moves a failing state file (and its
+//   id, msg/<id> present with the recorded size and, when the state has one, the recorded
+//   message-sum; so every message is read once at start); moves a failing state file (and its
 //   message, if any) into corrupt/ and reports it; deletes msg/<id> files without a state;
 //   leaves files whose names are not ids alone, and reports them. It never stops at a bad
 //   file. Operations other than recover() fail with errc::not_open until it has run.
@@ -76,12 +82,21 @@ class file_spool final : public spool {
 
  private:
   struct written;
+  // write_file replaces debris at `path` (tmp/ names); write_new never replaces a file.
   std::error_code write_file(const std::string& path, std::string_view first,
                              std::string_view second);
+  std::error_code write_new(const std::string& path, std::string_view first,
+                            std::string_view second);
+  std::error_code fill_file(store::fs::unique_fd fd, const std::string& path,
+                            std::string_view first, std::string_view second);
   void data_barrier(std::vector<written>& files, std::vector<std::error_code>& errors);
   void directory_barrier(std::vector<written>& files, std::vector<std::error_code>& errors);
+  void new_files_barrier(std::vector<written>& files, std::vector<std::error_code>& errors);
+  void sync_folders(std::vector<written>& files, std::vector<std::error_code>& errors);
   std::error_code read_file(const std::string& path, std::uint64_t limit, std::string& out);
   std::string move_aside(const std::string& path, const std::string& name, recover_report& report);
+  std::string check_message_sum(const std::string& msg_path, std::uint64_t sum,
+                                recover_report& report);
   void check_state(const std::string& id, std::vector<queued_message>& out, recover_report& report);
 
   file_spool_config config_;

@@ -95,6 +95,10 @@ struct queued_message {
   std::string message_class;
   core::time_point queued_at{};
   std::uint64_t size_bytes = 0;  // trace + message bytes stored
+  // A checksum of the stored bytes (message_checksum() in state_file.hpp), set by storages
+  // that write the message and its state under one barrier (file_spool) so that recovery can
+  // tell a message file that was never completely written; none otherwise.
+  std::optional<std::uint64_t> message_sum;
   std::vector<queued_recipient> recipients;
 
   bool has_pending() const;
@@ -146,9 +150,10 @@ struct recover_report {
   std::error_code error;              // the first error met; the walk goes on after it
 };
 
-// A new message as it goes to the storage: its state and its bytes.
+// A new message as it goes to the storage: its state and its bytes. The storage may fill in
+// entry->message_sum; nothing else of the entry changes.
 struct new_message {
-  const queued_message* entry = nullptr;
+  queued_message* entry = nullptr;
   std::string_view trace;
   std::string_view message;
 };

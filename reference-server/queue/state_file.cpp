@@ -12,9 +12,10 @@ constexpr std::string_view magic_prefix = "mailsim-queue-state ";
 constexpr std::string_view end_key = "end ";
 constexpr std::size_t checksum_digits = 16;
 
-// FNV-1a, 64 bits (offset basis and prime from the FNV specification).
-std::uint64_t fnv1a64(std::string_view bytes) {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
+constexpr std::uint64_t fnv_offset_basis = 0xcbf29ce484222325ULL;
+
+// FNV-1a, 64 bits (offset basis and prime from the FNV specification), continuing `hash`.
+std::uint64_t fnv1a64(std::string_view bytes, std::uint64_t hash = fnv_offset_basis) {
   for (const char c : bytes) {
     hash ^= static_cast<unsigned char>(c);
     hash *= 0x100000001b3ULL;
@@ -194,6 +195,18 @@ std::optional<std::uint64_t> decode_number(std::string_view text) {
   }
   if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     return std::nullopt;
+  }
+  return value;
+}
+
+// Exactly 16 lower-case hex digits, as hex16() writes them.
+std::optional<std::uint64_t> decode_hex16(std::string_view text) {
+  if (text.size() != checksum_digits) return std::nullopt;
+  std::uint64_t value = 0;
+  for (const char c : text) {
+    const bool digit = c >= '0' && c <= '9';
+    if (!digit && (c < 'a' || c > 'f')) return std::nullopt;
+    value = value << 4 | static_cast<std::uint64_t>(digit ? c - '0' : c - 'a' + 10);
   }
   return value;
 }
@@ -427,6 +440,12 @@ bool reader::message_field(std::string_view key, std::string_view value) {
     entry_.message_class = std::string(value);
     return true;
   }
+  if (key == "message-sum") {
+    const auto sum = decode_hex16(value);
+    if (!sum) return bad_value(key);
+    entry_.message_sum = *sum;
+    return true;
+  }
   return fail("unknown field \"" + std::string(key) + "\"");
 }
 
@@ -513,12 +532,17 @@ std::string encode_state(const queued_message& entry) {
   if (!entry.received_from.empty()) w.text("received-from", entry.received_from);
   // Only a valid name is written (spool::enqueue keeps no other), so that it reads back.
   if (is_message_class(entry.message_class)) w.line("class", entry.message_class);
+  if (entry.message_sum) w.line("message-sum", hex16(*entry.message_sum));
   for (const auto& r : entry.recipients) write_recipient(w, r);
   return w.finish();
 }
 
 state_decode decode_state(std::string_view text) {
   return reader{}.run(text);
+}
+
+std::uint64_t message_checksum(std::string_view first, std::string_view second) {
+  return fnv1a64(second, fnv1a64(first));
 }
 
 }  // namespace mailsim::queue

@@ -29,6 +29,7 @@
 //   received-from dns; c.example (192.0.2.7)   optional
 //   class bulk                     optional: the message class (spool.hpp is_message_class;
 //                                  any other value is refused); files without it: none
+//   message-sum 3f09c1d2a4b5e6f7   optional: message_checksum() of msg/<id>, 16 hex digits
 //   rcpt bob@example.org           a recipient; the keys below, up to the next rcpt, are its
 //   notify failure,delay           optional: never, or any of success, failure, delay
 //   orcpt rfc822;bob@example.org   optional, as received
@@ -73,5 +74,9 @@ struct state_decode {
   std::string error;  // "line 7: …" when value is empty
 };
 state_decode decode_state(std::string_view text);
+
+// FNV-1a 64 of `first` followed by `second` (the trace and the message as stored), the value
+// of the "message-sum" field.
+std::uint64_t message_checksum(std::string_view first, std::string_view second);
 
 }  // namespace mailsim::queue

@@ -93,7 +93,7 @@ TEST_F(file_spool_fixture, recover_cleans_what_a_killed_writer_left) {
   write_file(path("tmp/018bcfe56800ffff00000001.msg"), "partial");
   write_file(path("tmp/018bcfe56800ffff00000001.state"), "mailsim-queue-state 1\nid");
   write_file(path("tmp/" + kept + ".update"), "mailsim-queue");
-  // A crash between the two renames of an enqueue: a message without state.
+  // A crash after an enqueue wrote its message, before its state: a message without state.
   write_file(path("msg/018bcfe56800ffff00000002"), "never acknowledged");
   // A file that is not ours.
   write_file(path("state/README"), "hello");
@@ -151,6 +151,37 @@ TEST_F(file_spool_fixture, a_damaged_state_file_is_moved_aside_with_its_message)
   EXPECT_TRUE(exists("corrupt/" + truncated + ".state.1"));
 }
 
+TEST_F(file_spool_fixture, a_message_that_does_not_match_its_checksum_is_moved_aside) {
+  // What a power cut before the enqueue's barrier may leave: a state file that made it, and
+  // a message of the right size whose bytes did not (zeros, or old blocks).
+  const std::string good = enqueue();
+  clock_.advance(core::duration_ms{1});
+  const std::string torn = enqueue();
+  EXPECT_NE(read_file(path("state/" + torn)).find("\nmessage-sum "), std::string::npos);
+  write_file(path("msg/" + torn), std::string(body.size(), '\0'));
+  const auto report = open_spool();
+  EXPECT_FALSE(report.error) << report.error.message();
+  EXPECT_EQ(report.loaded, 1u);
+  EXPECT_EQ(report.corrupt, 1u);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("does not match its checksum"), std::string::npos)
+      << report.problems[0];
+  EXPECT_NE(spool_->find(good), nullptr);
+  EXPECT_EQ(names_in(path("corrupt")), (std::vector<std::string>{torn + ".msg", torn + ".state"}));
+}
+
+TEST_F(file_spool_fixture, a_state_written_before_checksums_existed_still_loads) {
+  const std::string id = enqueue();
+  queued_message old = *spool_->find(id);
+  ASSERT_TRUE(old.message_sum);
+  old.message_sum.reset();
+  write_file(path("state/" + id), encode_state(old));
+  const auto report = open_spool();
+  EXPECT_EQ(report.loaded, 1u);
+  EXPECT_EQ(report.corrupt, 0u);
+  EXPECT_FALSE(spool_->find(id)->message_sum);
+}
+
 TEST_F(file_spool_fixture, a_state_without_its_message_is_moved_aside) {
   const std::string id = enqueue();
   std::filesystem::remove(path("msg/" + id));
@@ -182,6 +213,17 @@ TEST_F(file_spool_fixture, a_failed_enqueue_leaves_nothing_behind) {
   EXPECT_EQ(result.error, std::errc::not_a_directory) << result.error.message();
   EXPECT_TRUE(names_in(path("tmp")).empty());
   EXPECT_TRUE(names_in(path("state")).empty());
+  EXPECT_EQ(spool_->message_count(), 0u);
+}
+
+TEST_F(file_spool_fixture, an_enqueue_whose_state_cannot_be_written_takes_its_message_back) {
+  std::filesystem::remove(path("state"));
+  write_file(path("state"), "");
+  const enqueue_request request{envelope_to(1), "", body, ""};
+  const auto result = spool_->enqueue(std::span(&request, 1)).front();
+  EXPECT_EQ(result.error, std::errc::not_a_directory) << result.error.message();
+  EXPECT_TRUE(names_in(path("msg")).empty()) << "the message written first is removed";
+  EXPECT_TRUE(names_in(path("tmp")).empty());
   EXPECT_EQ(spool_->message_count(), 0u);
 }
 

@@ -56,6 +56,7 @@ queued_message full_entry() {
   e.auth_user = "alice 100%";
   m.received_from = "dns; client.example (192.0.2.7)";
   m.message_class = "Bulk.News_2-x";
+  m.message_sum = 0x00f0e1d2c3b4a596ULL;  // leading zeros are kept
   smtp::recipient odd;
   odd.address.box = box("we@ird \"x\"", "[192.0.2.1]");
   odd.notify = {true, false, true, true, true};
@@ -93,6 +94,7 @@ void expect_same(const queued_message& a, const queued_message& b) {
   EXPECT_EQ(a.size_bytes, b.size_bytes);
   EXPECT_EQ(a.received_from, b.received_from);
   EXPECT_EQ(a.message_class, b.message_class);
+  EXPECT_EQ(a.message_sum, b.message_sum);
   const smtp::envelope& x = a.envelope;
   const smtp::envelope& y = b.envelope;
   EXPECT_EQ(x.reverse_path.null, y.reverse_path.null);
@@ -195,6 +197,16 @@ TEST(state_file, message_class_is_kept_and_optional) {
   EXPECT_EQ(skipped.value->message_class, "");
 }
 
+TEST(state_file, message_checksum_covers_the_trace_and_the_message_as_one) {
+  EXPECT_EQ(message_checksum("Received: x\r\n", "body\r\n"),
+            message_checksum("Received: x\r\nbody\r\n", {}));
+  EXPECT_NE(message_checksum("a", "b"), message_checksum("b", "a"));
+  EXPECT_EQ(message_checksum({}, {}), 0xcbf29ce484222325ULL);  // FNV-1a's offset basis
+  const queued_message plain = simple_entry();
+  EXPECT_EQ(encode_state(plain).find("message-sum"), std::string::npos) << "optional";
+  EXPECT_FALSE(decode_state(encode_state(plain)).value->message_sum);
+}
+
 TEST(state_file, every_truncation_is_refused) {
   const std::string text = encode_state(full_entry());
   for (std::size_t n = 0; n < text.size(); ++n) {
@@ -247,6 +259,11 @@ TEST(state_file, well_sealed_but_wrong_content_is_refused_with_the_line) {
       {head + "class b%41d\n" + rcpt, "line 11: bad value for \"class\""},
       {head + "class " + std::string(65, 'a') + "\n" + rcpt, "line 11: bad value for \"class\""},
       {head + rcpt + "class bulk\n", "line 15: unknown recipient field \"class\""},
+      {head + "message-sum 00f0e1d2c3b4a59\n" + rcpt, "line 11: bad value for \"message-sum\""},
+      {head + "message-sum 00F0E1D2C3B4A596\n" + rcpt, "line 11: bad value for \"message-sum\""},
+      {head + "message-sum 00f0e1d2c3b4a59g\n" + rcpt, "line 11: bad value for \"message-sum\""},
+      {head + "message-sum 0000000000000000\nmessage-sum 0000000000000000\n" + rcpt,
+       "line 12: \"message-sum\" given twice"},
   };
   for (const auto& [body, expected] : cases) {
     const auto decoded = decode_state(seal(body));
