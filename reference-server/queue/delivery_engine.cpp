@@ -377,6 +377,7 @@ void delivery_engine::impl::on_connecting(outbound_connection& c, const connecti
   ev.domain = d != nullptr ? d->domain : "";
   ev.host = t.host;
   ev.address = t.address;
+  ev.source = c.local_address();
   emit(std::move(ev));
 }
 
@@ -387,6 +388,7 @@ void delivery_engine::impl::on_target_failed(outbound_connection& c, const conne
   ev.domain = d != nullptr ? d->domain : "";
   ev.host = why.last.host;
   ev.address = why.last.address;
+  ev.source = c.local_address();
   ev.detail = why.detail;
   emit(std::move(ev));
 }

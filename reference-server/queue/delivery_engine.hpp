@@ -103,13 +103,13 @@ struct engine_settings {
 // What happened, for logs and reports.
 struct engine_event {
   enum class kind {
-    connecting,         // host, address
-    connect_failed,     // host, address, detail
-    session_closed,     // host, address, detail (close reason)
-    delivered,          // id, recipient, host, reply
-    relayed,            // id, recipient, host, reply (no DSN extension there)
-    deferred,           // id, recipient, status, reply or detail, next attempt
-    failed,             // id, recipient, status, reply or detail
+    connecting,         // host, address, source
+    connect_failed,     // host, address, source, detail
+    session_closed,     // host, address, source, detail (close reason)
+    delivered,          // id, recipient, host, source, reply
+    relayed,            // id, recipient, host, source, reply (no DSN extension there)
+    deferred,           // id, recipient, status, reply or detail, next attempt; source
+    failed,             // id, recipient, status, reply or detail; source
     throttled,          // domain, until
     report_queued,      // id, detail: the action(s) reported
     removed,            // id: every recipient final and reported
@@ -121,6 +121,10 @@ struct engine_event {
   std::string recipient;
   std::string host;
   std::string address;
+  // The local address the attempt's connection was bound to (its source pool's pick); ""
+  // when none was bound (the system's choice) or the attempt made no connection (a DNS
+  // failure, a queue read error).
+  std::string source;
   std::string status;
   std::string detail;  // the reply as text, or a local reason
   std::optional<core::time_point> at;  // deferred: next attempt; throttled: until

@@ -53,6 +53,7 @@ void delivery_engine::impl::on_result(outbound_connection& c, delivery_job job,
                                            ? result.recipients[k]
                                            : smtp::recipient_outcome{result.answer, true};
     outcomes.push_back(outcome_of(r, c.capabilities().dsn, c.target()));
+    outcomes.back().source = c.local_address();
     if (d != nullptr && !r.local) throttle_if_asked(*d, r.answer);
   }
   record(job, outcomes);
@@ -67,12 +68,14 @@ void delivery_engine::impl::on_finished(outbound_connection& c, const connection
   o.diagnostic = end.detail;
   o.host = end.last.host;
   o.address = end.last.address;
+  o.source = c.local_address();
   if (unfinished) record_all(*unfinished, o);
   engine_event ev;
   ev.what = end.was_ready ? engine_event::kind::session_closed : engine_event::kind::connect_failed;
   ev.domain = d != nullptr ? d->domain : "";
   ev.host = end.last.host;
   ev.address = end.last.address;
+  ev.source = c.local_address();
   ev.detail = end.detail;
   emit(std::move(ev));
   if (d == nullptr) return;
@@ -265,6 +268,7 @@ void delivery_engine::impl::after_record(const pending_record& r, const state_up
     ev.recipient = recipients[k];
     ev.host = s.remote_mta;
     ev.address = s.remote_address;
+    ev.source = r.outcomes[k].source;
     ev.status = s.status;
     ev.detail = s.reply ? s.reply->text() : s.diagnostic;
     if (s.state == recipient_state::pending) ev.at = s.next_attempt_at;

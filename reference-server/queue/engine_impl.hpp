@@ -40,6 +40,7 @@ struct attempt_outcome {
   std::string diagnostic;            // a local reason otherwise
   std::string host;
   std::string address;
+  std::string source;  // engine_event::source
 };
 
 // An attempt's outcomes, waiting for the turn's spool batch.

@@ -102,6 +102,8 @@ class outbound_connection final : private core::stream_handler {
   void set_pool(int pool) { pool_ = pool; }
   std::size_t transactions() const { return transactions_; }
   const connection_target& target() const { return setup_.targets[target_index_]; }
+  // The address it binds to (connection_setup::local_address); "" for the system's choice.
+  const std::string& local_address() const { return setup_.local_address; }
   const smtp::server_capabilities& capabilities() const;
 
  private:

@@ -47,6 +47,7 @@ nlohmann::json event_fields(const queue::engine_event& e) {
   if (!e.recipient.empty()) j["recipient"] = e.recipient;
   if (!e.host.empty()) j["host"] = e.host;
   if (!e.address.empty()) j["address"] = e.address;
+  if (!e.source.empty()) j["source"] = e.source;
   if (!e.status.empty()) j["status"] = e.status;
   if (!e.detail.empty()) j["detail"] = e.detail;
   if (e.at) j["at"] = rfc3339_utc(*e.at);

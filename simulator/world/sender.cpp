@@ -28,34 +28,6 @@ smtp::path path_of(const std::string& address) {
   return smtp::parse_path("<" + address + ">", options).value.value_or(smtp::path{});
 }
 
-// Every "RCPT TO:<address>" command in a client write (one write may pipeline several).
-std::vector<std::string> rcpt_addresses(std::string_view bytes) {
-  std::vector<std::string> out;
-  for (std::size_t pos = bytes.find("RCPT TO:<"); pos != std::string_view::npos;
-       pos = bytes.find("RCPT TO:<", pos + 1)) {
-    if (pos > 0 && bytes[pos - 1] != '\n') continue;
-    const std::size_t begin = pos + 9;
-    const std::size_t end = bytes.find('>', begin);
-    if (end == std::string_view::npos) break;
-    out.push_back(lower(std::string(bytes.substr(begin, end - begin))));
-  }
-  return out;
-}
-
-// N of the first "Message-ID: <mN@" header line in a write of message data.
-std::optional<std::uint64_t> message_number(std::string_view bytes) {
-  const std::string_view tag = "Message-ID: <m";
-  const std::size_t pos = bytes.find(tag);
-  if (pos == std::string_view::npos || (pos > 0 && bytes[pos - 1] != '\n')) return std::nullopt;
-  std::uint64_t n = 0;
-  std::size_t i = pos + tag.size();
-  for (; i < bytes.size() && bytes[i] >= '0' && bytes[i] <= '9'; ++i) {
-    n = n * 10 + static_cast<std::uint64_t>(bytes[i] - '0');
-  }
-  if (i == pos + tag.size() || i >= bytes.size() || bytes[i] != '@') return std::nullopt;
-  return n;
-}
-
 }  // namespace
 
 std::optional<auth::private_key> make_dkim_key(const sender_spec& spec,
@@ -101,55 +73,6 @@ queue::retry_profile retry_profile_of(const retry_spec& spec, const source_ref& 
   return p;
 }
 
-// The network transport, watching what the engine writes so that each recipient's sending IP
-// is known: the address its connection left from. A transaction's RCPT commands are noted;
-// when its message goes out, its Message-ID <mN@...> ties them to message N. A recipient
-// refused before DATA is known by its address alone (its last RCPT).
-class sender::observed_transport final : public core::transport {
- public:
-  observed_transport(core::transport& inner, std::string fallback_ip, ip_book& ips)
-      : inner_(inner), fallback_ip_(std::move(fallback_ip)), ips_(ips) {}
-
-  std::unique_ptr<core::stream> connect(const core::connect_request& request,
-                                        core::stream_handler& handler) override {
-    auto stream = inner_.connect(request, handler);
-    const std::string& local =
-        request.local.address.empty() ? fallback_ip_ : request.local.address;
-    return std::make_unique<observed_stream>(std::move(stream), local, ips_);
-  }
-
- private:
-  class observed_stream final : public core::stream {
-   public:
-    observed_stream(std::unique_ptr<core::stream> inner, std::string local, ip_book& ips)
-        : inner_(std::move(inner)), local_(std::move(local)), ips_(ips) {}
-    void write(std::string_view bytes) override {
-      if (bytes.rfind("MAIL FROM:", 0) == 0) rcpts_.clear();
-      for (std::string& rcpt : rcpt_addresses(bytes)) {
-        ips_.by_recipient[rcpt] = local_;
-        rcpts_.push_back(std::move(rcpt));
-      }
-      if (const auto number = message_number(bytes)) {
-        for (const std::string& rcpt : rcpts_) ips_.by_message[{*number, rcpt}] = local_;
-        rcpts_.clear();
-      }
-      inner_->write(bytes);
-    }
-    void start_tls(const core::tls_request& request) override { inner_->start_tls(request); }
-    void close() override { inner_->close(); }
-
-   private:
-    std::unique_ptr<core::stream> inner_;
-    std::string local_;
-    ip_book& ips_;
-    std::vector<std::string> rcpts_;  // of the transaction in progress
-  };
-
-  core::transport& inner_;
-  std::string fallback_ip_;
-  ip_book& ips_;
-};
-
 sender::sender(const sender_spec& spec, sender_deps deps, prng random)
     : spec_(spec),
       deps_(deps),
@@ -169,8 +92,7 @@ sender::sender(const sender_spec& spec, sender_deps deps, prng random)
   pool.addresses = spec_.ips;
   settings.source_pools.push_back(std::move(pool));
 
-  net_transport_ = deps_.net->make_transport(spec_.ips);
-  transport_ = std::make_unique<observed_transport>(*net_transport_, spec_.ips.front(), ips_);
+  transport_ = deps_.net->make_transport(spec_.ips);
   spool_ = std::make_unique<queue::memory_spool>(queue::spool_limits{0, 0},
                                                  deps_.sched->clock(), spool_random_);
   queue::engine_deps engine =
@@ -353,26 +275,18 @@ void sender::apply(const queue::engine_event& e, tracked& t, metrics::message_re
   if (r.status.empty() && e.detail.size() >= 5 && e.detail[1] == '.') {
     r.status = e.detail.substr(0, e.detail.find(' '));
   }
-  const std::string rcpt = lower(e.recipient);
-  const auto exact = ips_.by_message.find({t.number, rcpt});
-  if (exact != ips_.by_message.end()) {
-    r.ip = exact->second;
-  } else if (const auto last = ips_.by_recipient.find(rcpt); last != ips_.by_recipient.end()) {
-    r.ip = last->second;
-  }
+  if (!e.source.empty()) r.ip = e.source;
   const core::time_point now = deps_.sched->now();
   switch (e.what) {
     case kind::delivered:
     case kind::relayed:
       r.outcome = metrics::fate::delivered;
       r.final_at = now;
-      ips_.by_message.erase({t.number, rcpt});
       break;
     case kind::failed:
       r.outcome = e.status == queue::expired_status ? metrics::fate::expired
                                                     : metrics::fate::bounced;
       r.final_at = now;
-      ips_.by_message.erase({t.number, rcpt});
       break;
     default:
       ++r.deferrals;

@@ -11,7 +11,8 @@
 // under a warm-up schedule, holds it while today's cap (start_per_day × growth^day, days
 // counted from `run_start`) is used up and releases it, in order, at the next day's start.
 // The engine's events update the records: attempts, deferrals, the last reply code and
-// enhanced status, the sending IP (seen on the connection that carried the RCPT), and the
+// enhanced status, the sending IP (the engine's event source: the address the attempt's
+// connection was bound to; kept from an earlier attempt when one made no connection), and the
 // final fate — delivered or relayed → delivered; failed → bounced, or expired when the
 // status is 4.4.7 — with final_at. Trace source: the sender's name. No OS clock, no real
 // randomness (the engine draws from the prng it is given).
@@ -91,13 +92,6 @@ class sender {
   sender_stats stats() const;
 
  private:
-  class observed_transport;
-  // The IP each recipient's RCPT left from: per (message number, recipient) once the message
-  // was sent, and the last one per recipient for those refused before DATA.
-  struct ip_book {
-    std::map<std::pair<std::uint64_t, std::string>, std::string> by_message;
-    std::map<std::string, std::string> by_recipient;
-  };
   struct tracked {
     std::vector<std::pair<std::string, std::size_t>> records;  // lower-case recipient → id
     std::uint64_t number = 0;
@@ -114,14 +108,12 @@ class sender {
   sender_deps deps_;
   prng random_;
   prng spool_random_;
-  std::unique_ptr<core::transport> net_transport_;
-  std::unique_ptr<observed_transport> transport_;
+  std::unique_ptr<core::transport> transport_;
   std::unique_ptr<queue::memory_spool> spool_;
   std::unique_ptr<queue::delivery_engine> engine_;
   std::optional<auth::dkim_signer> signer_;
   std::map<std::string, tracked, std::less<>> by_id_;  // spool id → records; looked up only
   std::map<std::uint64_t, tracked> pending_;  // message number → records, before the spool
-  ip_book ips_;
   std::deque<outgoing_message> held_;
   std::int64_t cap_day_ = -1;
   std::size_t sent_today_ = 0;

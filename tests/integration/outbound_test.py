@@ -124,6 +124,10 @@ def test_best_mx_gets_the_mail_from_the_pool_address(tmp_path, port, tls_pair):
             assert mx1.connections[0].peer[0] == "127.0.0.5"
             assert mx1.connections[0].ehlo == "out.sender.test"
             assert mx2.messages() == []
+            done = wait_for(lambda: [e for e in sender.new_log_events()
+                                     if e.get("event") in ("queue_delivered", "queue_relayed")],
+                            what="the delivery log event")
+            assert done[0]["source"] == "127.0.0.5" and done[0]["address"] == "127.0.0.2"
         finally:
             assert sender.stop() == 0
 

@@ -331,6 +331,28 @@ TEST(DeliveryEngine, SourcePoolAddressIsWhatTheReceiverSees) {
   std::sort(seen.begin(), seen.end());
   EXPECT_EQ(seen, (std::vector<std::string>{"alice@sender.test 127.0.0.9",
                                             "eve@other.test 127.0.0.8"}));
+  // The events of each attempt name the address it left from.
+  std::vector<std::string> sources;
+  for (const engine_event& e : w.events) {
+    // (relayed: the scripted peer does not offer DSN)
+    if (e.what == engine_event::kind::connecting || e.what == engine_event::kind::relayed) {
+      sources.push_back(std::string(event_name(e.what)) + " " + e.source);
+    }
+  }
+  std::sort(sources.begin(), sources.end());
+  EXPECT_EQ(sources, (std::vector<std::string>{"connecting 127.0.0.8", "connecting 127.0.0.9",
+                                               "relayed 127.0.0.8", "relayed 127.0.0.9"}));
+}
+
+TEST(DeliveryEngine, EventsOfAnAttemptWithoutAPoolNameNoSource) {
+  world w;
+  test::scripted_smtp_peer mx("mx.dest.test");
+  w.host("dest.test", 10, "mx.dest.test", "192.0.2.1", &mx);
+  w.start();
+  w.send("alice@sender.test", {"bob@dest.test"});
+  w.run_for(minutes(1));
+  ASSERT_EQ(w.count(engine_event::kind::relayed), 1u);
+  for (const engine_event& e : w.events) EXPECT_EQ(e.source, "") << event_name(e.what);
 }
 
 // A class pool wins over the sender's domain pool (case-insensitively), and is never the
