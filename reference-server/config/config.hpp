@@ -104,6 +104,12 @@ struct mail_access_config {
   std::vector<std::string> auth_mechanisms = {"SCRAM-SHA-256", "PLAIN"};
   std::string greeting;            // the text of the greeting line
   core::duration_ms idle_timeout;  // autologout once logged in
+  std::size_t command_line_bytes_max = 1024;  // one command line (IMAP: its literals aside)
+  std::size_t errors_max = 20;                // protocol errors, then the server closes
+  std::size_t auth_failures_max = 3;          // failed logins, then the server closes
+  // IMAP: the autologout timer before login (RFC 9051 §5.4 bounds only the one after it).
+  // POP3 has none of its own: its idle_timeout runs from the greeting.
+  core::duration_ms login_timeout{0};
 };
 
 struct delivery_config {
@@ -138,8 +144,10 @@ struct server_config {
   smtp_config smtp;
   // RFC 1939 §3: the POP3 autologout timer is at least 10 minutes; RFC 9051 §5.4: IMAP's
   // at least 30 minutes.
-  mail_access_config pop3{{"SCRAM-SHA-256", "PLAIN"}, "POP3 mailsim ready", std::chrono::minutes(10)};
-  mail_access_config imap{{"SCRAM-SHA-256", "PLAIN"}, "IMAP mailsim ready", std::chrono::minutes(30)};
+  mail_access_config pop3{{"SCRAM-SHA-256", "PLAIN"}, "POP3 mailsim ready", std::chrono::minutes(10),
+                          1024, 20, 3, core::duration_ms{0}};
+  mail_access_config imap{{"SCRAM-SHA-256", "PLAIN"}, "IMAP mailsim ready", std::chrono::minutes(30),
+                          64 * 1024, 20, 3, std::chrono::minutes(1)};
   delivery_config delivery;
   outbound_config outbound;  // queue: (config/outbound.hpp)
   dns_config dns;

@@ -58,16 +58,25 @@ Options access_options(const config::server_config& cfg, const config::listener&
 }
 
 pop3::session make_session(const config::listener& l, server_context& ctx, const pop3::session*) {
+  const config::mail_access_config& access = ctx.cfg.pop3;
   pop3::limits lim;
-  lim.idle_timeout = ctx.cfg.pop3.idle_timeout;
+  lim.idle_timeout = access.idle_timeout;
+  lim.line_bytes_max = access.command_line_bytes_max;
+  lim.errors_max = access.errors_max;
+  lim.auth_failures_max = access.auth_failures_max;
   lim.auth_failure_delay = ctx.cfg.limits.smtp.auth_failure_delay;
   return pop3::session(access_options<pop3::options>(ctx.cfg, l, ctx.cfg.pop3), lim,
                        {&ctx.clock, &ctx.random, &ctx.credentials, ctx.maildrops});
 }
 
 imap::session make_session(const config::listener& l, server_context& ctx, const imap::session*) {
+  const config::mail_access_config& access = ctx.cfg.imap;
   imap::limits lim;
-  lim.autologout_authenticated = ctx.cfg.imap.idle_timeout;
+  lim.autologout_authenticated = access.idle_timeout;
+  lim.autologout_unauthenticated = access.login_timeout;
+  lim.reader.line_bytes_max = access.command_line_bytes_max;
+  lim.errors_max = access.errors_max;
+  lim.auth_failures_max = access.auth_failures_max;
   lim.auth_failure_delay = ctx.cfg.limits.smtp.auth_failure_delay;
   // APPEND takes what SMTP would: a literal up to the configured message size.
   lim.reader.literal_bytes_max = static_cast<std::size_t>(ctx.cfg.limits.smtp.message_bytes_max);

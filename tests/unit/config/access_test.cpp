@@ -74,6 +74,39 @@ imap:
   EXPECT_EQ(r.config().imap.idle_timeout, std::chrono::hours(1));
 }
 
+TEST(access_config, session_limits_defaults_and_values) {
+  const load_result defaults =
+      load(std::string(tls) + "listeners:\n  - role: imap\n  - role: pop3\n");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().to_string();
+  const mail_access_config& imap = defaults.config().imap;
+  EXPECT_EQ(imap.command_line_bytes_max, 64u * 1024);
+  EXPECT_EQ(imap.errors_max, 20u);
+  EXPECT_EQ(imap.auth_failures_max, 3u);
+  EXPECT_EQ(imap.login_timeout, std::chrono::minutes(1));
+  EXPECT_EQ(defaults.config().pop3.command_line_bytes_max, 1024u);
+  const load_result r = load(std::string(tls) + R"(listeners:
+  - role: imap
+  - role: pop3
+imap:
+  command_line_max: 8KiB
+  errors_max: 5
+  auth_failures_max: 1
+  login_timeout: 15s
+pop3:
+  command_line_max: 255
+  errors_max: 2
+  auth_failures_max: 4
+)");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r.config().imap.command_line_bytes_max, 8u * 1024);
+  EXPECT_EQ(r.config().imap.errors_max, 5u);
+  EXPECT_EQ(r.config().imap.auth_failures_max, 1u);
+  EXPECT_EQ(r.config().imap.login_timeout, std::chrono::seconds(15));
+  EXPECT_EQ(r.config().pop3.command_line_bytes_max, 255u);
+  EXPECT_EQ(r.config().pop3.errors_max, 2u);
+  EXPECT_EQ(r.config().pop3.auth_failures_max, 4u);
+}
+
 TEST(access_config, section_defaults_and_values) {
   const load_result defaults = load(std::string(tls) + "listeners:\n  - role: pop3\n");
   ASSERT_TRUE(defaults.ok()) << defaults.error().to_string();
@@ -118,6 +151,16 @@ TEST(access_config, errors_name_line_column_and_what_is_wrong) {
       {"listeners:\n  - role: imap\n", 4, 5, "serves IMAP"},
       {std::string(tls) + "listeners:\n  - role: imap\nimap:\n  idle_timeout: 29m\n", 9, 17,
        "at least 30m (RFC 9051"},
+      {std::string(tls) + "listeners:\n  - role: pop3\npop3:\n  command_line_max: 254\n", 9, 21,
+       "at least 255B (RFC 2449"},
+      {std::string(tls) + "listeners:\n  - role: imap\nimap:\n  command_line_max: 2MiB\n", 9,
+       21, "at most 1MiB"},
+      {std::string(tls) + "listeners:\n  - role: imap\nimap:\n  errors_max: 0\n", 9, 15,
+       "at least 1"},
+      {std::string(tls) + "listeners:\n  - role: imap\nimap:\n  login_timeout: 0s\n", 9, 18,
+       "longer than 0s"},
+      {std::string(tls) + "listeners:\n  - role: pop3\npop3:\n  login_timeout: 1m\n", 9, 3,
+       "login_timeout"},
   };
   for (const bad_case& c : cases) {
     const load_result r = load(c.body);
