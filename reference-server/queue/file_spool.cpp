@@ -42,7 +42,8 @@ constexpr int aside_attempts_max = 100;
 
 }  // namespace
 
-// One file of a batch: written into tmp/, then renamed to its target.
+// One file of a batch: written into tmp/, then renamed to its target; or, for a new
+// message, written at its target (renamed from the start).
 struct file_spool::written {
   std::size_t item = 0;  // index of the batch item it belongs to
   std::string path;      // where it is now, relative to the root
@@ -295,19 +296,18 @@ std::string file_spool::move_aside(const std::string& path, const std::string& n
   return {};
 }
 
-// "" when the message file matches the checksum its state recorded at enqueue, else why not;
-// "?" when it cannot be read (the error goes into the report). A mismatch is a message that
-// a crash cut short before its enqueue's barrier, or damage since.
-std::string file_spool::check_message_sum(const std::string& msg_path, std::uint64_t sum,
-                                          recover_report& report) {
+// Whether the message file matches the checksum its state recorded at enqueue; a file that
+// cannot be read goes into the report. A mismatch is a message that a crash cut short
+// before its enqueue's barrier, or damage since.
+file_spool::sum_check file_spool::check_message_sum(const std::string& msg_path,
+                                                    std::uint64_t sum, recover_report& report) {
   std::string bytes;
   if (auto error = read_file(msg_path, UINT64_MAX, bytes)) {
     if (!report.error) report.error = error;
     report.problems.push_back(msg_path + ": cannot read: " + error.message());
-    return "?";
+    return sum_check::unreadable;
   }
-  if (message_checksum(bytes, {}) == sum) return {};
-  return "its message file does not match its checksum (written only in part, or damaged)";
+  return message_checksum(bytes, {}) == sum ? sum_check::match : sum_check::mismatch;
 }
 
 void file_spool::check_state(const std::string& id, std::vector<queued_message>& out,
@@ -345,8 +345,11 @@ void file_spool::check_state(const std::string& id, std::vector<queued_message>&
     problem = "its message file has " + std::to_string(size) + " bytes, not " +
               std::to_string(decoded.value->size_bytes);
   } else if (decoded.value->message_sum) {
-    problem = check_message_sum(msg_path, *decoded.value->message_sum, report);
-    if (problem == "?") return;  // unreadable now: left for the next start
+    const sum_check sum = check_message_sum(msg_path, *decoded.value->message_sum, report);
+    if (sum == sum_check::unreadable) return;  // perhaps passing: left for the next start
+    if (sum == sum_check::mismatch) {
+      problem = "its message file does not match its checksum (written only in part, or damaged)";
+    }
   }
   if (problem.empty()) {
     out.push_back(std::move(*decoded.value));

@@ -95,8 +95,9 @@ class file_spool final : public spool {
   void sync_folders(std::vector<written>& files, std::vector<std::error_code>& errors);
   std::error_code read_file(const std::string& path, std::uint64_t limit, std::string& out);
   std::string move_aside(const std::string& path, const std::string& name, recover_report& report);
-  std::string check_message_sum(const std::string& msg_path, std::uint64_t sum,
-                                recover_report& report);
+  enum class sum_check { match, mismatch, unreadable };
+  sum_check check_message_sum(const std::string& msg_path, std::uint64_t sum,
+                              recover_report& report);
   void check_state(const std::string& id, std::vector<queued_message>& out, recover_report& report);
 
   file_spool_config config_;
