@@ -5,23 +5,28 @@
 # All three use a 1 KiB message with relaxed/relaxed canonicalization where a message is
 # involved; `openssl speed` signs and verifies a bare digest. Issue goal: mailsim's rate within
 # 2x of OpenSSL's raw rate for the same key. Prints a table; nothing is written elsewhere.
+# mailsim and `openssl speed` run in alternation, R rounds of one each, so that both meet the
+# machine in the same state: the table gives each side's median and the median of the
+# rounds' ratios (a shared machine's speed drifts by a fifth within the hour).
 #
 # Run it while holding the build lock, so that no compiler shares the cores:
-#   flock /tmp/mailsim-build.lock bash bench/run_dkim.sh [--build-dir DIR] [--seconds S]
+#   flock /tmp/mailsim-build.lock bash bench/run_dkim.sh [--build-dir DIR] [--seconds S] [--rounds R]
 # --build-dir: where bin/mailsim_dkim_bench is (default build/release; build it with
 #   cmake --build build/release --target mailsim_dkim_bench). --seconds: time per measurement
-#   (default 3).
+#   (default 3). --rounds: alternations of mailsim and openssl (default 3).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 build_dir="$repo/build/release"
 seconds=3
+rounds=3
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) build_dir=$(cd "$2" && pwd); shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
@@ -35,8 +40,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-echo "mailsim (Google Benchmark, ${seconds}s per case)..." >&2
-"$bench_bin" --benchmark_min_time="$seconds" --benchmark_format=json >"$work/mailsim.json"
+for round in $(seq 1 "$rounds"); do
+  echo "round $round/$rounds: mailsim (Google Benchmark, ${seconds}s per case)..." >&2
+  "$bench_bin" --benchmark_min_time="$seconds" --benchmark_format=json >"$work/mailsim.$round.json"
+  echo "round $round/$rounds: openssl speed -seconds $seconds rsa2048 ed25519..." >&2
+  openssl speed -seconds "$seconds" rsa2048 ed25519 2>/dev/null >"$work/openssl.$round.txt"
+done
 
 echo "dkimpy (timing loop, ${seconds}s per case)..." >&2
 openssl genrsa -out "$work/rsa.pem" 2048 2>/dev/null
@@ -87,23 +96,36 @@ for name, (key, alg, record) in keys.items():
 json.dump(out, sys.stdout)
 PY
 
-echo "openssl speed -seconds $seconds rsa2048 ed25519..." >&2
-openssl speed -seconds "$seconds" rsa2048 ed25519 2>/dev/null >"$work/openssl.txt"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
-"$python" - "$work/mailsim.json" "$work/dkimpy.json" "$work/openssl.txt" <<'PY'
-import json, re, sys
+"$python" - "$work" "$rounds" <<'PY'
+import json, re, statistics, sys
 
-bench = {b["name"]: b["items_per_second"] for b in json.load(open(sys.argv[1]))["benchmarks"]}
-py = json.load(open(sys.argv[2]))
-text = open(sys.argv[3]).read()
-raw = {}
-m = re.search(r"^rsa 2048 bits\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)", text, re.M)
-if m:
-    raw["rsa2048 sign"], raw["rsa2048 verify"] = float(m.group(1)), float(m.group(2))
-m = re.search(r"EdDSA \(Ed25519\)\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)", text)
-if m:
-    raw["ed25519 sign"], raw["ed25519 verify"] = float(m.group(1)), float(m.group(2))
+work, rounds = sys.argv[1], int(sys.argv[2])
+
+def openssl_rates(text):
+    raw = {}
+    m = re.search(r"^rsa 2048 bits\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)", text, re.M)
+    if m:
+        raw["rsa2048 sign"], raw["rsa2048 verify"] = float(m.group(1)), float(m.group(2))
+    m = re.search(r"EdDSA \(Ed25519\)\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)", text)
+    if m:
+        raw["ed25519 sign"], raw["ed25519 verify"] = float(m.group(1)), float(m.group(2))
+    return raw
+
+benches = [{b["name"]: b["items_per_second"]
+            for b in json.load(open(f"{work}/mailsim.{r}.json"))["benchmarks"]}
+           for r in range(1, rounds + 1)]
+raws = [openssl_rates(open(f"{work}/openssl.{r}.txt").read()) for r in range(1, rounds + 1)]
+py = json.load(open(f"{work}/dkimpy.json"))
+median = lambda values: statistics.median(values) if values else None
+bench = {name: median([b[name] for b in benches if name in b]) for name in benches[0]}
+raw = {name: median([r[name] for r in raws if name in r]) for name in raws[0]}
+
+def ratio_of(ours, key):
+    """The median of the rounds' ratios: each round's mailsim beside its own openssl run."""
+    values = [b[ours] / r[key] for b, r in zip(benches, raws) if ours in b and r.get(key)]
+    return median(values), values
 
 rows = [
     ("rsa2048 sign", "sign/rsa2048", "rsa2048 sign"),
@@ -113,14 +135,16 @@ rows = [
     ("ed25519 verify (key cached)", "verify/ed25519", "ed25519 verify"),
     ("ed25519 verify (cold key)", "verify/ed25519_cold_key", "ed25519 verify"),
 ]
-print("| operation (1 KiB, relaxed/relaxed) | mailsim /s | dkimpy /s | openssl raw /s "
-      "| mailsim / openssl |")
-print("|---|---:|---:|---:|---:|")
+print(f"| operation (1 KiB, relaxed/relaxed) | mailsim /s | dkimpy /s | openssl raw /s "
+      f"| mailsim / openssl (median of {rounds} rounds) | per round |")
+print("|---|---:|---:|---:|---:|---|")
 for label, ours, key in rows:
     m, p, o = bench.get(ours), py.get(key), raw.get(key)
-    ratio = f"{m / o:.2f}" if m and o else "n/a"
+    ratio, each = ratio_of(ours, key)
     fmt = lambda v: f"{v:,.0f}" if v else "n/a"
-    print(f"| {label} | {fmt(m)} | {fmt(p)} | {fmt(o)} | {ratio} |")
+    shown = f"{ratio:.2f}" if ratio else "n/a"
+    print(f"| {label} | {fmt(m)} | {fmt(p)} | {fmt(o)} | {shown} | "
+          f"{', '.join(f'{v:.2f}' for v in each)} |")
 print("\nmailsim's own raw primitive (private_key::sign_digest / verify_digest, key decoded "
       "each time for verify):")
 for name in ("raw_sign/rsa2048", "raw_verify/rsa2048", "raw_sign/ed25519", "raw_verify/ed25519"):

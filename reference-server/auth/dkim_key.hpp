@@ -109,8 +109,9 @@ verify_outcome verify_digest(key_type type, std::string_view public_key_data,
                              unsigned rsa_bits_floor = rsa_bits_min);
 
 // verify_digest() with the decoded keys kept, least recently used out first: mail from one
-// sender then skips decoding p= and OpenSSL's per-key set-up, about half the cost of an
-// RSA-2048 check. Results are the same as verify_digest()'s. Not thread-safe: one per verifier.
+// sender then skips decoding p= and OpenSSL's per-key set-up (the Montgomery context for n),
+// about a quarter of an RSA-2048 check (docs/benchmarks.md). Results are the same as
+// verify_digest()'s. Not thread-safe: one per verifier.
 class public_key_cache {
  public:
   explicit public_key_cache(std::size_t entries_max = 256);

@@ -129,6 +129,76 @@ TEST(SignDigest, ShortRsaKeyIsReportedAsSuch) {
             verify_outcome::key_too_short);
 }
 
+// A DER element (definite length) and an RSAPublicKey made of two magnitudes, for keys that
+// private_key would never produce.
+std::string der(char tag, const std::string& content) {
+  std::string out(1, tag);
+  if (content.size() < 0x80) {
+    out += static_cast<char>(content.size());
+  } else {
+    std::string octets;
+    for (std::size_t n = content.size(); n != 0; n >>= 8) octets.insert(0, 1, static_cast<char>(n));
+    out += static_cast<char>(0x80 | octets.size());
+    out += octets;
+  }
+  return out + content;
+}
+std::string rsa_public_key(std::string n, std::string e) {
+  for (std::string* v : {&n, &e}) {
+    if ((static_cast<unsigned char>(v->front()) & 0x80) != 0) v->insert(0, 1, '\0');
+  }
+  return der('\x30', der('\x02', n) + der('\x02', e));
+}
+
+// Key values that parse but that RSA cannot use: OpenSSL refuses them at verification time,
+// which is a failed signature, not a bad key record; only the size bounds make a bad key or a
+// short one. Each answer is asked twice through a cache too (the second time the key's
+// Montgomery set-up, if any, is reused), and must not change.
+TEST(SignDigest, UnusableRsaKeyValuesFailTheSignature) {
+  const private_key& key = test::rsa2048_key();
+  std::string digest = detail::sha256("x");
+  std::string sig = key.sign_digest(digest);
+  const std::string n = key.public_key_data().substr(33, 256);  // after the SPKI and INTEGER heads
+  const std::string f4("\x01\x00\x01", 3);
+  ASSERT_EQ(verify_digest(key_type::rsa, rsa_public_key(n, f4), digest, sig), verify_outcome::good);
+  std::string even = n;
+  even.back() = static_cast<char>(even.back() & ~1);
+  std::string huge(1025, '\x5b');  // 8,199 bits: above twice the 4,096 verifiers must handle
+  std::string large(1024, '\x5b');  // 8,191 bits: still verified, and fails
+  struct odd_key {
+    std::string data, signature, digest;
+    unsigned floor;
+    verify_outcome expected;
+  };
+  const odd_key cases[] = {
+      {rsa_public_key(std::string(1, '\0'), f4), sig, digest, 0, verify_outcome::bad_signature},
+      {rsa_public_key(std::string(1, '\0'), f4), sig, digest, 1024, verify_outcome::key_too_short},
+      {rsa_public_key(even, f4), sig, digest, 1024, verify_outcome::bad_signature},
+      {rsa_public_key(n, std::string(1, '\0')), sig, digest, 1024, verify_outcome::bad_signature},
+      {rsa_public_key(n, std::string(1, '\1')), sig, digest, 1024, verify_outcome::bad_signature},
+      {rsa_public_key(n, n), sig, digest, 1024, verify_outcome::bad_signature},
+      {rsa_public_key(n, f4), sig.substr(1), digest, 1024, verify_outcome::bad_signature},
+      {rsa_public_key(n, f4), sig + '\0', digest, 1024, verify_outcome::bad_signature},
+      {rsa_public_key(n, f4), sig, digest.substr(0, 20), 1024, verify_outcome::bad_signature},
+      {rsa_public_key(n, f4), std::string(256, '\xff'), digest, 1024, verify_outcome::bad_signature},
+      {rsa_public_key(huge, f4), std::string(1025, '\1'), digest, 1024, verify_outcome::bad_key},
+      {rsa_public_key(large, f4), std::string(1024, '\1'), digest, 1024,
+       verify_outcome::bad_signature},
+  };
+  public_key_cache cache(4);
+  for (std::size_t i = 0; i < std::size(cases); ++i) {
+    const odd_key& c = cases[i];
+    EXPECT_EQ(verify_digest(key_type::rsa, c.data, c.digest, c.signature, c.floor), c.expected)
+        << i;
+    for (int round = 0; round < 2; ++round) {
+      EXPECT_EQ(cache.verify(key_type::rsa, c.data, c.digest, c.signature, c.floor), c.expected)
+          << i << " round " << round;
+    }
+  }
+  // The valid key again after all that, through the cache: its set-up is still good.
+  EXPECT_EQ(cache.verify(key_type::rsa, rsa_public_key(n, f4), digest, sig), verify_outcome::good);
+}
+
 TEST(PublicKeyCache, AnswersLikeVerifyDigestAndStaysBounded) {
   public_key_cache cache(2);
   std::string digest = detail::sha256("cached");
