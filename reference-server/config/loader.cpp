@@ -22,7 +22,6 @@
 #include "reference-server/config/loader_values.hpp"
 #include "reference-server/core/ip_address.hpp"
 #include "reference-server/config/units.hpp"
-#include "reference-server/sasl/mechanism.hpp"
 
 namespace mailsim::config {
 namespace {
@@ -53,16 +52,8 @@ class loader {
     if (auto v = s.get_unless_empty("tls")) read_tls(*v);
     if (auto v = s.get_unless_empty("domains")) read_domains(*v);
     if (auto v = s.get_unless_empty("smtp")) read_smtp(*v);
-    // POP3 command lines: 255 octets at least (RFC 2449 §4). IMAP has no such number; 1000
-    // octets keeps every command of RFC 9051's grammar with a long mailbox name possible.
-    if (auto v = s.get_unless_empty("pop3")) {
-      read_access(*v, {"pop3", std::chrono::minutes(10), "RFC 1939 §3", 255, " (RFC 2449 §4)", false},
-                  config_.pop3);
-    }
-    if (auto v = s.get_unless_empty("imap")) {
-      read_access(*v, {"imap", std::chrono::minutes(30), "RFC 9051 §5.4", 1000, "", true},
-                  config_.imap);
-    }
+    if (auto v = s.get_unless_empty("pop3")) read_pop3(*v, config_.pop3);
+    if (auto v = s.get_unless_empty("imap")) read_imap(*v, config_.imap);
     if (auto v = s.get_unless_empty("limits")) read_limits(*v);
     if (auto v = s.get_unless_empty("delivery")) read_delivery(*v);
     read_listeners(s.require("listeners"));
@@ -176,83 +167,6 @@ class loader {
     }
     greeting_where_ = s.get("greeting") ? s.get("greeting")->where : position{};
   }
-
-  // Only what the SASL module implements; names are upper case (RFC 4422 §3.1).
-  std::vector<std::string> read_mechanisms(const value& list) {
-    const std::vector<std::string>& supported = sasl::supported_mechanisms();
-    const std::vector<std::string_view> known(supported.begin(), supported.end());
-    std::vector<std::string> out;
-    if (list.node.IsNull()) return out;
-    for (const auto& item : read_list(list, "a list of SASL mechanisms")) {
-      std::string name = to_upper(read_text(item, "a SASL mechanism name"));
-      if (std::find(known.begin(), known.end(), name) == known.end()) {
-        expected(item, "one of " + join(known));
-      }
-      if (std::find(out.begin(), out.end(), name) != out.end()) {
-        fail(item.where, "duplicate SASL mechanism " + quote(name));
-      }
-      out.push_back(std::move(name));
-    }
-    return out;
-  }
-
-  // What differs between the `pop3:` and `imap:` sections.
-  struct access_rules {
-    const char* name;
-    std::chrono::minutes idle_min;  // the RFC's least autologout timer once logged in
-    const char* idle_source;
-    std::uint64_t line_min;  // the least command line a client must be able to send
-    const char* line_source;
-    bool login_timeout;  // whether the section takes `login_timeout` (IMAP)
-  };
-
-  // `pop3:` and `imap:`: the same keys, each protocol with its own minimums.
-  void read_access(const value& v, const access_rules& rules, mail_access_config& out) {
-    std::vector<std::string_view> keys = {"auth_mechanisms", "greeting",   "idle_timeout",
-                                          "command_line_max", "errors_max", "auth_failures_max"};
-    if (rules.login_timeout) keys.push_back("login_timeout");
-    const section s(v, rules.name, keys);
-    if (auto list = s.get("auth_mechanisms")) out.auth_mechanisms = read_mechanisms(*list);
-    if (auto g = s.get("greeting")) {
-      const std::string& text = read_text(*g, "the text of the greeting");
-      // A POP3 greeting line is at most 512 octets with "+OK " and CRLF (RFC 2449 §4); the
-      // same bound keeps IMAP's "* OK [CAPABILITY ...]" line reasonable.
-      if (text.size() > 400 || std::any_of(text.begin(), text.end(), [](char c) {
-            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-          })) {
-        fail(g->where, "'greeting' must be one line of text of at most 400 octets without "
-                       "control characters");
-      }
-      out.greeting = text;
-    }
-    if (auto t = s.get("idle_timeout")) {
-      out.idle_timeout = read_duration(*t);
-      if (out.idle_timeout < rules.idle_min) {
-        fail(t->where, "'idle_timeout' must be at least " + std::to_string(rules.idle_min.count()) +
-                           "m (" + rules.idle_source + ")");
-      }
-    }
-    read_access_limits(s, rules, out);
-  }
-
-  // The limits a client meets before and after login (docs/configuration.md, pop3 and imap).
-  void read_access_limits(const section& s, const access_rules& rules, mail_access_config& out) {
-    if (auto f = s.get("command_line_max")) {
-      const std::uint64_t n = size_at_least(*f, read_size(*f), rules.line_min, rules.line_source);
-      if (n > line_bytes_ceiling) expected(*f, "a size of at most 1MiB");
-      out.command_line_bytes_max = fits<std::size_t>(*f, n);
-    }
-    if (auto f = s.get("errors_max")) {
-      out.errors_max = fits<std::size_t>(*f, at_least(*f, read_count(*f), 1, ""));
-    }
-    if (auto f = s.get("auth_failures_max")) {
-      out.auth_failures_max = fits<std::size_t>(*f, at_least(*f, read_count(*f), 1, ""));
-    }
-    if (auto t = s.get("login_timeout")) out.login_timeout = positive(*t, read_duration(*t));
-  }
-
-  // A command line is held whole while it arrives: 1 MiB is far past any real command.
-  static constexpr std::uint64_t line_bytes_ceiling = 1024 * 1024;
 
   void read_limits(const value& v) {
     const section s(

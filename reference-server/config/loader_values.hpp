@@ -177,6 +177,11 @@ T fits(const value& v, std::uint64_t n) {
 // Turns a path value into an absolute path (relative to the config file's folder).
 using path_reader = std::function<std::string(const value&)>;
 
+// loader_access.cpp: SASL mechanism names (smtp:, pop3:, imap:), and the pop3: and imap:
+// sections.
+std::vector<std::string> read_mechanisms(const value& list);
+void read_pop3(const value& v, mail_access_config& out);
+void read_imap(const value& v, mail_access_config& out);
 // loader_dns.cpp: the dns: section.
 void read_dns(const value& v, dns_config& out);
 // loader_queue.cpp: the queue: section.
