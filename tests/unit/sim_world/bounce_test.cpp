@@ -92,6 +92,19 @@ struct bounce_bench {
     out->submit(std::move(m));
     return *record.find(number, rcpt);
   }
+  // Records message `number` to `rcpt` as a raw client (line_client) will send it, sending
+  // `mail_from` in place of the script's MAIL command; the client is what drives it.
+  std::size_t send_raw(std::uint64_t number, const std::string& rcpt, const std::string& mail_from,
+                       std::unique_ptr<line_client>& client) {
+    metrics::message_record rec;
+    rec.message = number;
+    rec.recipient = rcpt;
+    const std::size_t id = record.add(rec);
+    std::vector<std::string> script = one_message({rcpt}, number);
+    script[1] = mail_from + "\r\n";
+    client = std::make_unique<line_client>(*net, "192.0.2.99", script);
+    return id;
+  }
   void run_for(duration_ms d) { sched.run_until(sched.now() + d); }
   bool traced(const std::string& text) const { return sink.text().find(text) != std::string::npos; }
 
@@ -189,16 +202,11 @@ TEST(BounceLater, AnUnreachableSenderMxDefersTheDsnUntilItListens) {
 TEST(BounceLater, ANullSenderOriginalGetsNoDsn) {
   bounce_bench b;
   const std::string rcpt = address_of(*b.receiver, "bounce_later");
-  metrics::message_record rec;
-  rec.message = 5;
-  rec.recipient = rcpt;
-  const std::size_t rid = b.record.add(rec);
-  std::vector<std::string> script = one_message({rcpt}, 5);
-  script[1] = "MAIL FROM:<>\r\n";
-  line_client c(*b.net, "192.0.2.99", script);
+  std::unique_ptr<line_client> c;
+  const std::size_t rid = b.send_raw(5, rcpt, "MAIL FROM:<>", c);
   b.run_for(minute);
-  ASSERT_EQ(c.replies.size(), 7u);
-  EXPECT_EQ(code_of(c.replies[5]), "250");
+  ASSERT_EQ(c->replies.size(), 7u);
+  EXPECT_EQ(code_of(c->replies[5]), "250");
   EXPECT_EQ(b.record.at(rid).placed, metrics::placement::bounce_later);
   b.run_for(duration_ms{3'600'000});
   EXPECT_TRUE(b.traced("bounce " + rcpt + " m5: no DSN (null reverse-path)"));
@@ -211,13 +219,8 @@ TEST(BounceLater, ANullSenderOriginalGetsNoDsn) {
 TEST(BounceLater, EnvidAndRetFullTravelInTheReport) {
   bounce_bench b;
   const std::string rcpt = address_of(*b.receiver, "bounce_later");
-  metrics::message_record rec;
-  rec.message = 9;
-  rec.recipient = rcpt;
-  const std::size_t id = b.record.add(rec);
-  std::vector<std::string> script = one_message({rcpt}, 9);
-  script[1] = "MAIL FROM:<a@sender.sim> RET=FULL ENVID=env-9\r\n";
-  line_client c(*b.net, "192.0.2.99", script);
+  std::unique_ptr<line_client> c;
+  const std::size_t id = b.send_raw(9, rcpt, "MAIL FROM:<a@sender.sim> RET=FULL ENVID=env-9", c);
   b.run_for(bounce_delay + 5 * minute);
   ASSERT_EQ(b.reports.size(), 1u);
   const queue::reported_dsn& dsn = b.reports[0].report;
