@@ -11,6 +11,7 @@
 #include <set>
 
 #include "reference-server/queue/error.hpp"
+#include "reference-server/queue/message_file.hpp"
 #include "reference-server/queue/state_file.hpp"
 
 namespace mailsim::queue {
@@ -35,6 +36,12 @@ std::string parent_of(const std::string& path) {
   const auto slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Ids sort in arrival order: recover() reads and reports in that order.
+void sort_by_name(std::vector<fs::entry>& items) {
+  std::sort(items.begin(), items.end(),
+            [](const fs::entry& a, const fs::entry& b) { return a.name < b.name; });
 }
 
 // How many names corrupt/ may try for one file before giving up (x, x.1, x.2 …).
@@ -108,18 +115,19 @@ std::error_code file_spool::write_file(const std::string& path, std::string_view
 }
 
 std::error_code file_spool::write_new(const std::string& path, std::string_view first,
-                                      std::string_view second) {
+                                      std::string_view second, std::string_view third) {
   std::error_code error;
   fs::unique_fd fd = fs::create_file(root_fd_.get(), path, error);
   // A taken name belongs to another message: never replace it (ids are unique per root).
   if (error == std::errc::file_exists) return errc::name_collision;
   if (error) return error;
-  return fill_file(std::move(fd), path, first, second);
+  return fill_file(std::move(fd), path, first, second, third);
 }
 
 std::error_code file_spool::fill_file(store::fs::unique_fd fd, const std::string& path,
-                                      std::string_view first, std::string_view second) {
-  std::error_code error = fs::write_all(fd.get(), first, second);
+                                      std::string_view first, std::string_view second,
+                                      std::string_view third) {
+  std::error_code error = fs::write_all(fd.get(), first, second, third);
   if (!error && barrier_ == barrier_mode::fsync_each) error = fs::sync_fd(fd.get());
   const std::error_code closed = fd.close();
   if (!error) error = closed;
@@ -177,9 +185,11 @@ void file_spool::sync_folders(std::vector<written>& files, std::vector<std::erro
   }
 }
 
-// Both files go straight to their final names and one barrier makes them durable: nothing
-// before it is acknowledged, and recover() tells a file that was not completely written (see
-// file_spool.hpp). The message goes first, so that a state file always follows its message.
+// Each message goes straight to its final name, its first state inside it
+// (message_file.hpp), and one barrier makes the batch durable: nothing before it is
+// acknowledged, and recover() tells a file that was not completely written (see
+// file_spool.hpp). One file per message: creating and deleting files is most of what a
+// relayed message costs the file system.
 std::vector<std::error_code> file_spool::store_new(std::span<const new_message> batch) {
   std::vector<std::error_code> errors(batch.size());
   if (!root_fd_.valid()) {
@@ -190,11 +200,9 @@ std::vector<std::error_code> file_spool::store_new(std::span<const new_message> 
   for (std::size_t i = 0; i < batch.size(); ++i) {
     queued_message& entry = *batch[i].entry;
     entry.message_sum = message_checksum(batch[i].trace, batch[i].message);
-    errors[i] = write_new(in(msg_dir, entry.id), batch[i].trace, batch[i].message);
-    if (errors[i]) continue;
-    files.push_back({i, in(msg_dir, entry.id), in(msg_dir, entry.id), true});
-    errors[i] = write_new(in(state_dir, entry.id), encode_state(entry), {});
-    if (!errors[i]) files.push_back({i, in(state_dir, entry.id), in(state_dir, entry.id), true});
+    errors[i] = write_new(in(msg_dir, entry.id), batch[i].trace, batch[i].message,
+                          embedded_state_tail(entry));
+    if (!errors[i]) files.push_back({i, in(msg_dir, entry.id), in(msg_dir, entry.id), true});
   }
   new_files_barrier(files, errors);
   // Nothing of a failed message may stay: the client keeps it and will send it again.
@@ -239,20 +247,25 @@ std::vector<std::error_code> file_spool::store_states(
 
 std::error_code file_spool::erase(const std::string& id) {
   if (!root_fd_.valid()) return errc::not_open;
-  // The state first: a crash in between leaves a message without state, which recover()
-  // deletes, never a state without its message.
+  // The state first (a message never updated has none: remove_file() takes a missing file
+  // as removed): a crash in between leaves the message with the state it was queued with,
+  // which recover() loads and delivery sends again (at-least-once), never a state without
+  // its message.
   if (auto error = fs::remove_file(root_fd_.get(), in(state_dir, id))) return error;
   return fs::remove_file(root_fd_.get(), in(msg_dir, id));
 }
 
 std::error_code file_spool::read_file(const std::string& path, std::uint64_t limit,
-                                      std::string& out) {
+                                      std::string& out, read_mode mode) {
   fs::unique_fd fd(::openat(root_fd_.get(), path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return fs::last_error();
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0) return fs::last_error();
-  const auto size = static_cast<std::uint64_t>(info.st_size);
-  if (size > limit) return std::make_error_code(std::errc::file_too_large);
+  auto size = static_cast<std::uint64_t>(info.st_size);
+  if (size > limit && mode == read_mode::whole) {
+    return std::make_error_code(std::errc::file_too_large);
+  }
+  size = std::min(size, limit);
   out.resize(static_cast<std::size_t>(size));
   std::size_t done = 0;
   while (done < out.size()) {
@@ -266,14 +279,15 @@ std::error_code file_spool::read_file(const std::string& path, std::uint64_t lim
   return {};
 }
 
-std::shared_ptr<const std::string> file_spool::read_message(const std::string& id,
+std::shared_ptr<const std::string> file_spool::read_message(const queued_message& entry,
                                                             std::error_code& error) {
   if (!root_fd_.valid()) {
     error = errc::not_open;
     return nullptr;
   }
   auto bytes = std::make_shared<std::string>();
-  error = read_file(in(msg_dir, id), UINT64_MAX, *bytes);
+  // Only <trace><message>: a state may follow them (message_file.hpp).
+  error = read_file(in(msg_dir, entry.id), entry.size_bytes, *bytes, read_mode::prefix);
   if (error) return nullptr;
   return bytes;
 }
@@ -296,18 +310,49 @@ std::string file_spool::move_aside(const std::string& path, const std::string& n
   return {};
 }
 
-// Whether the message file matches the checksum its state recorded at enqueue; a file that
-// cannot be read goes into the report. A mismatch is a message that a crash cut short
-// before its enqueue's barrier, or damage since.
-file_spool::sum_check file_spool::check_message_sum(const std::string& msg_path,
-                                                    std::uint64_t sum, recover_report& report) {
+namespace {
+
+std::string size_problem(std::uint64_t has, std::uint64_t wants) {
+  return "its message file has " + std::to_string(has) + " bytes, not " + std::to_string(wants);
+}
+
+}  // namespace
+
+// Whether msg/<id> holds the message a state from state/<id> describes: size_bytes of it,
+// alone (the older layout) or followed by an embedded state (message_file.hpp), matching the
+// checksum the state recorded at enqueue if it has one. A mismatch is a message that a crash
+// cut short before its enqueue's barrier, or damage since; a file that cannot be read goes
+// into the report and gives `unreadable`.
+file_spool::verdict file_spool::check_message(const std::string& msg_path,
+                                              std::uint64_t file_size,
+                                              const queued_message& state, std::string& problem,
+                                              recover_report& report) {
+  const std::uint64_t wanted = state.size_bytes;
+  if (file_size == wanted && !state.message_sum) return verdict::ok;
+  if (file_size < wanted) {
+    problem = size_problem(file_size, wanted);
+    return verdict::problem;
+  }
   std::string bytes;
   if (auto error = read_file(msg_path, UINT64_MAX, bytes)) {
     if (!report.error) report.error = error;
     report.problems.push_back(msg_path + ": cannot read: " + error.message());
-    return sum_check::unreadable;
+    return verdict::unreadable;
   }
-  return message_checksum(bytes, {}) == sum ? sum_check::match : sum_check::mismatch;
+  std::string_view message = bytes;
+  if (message.size() != wanted) {
+    const auto embedded = find_embedded_state(bytes);
+    if (!embedded || embedded->message_bytes != wanted) {
+      problem = size_problem(bytes.size(), wanted);
+      return verdict::problem;
+    }
+    message = message.substr(0, embedded->message_bytes);
+  }
+  if (state.message_sum && message_checksum(message, {}) != *state.message_sum) {
+    problem = "its message file does not match its checksum (written only in part, or damaged)";
+    return verdict::problem;
+  }
+  return verdict::ok;
 }
 
 void file_spool::check_state(const std::string& id, std::vector<queued_message>& out,
@@ -341,15 +386,9 @@ void file_spool::check_state(const std::string& id, std::vector<queued_message>&
     if (!report.error) report.error = size_error;
     report.problems.push_back(msg_path + ": cannot stat: " + size_error.message());
     return;
-  } else if (size != decoded.value->size_bytes) {
-    problem = "its message file has " + std::to_string(size) + " bytes, not " +
-              std::to_string(decoded.value->size_bytes);
-  } else if (decoded.value->message_sum) {
-    const sum_check sum = check_message_sum(msg_path, *decoded.value->message_sum, report);
-    if (sum == sum_check::unreadable) return;  // perhaps passing: left for the next start
-    if (sum == sum_check::mismatch) {
-      problem = "its message file does not match its checksum (written only in part, or damaged)";
-    }
+  } else if (check_message(msg_path, size, *decoded.value, problem, report) ==
+             verdict::unreadable) {
+    return;  // perhaps passing: left for the next start
   }
   if (problem.empty()) {
     out.push_back(std::move(*decoded.value));
@@ -365,6 +404,53 @@ void file_spool::check_state(const std::string& id, std::vector<queued_message>&
     line += ", " + msg_path + " to " + (moved_msg.empty() ? "(nowhere)" : moved_msg);
   }
   report.problems.push_back(line);
+}
+
+// A message file without a state file: loaded with the state embedded in it, when that is
+// complete and describes it; deleted when it has none (cut short before its enqueue's
+// barrier, so never acknowledged; or, in the older layout, left by a crash between a state
+// and its message, never acknowledged or already done); moved to corrupt/ when it has one
+// that does not fit (written to its end, so perhaps acknowledged, then damaged).
+void file_spool::load_embedded(const std::string& id, std::vector<queued_message>& out,
+                               recover_report& report) {
+  const std::string msg_path = in(msg_dir, id);
+  std::string bytes;
+  if (auto error = read_file(msg_path, UINT64_MAX, bytes)) {
+    if (!report.error) report.error = error;
+    report.problems.push_back(msg_path + ": cannot read: " + error.message());
+    return;  // perhaps passing: left for the next start
+  }
+  const auto embedded = find_embedded_state(bytes);
+  if (!embedded) {
+    if (auto removed = fs::remove_file(root_fd_.get(), msg_path)) {
+      if (!report.error) report.error = removed;
+      return;
+    }
+    ++report.orphan_messages;
+    report.problems.push_back(msg_path + ": no state; deleted");
+    return;
+  }
+  auto decoded = decode_state(embedded->state);
+  std::string problem;
+  if (!decoded.value) {
+    problem = "its embedded state: " + decoded.error;
+  } else if (decoded.value->id != id) {
+    problem = "its embedded state names another id (" + decoded.value->id + ")";
+  } else if (decoded.value->size_bytes != embedded->message_bytes) {
+    problem = size_problem(embedded->message_bytes, decoded.value->size_bytes);
+  } else if (!decoded.value->message_sum ||
+             message_checksum(std::string_view(bytes).substr(0, embedded->message_bytes), {}) !=
+                 *decoded.value->message_sum) {
+    problem = "its message does not match the checksum of its embedded state";
+  }
+  if (problem.empty()) {
+    out.push_back(std::move(*decoded.value));
+    return;
+  }
+  ++report.corrupt;
+  const std::string moved = move_aside(msg_path, id + ".msg", report);
+  report.problems.push_back(msg_path + ": " + problem + "; moved to " +
+                            (moved.empty() ? "(nowhere)" : moved));
 }
 
 void file_spool::load_all(std::vector<queued_message>& out, recover_report& report) {
@@ -386,8 +472,7 @@ void file_spool::load_all(std::vector<queued_message>& out, recover_report& repo
   // 2. States, in id order.
   auto states = fs::list_directory(root_fd_.get(), std::string(state_dir), error);
   if (error && !report.error) report.error = error;
-  std::sort(states.begin(), states.end(),
-            [](const fs::entry& a, const fs::entry& b) { return a.name < b.name; });
+  sort_by_name(states);
   for (const auto& item : states) {
     if (!item.regular || !is_message_id(item.name)) {
       ++report.foreign;
@@ -396,12 +481,12 @@ void file_spool::load_all(std::vector<queued_message>& out, recover_report& repo
     }
     check_state(item.name, out, report);
   }
-  // 3. Messages without a state: a crash between the two renames of an enqueue, or between
-  //    the two unlinks of a remove. Never acknowledged, or already done.
+  // 3. Messages without a state file: those never updated, with their embedded state.
   std::set<std::string> known;
   for (const auto& entry : out) known.insert(entry.id);
   auto messages = fs::list_directory(root_fd_.get(), std::string(msg_dir), error);
   if (error && !report.error) report.error = error;
+  sort_by_name(messages);
   for (const auto& item : messages) {
     if (!item.regular || !is_message_id(item.name)) {
       ++report.foreign;
@@ -412,12 +497,7 @@ void file_spool::load_all(std::vector<queued_message>& out, recover_report& repo
     // A state that could not be read this time keeps its message.
     std::uint64_t state_size = 0;
     if (!fs::file_size(root_fd_.get(), in(state_dir, item.name), state_size)) continue;
-    if (auto removed = fs::remove_file(root_fd_.get(), in(msg_dir, item.name))) {
-      if (!report.error) report.error = removed;
-      continue;
-    }
-    ++report.orphan_messages;
-    report.problems.push_back(in(msg_dir, item.name) + ": no state; deleted");
+    load_embedded(item.name, out, report);
   }
   set_ready(true);
 }

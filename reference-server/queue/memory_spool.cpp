@@ -42,9 +42,9 @@ std::error_code memory_spool::erase(const std::string& id) {
   return {};
 }
 
-std::shared_ptr<const std::string> memory_spool::read_message(const std::string& id,
+std::shared_ptr<const std::string> memory_spool::read_message(const queued_message& entry,
                                                               std::error_code& error) {
-  const auto found = stored_.find(id);
+  const auto found = stored_.find(entry.id);
   if (found == stored_.end()) {
     error = errc::unknown_message;
     return nullptr;

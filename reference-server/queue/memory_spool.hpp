@@ -30,7 +30,7 @@ class memory_spool final : public spool {
   std::vector<std::error_code> store_states(
       std::span<const queued_message* const> entries) override;
   std::error_code erase(const std::string& id) override;
-  std::shared_ptr<const std::string> read_message(const std::string& id,
+  std::shared_ptr<const std::string> read_message(const queued_message& entry,
                                                   std::error_code& error) override;
   void load_all(std::vector<queued_message>& out, recover_report& report) override;
 

@@ -283,11 +283,12 @@ std::shared_ptr<const std::string> spool::load_message(const std::string& id,
     error = errc::not_open;
     return nullptr;
   }
-  if (!entries_.contains(id)) {
+  const auto found = entries_.find(id);
+  if (found == entries_.end()) {
     error = errc::unknown_message;
     return nullptr;
   }
-  return read_message(id, error);
+  return read_message(found->second, error);
 }
 
 recover_report spool::recover() {

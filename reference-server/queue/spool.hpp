@@ -213,7 +213,8 @@ class spool {
   virtual std::vector<std::error_code> store_states(
       std::span<const queued_message* const> entries) = 0;
   virtual std::error_code erase(const std::string& id) = 0;
-  virtual std::shared_ptr<const std::string> read_message(const std::string& id,
+  // The stored bytes of a message that is in memory (its size_bytes tell how many).
+  virtual std::shared_ptr<const std::string> read_message(const queued_message& entry,
                                                           std::error_code& error) = 0;
   // Everything stored, for recover(); fills `out` and the counts of the report.
   virtual void load_all(std::vector<queued_message>& out, recover_report& report) = 0;

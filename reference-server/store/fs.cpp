@@ -52,11 +52,13 @@ unique_fd create_file(int at, const std::string& path, std::error_code& error) {
   return fd;
 }
 
-std::error_code write_all(int fd, std::string_view first, std::string_view second) {
-  iovec parts[2] = {{const_cast<char*>(first.data()), first.size()},
-                    {const_cast<char*>(second.data()), second.size()}};
+std::error_code write_all(int fd, std::string_view first, std::string_view second,
+                          std::string_view third) {
+  iovec parts[3] = {{const_cast<char*>(first.data()), first.size()},
+                    {const_cast<char*>(second.data()), second.size()},
+                    {const_cast<char*>(third.data()), third.size()}};
   iovec* next = parts;
-  int count = 2;
+  int count = 3;
   while (count > 0) {
     const ssize_t written = ::writev(fd, next, count);
     if (written < 0) {

@@ -49,8 +49,10 @@ unique_fd open_directory(int at, const std::string& path, std::error_code& error
 // Creates a new file (O_EXCL, mode 0600) for writing; `error` is EEXIST when it exists.
 unique_fd create_file(int at, const std::string& path, std::error_code& error);
 
-// Writes `first` then `second` completely (writev, retried on short writes).
-std::error_code write_all(int fd, std::string_view first, std::string_view second);
+// Writes `first`, `second` and `third` completely, in order (writev, retried on short
+// writes).
+std::error_code write_all(int fd, std::string_view first, std::string_view second,
+                          std::string_view third = {});
 
 std::error_code sync_fd(int fd);
 
