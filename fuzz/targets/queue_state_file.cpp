@@ -4,9 +4,12 @@
 //   2. with its last "end ..." line (if any) replaced by a correct one for the bytes
 //      before it: a random mutation almost never fixes the FNV-1a checksum, and without
 //      this the fuzzer would not get past it.
+//   3. as a message file (message_file.hpp): the state its last line announces, if any,
+//      must lie inside the input before that line, and is decoded as in 1.
 // Checked beyond the sanitizers: a refusal has an error and no value; an accepted file
 // has a recipient, and writing it back and reading that again gives the same value
-// (the encoded forms compare equal, and so do the recipients' states).
+// (the encoded forms compare equal, and so do the recipients' states); embedded after a
+// message, an accepted state is found back whole.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "reference-server/queue/message_file.hpp"
 #include "reference-server/queue/state_file.hpp"
 
 namespace {
@@ -94,6 +98,19 @@ void decode_and_check(std::string_view text) {
               a.envelope.envid == b.envelope.envid && a.envelope.auth_user == b.envelope.auth_user,
           "round trip changed a message field");
   require(same_recipients(a, b), "round trip changed a recipient");
+  const std::string file = "x\r\n" + queue::embedded_state_tail(a);
+  const auto embedded = queue::find_embedded_state(file);
+  require(embedded && embedded->message_bytes == 3 && embedded->state == encoded,
+          "an embedded state is not found back");
+}
+
+void check_embedded(std::string_view file) {
+  const auto found = queue::find_embedded_state(file);
+  if (!found) return;
+  require(found->state.data() == file.data() + found->message_bytes &&
+              found->message_bytes + found->state.size() < file.size(),
+          "an embedded state outside the file, or past its last line");
+  decode_and_check(found->state);
 }
 
 }  // namespace
@@ -103,5 +120,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   decode_and_check(text);
   decode_and_check(with_checksum(text));
+  check_embedded(text);
   return 0;
 }
