@@ -24,10 +24,12 @@ import random
 import smtplib
 
 from mailsim_harness import HOST
-from robustness_support import (
-    RawImap, Sender, Trickler, allowance_kib, assert_survived, check_imap, close_all,
-    connect, imap_lines, memory_bound, open_many, plaintext_login, read_line,
-    read_until_closed, send_mail, wait_for_idle)
+from robustness_checks import assert_survived, check_imap, send_mail
+from robustness_imap import RawImap, imap_lines
+from robustness_memory import allowance_kib, memory_bound
+from robustness_sockets import (
+    Sender, Trickler, close_all, connect, open_many, plaintext_login, read_line,
+    read_until_closed, wait_for_idle)
 
 MIB = 1 << 20
 LINE_MAX = 64 * 1024            # imap::reader_limits::line_bytes_max

@@ -18,9 +18,10 @@ as alice or bob; the well-behaved imaplib client reads carol's mailbox over STAR
 from __future__ import annotations
 
 from mailsim_harness import crlf
-from robustness_support import (
-    RawImap, allowance_kib, assert_survived, check_imap, close_all, imap_lines,
-    memory_bound, plaintext_login, wait_for_idle)
+from robustness_checks import assert_survived, check_imap
+from robustness_imap import RawImap, imap_lines
+from robustness_memory import allowance_kib, memory_bound
+from robustness_sockets import close_all, plaintext_login, wait_for_idle
 
 LIMIT = 64 * 1024               # limits.message_size_max, so the largest literal
 HUGE = 4294967295               # 4 GiB - 1, announced and never sent

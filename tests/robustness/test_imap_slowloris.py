@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import time
 
-from robustness_support import (
-    Trickler, allowance_kib, assert_survived, check_imap, close_all, imap_lines,
-    memory_bound, open_many, plaintext_login, read_until_closed)
+from robustness_checks import assert_survived, check_imap
+from robustness_imap import imap_lines
+from robustness_memory import allowance_kib, memory_bound
+from robustness_sockets import (
+    Trickler, close_all, open_many, plaintext_login, read_until_closed)
 
 SLOW = 10
 SILENT = 10

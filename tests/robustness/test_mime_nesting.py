@@ -12,7 +12,7 @@ server parses them with reference-server/message (docs/message.md):
 - BINARY of data holding NUL is a literal8 (docs/imap-session.md); an unknown
   Content-Transfer-Encoding gets NO [UNKNOWN-CTE];
 - a section that names no part is NIL.
-Every answer is read with a strict parser (robustness_support.parse_imap): balanced
+Every answer is read with a strict parser (robustness_imap.parse_imap): balanced
 parentheses, literals of the length they announce.
 """
 
@@ -23,9 +23,10 @@ import smtplib
 import pytest
 
 from mailsim_harness import HOST, crlf
-from robustness_support import (
-    RawImap, allowance_kib, assert_survived, memory_bound, nesting_depth, parse_imap,
-    plaintext_login)
+from robustness_checks import assert_survived
+from robustness_imap import RawImap, nesting_depth, parse_imap
+from robustness_memory import allowance_kib, memory_bound
+from robustness_sockets import plaintext_login
 
 DEPTH = 200
 DEPTH_MAX = 100               # message::parse_limits::depth_max

@@ -29,10 +29,11 @@ import time
 import pytest
 
 from mailsim_harness import HOST, PASSWORD
-from robustness_support import (
-    Sender, Trickler, allowance_kib, assert_survived, check_pop3, close_all, connect,
-    memory_bound, open_many, plaintext_login, read_line, read_until_closed, send_mail,
-    wait_for_idle)
+from robustness_checks import assert_survived, check_pop3, send_mail
+from robustness_memory import allowance_kib, memory_bound
+from robustness_sockets import (
+    Sender, Trickler, close_all, connect, open_many, plaintext_login, read_line,
+    read_until_closed, wait_for_idle)
 
 MIB = 1 << 20
 LINE_MAX = 1024               # pop3::limits::line_bytes_max

@@ -15,9 +15,10 @@ import smtplib
 
 import pytest
 
-from robustness_support import (
-    allowance_kib, assert_survived, close_all, connect, memory_bound,
-    open_many, read_line, read_until_closed, reply_codes, send_mail, wait_for,
+from robustness_checks import assert_survived, send_mail
+from robustness_memory import allowance_kib, memory_bound
+from robustness_sockets import (
+    close_all, connect, open_many, read_line, read_until_closed, reply_codes, wait_for,
     wait_for_idle)
 
 TOTAL_MAX = 8

@@ -13,9 +13,10 @@ import random
 
 import pytest
 
-from robustness_support import (
-    Sender, allowance_kib, assert_survived, close_all, connect, memory_bound,
-    read_until_closed, reply_codes, wait_for_idle)
+from robustness_checks import assert_survived
+from robustness_memory import allowance_kib, memory_bound
+from robustness_sockets import (
+    Sender, close_all, connect, read_until_closed, reply_codes, wait_for_idle)
 
 SEED = 20250207
 ERRORS_MAX = 5

@@ -11,9 +11,10 @@ counts toward limits.errors_max (docs/configuration.md), after which 421 4.7.0 c
 from __future__ import annotations
 
 from mailsim_harness import RawSmtp
-from robustness_support import (
-    Sender, allowance_kib, assert_survived, close_all, connect, memory_bound,
-    read_until_closed, reply_codes, wait_for_idle)
+from robustness_checks import assert_survived
+from robustness_memory import allowance_kib, memory_bound
+from robustness_sockets import (
+    Sender, close_all, connect, read_until_closed, reply_codes, wait_for_idle)
 
 MIB = 1 << 20
 

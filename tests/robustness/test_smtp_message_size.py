@@ -10,9 +10,9 @@ way the session stays in step and the next transaction works.
 
 from __future__ import annotations
 
-from robustness_support import (
-    Sender, allowance_kib, assert_survived, close_all, connect, memory_bound,
-    read_until_closed, reply_codes)
+from robustness_checks import assert_survived
+from robustness_memory import allowance_kib, memory_bound
+from robustness_sockets import Sender, close_all, connect, read_until_closed, reply_codes
 
 MIB = 1 << 20
 SIZE_MAX = 64 * 1024       # the smallest value the config allows (RFC 5321's minimum)

@@ -9,9 +9,9 @@ they do not count toward errors_max (a pipelining client would otherwise be cut 
 
 from __future__ import annotations
 
-from robustness_support import (
-    Sender, allowance_kib, assert_survived, close_all, connect, memory_bound,
-    read_until_closed, reply_codes)
+from robustness_checks import assert_survived
+from robustness_memory import allowance_kib, memory_bound
+from robustness_sockets import Sender, close_all, connect, read_until_closed, reply_codes
 
 RECIPIENTS_MAX = 100
 RCPTS = 10_000

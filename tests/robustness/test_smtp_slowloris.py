@@ -13,9 +13,10 @@ from __future__ import annotations
 import pytest
 
 from mailsim_harness import HOST
-from robustness_support import (
-    Trickler, allowance_kib, assert_survived, close_all, memory_bound, open_many,
-    read_until_closed, reply_codes, send_mail)
+from robustness_checks import assert_survived, send_mail
+from robustness_memory import allowance_kib, memory_bound
+from robustness_sockets import (
+    Trickler, close_all, open_many, read_until_closed, reply_codes)
 
 SLOW_CLIENTS = 20
 # A command that never ends: the slow client sends it one byte at a time, no CRLF.

@@ -11,9 +11,9 @@ reply count would show it.
 
 from __future__ import annotations
 
-from robustness_support import (
-    Sender, allowance_kib, assert_survived, close_all, connect, memory_bound,
-    read_until_closed, reply_codes)
+from robustness_checks import assert_survived
+from robustness_memory import allowance_kib, memory_bound
+from robustness_sockets import Sender, close_all, connect, read_until_closed, reply_codes
 
 VECTORS = [b"\n.\n", b"\r.\r", b"\n.\r\n", b"\r\n.\n", b"\r\n.\r", b"\r.\r\n", b"\n.\r",
            b"\r.\n"]

@@ -13,9 +13,11 @@ import smtplib
 import ssl
 
 from mailsim_harness import HOST, PASSWORD
-from robustness_support import (
-    SOCKET_TIMEOUT_S, Trickler, allowance_kib, assert_survived, close_all, connect,
-    memory_bound, open_many, read_line, read_until_closed, send_mail, wait_for_idle)
+from robustness_checks import assert_survived, send_mail
+from robustness_memory import allowance_kib, memory_bound
+from robustness_sockets import (
+    SOCKET_TIMEOUT_S, Trickler, close_all, connect, open_many, read_line,
+    read_until_closed, wait_for_idle)
 
 STALLED = 10
 TIMEOUT = {"command_timeout": "2s"}
