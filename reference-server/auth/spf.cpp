@@ -1,6 +1,7 @@
 #include "reference-server/auth/spf.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "reference-server/auth/auth_results.hpp"
@@ -142,30 +143,94 @@ std::string received_spf(const spf_outcome& o, const spf_request& request) {
   return out;
 }
 
-spf_evaluation::spf_evaluation(const spf_request& request, bool helo_identity, spf_options options,
+spf_evaluation::settings::settings(const spf_options& o)
+    : dns_mechanisms_max(o.dns_mechanisms_max),
+      void_lookups_max(o.void_lookups_max),
+      mx_names_max(o.mx_names_max),
+      ptr_names_max(o.ptr_names_max),
+      queries_max(o.queries_max),
+      nesting_max(o.nesting_max),
+      record_bytes_max(o.record_bytes_max),
+      expansion_bytes_max(o.expansion_bytes_max),
+      custom(o.default_explanation != spf_default_explanation) {
+  if (custom) custom_explanation = o.default_explanation;
+}
+
+spf_evaluation::spf_evaluation(const spf_request& request, bool helo_identity,
+                               const spf_options& options,
                                std::shared_ptr<spf_record_cache> records)
-    : helo_identity_(helo_identity), options_(std::move(options)), records_(std::move(records)) {
-  // What the macros need (§7.2 h, r, t and the client); the reverse-path is kept as the
-  // outcome's domain and sender and the local part.
-  request_.ip = request.ip;
-  request_.helo = request.helo;
-  request_.receiver = request.receiver;
-  request_.now = request.now;
+    // What the macros need (§7.2 h, r, t and the client), copied as the members are made; the
+    // reverse-path is kept as the outcome's domain and sender.
+    : ip_(request.ip),
+      now_(request.now),
+      helo_size_(request.helo.size()),
+      receiver_size_(request.receiver.size()),
+      helo_identity_(helo_identity),
+      options_(options),
+      records_(std::move(records)) {
+  texts_.reserve(helo_size_ + receiver_size_ + texts_reserved);
+  texts_.append(request.helo).append(request.receiver);
   // §2.3, §2.4: the HELO identity, or MAIL FROM with the null sender read as postmaster@helo.
   const std::string& mail_from = request.mail_from;
   const bool helo = helo_identity_ || mail_from.empty();
   outcome_.identity = helo ? "helo" : "mailfrom";
   std::string_view domain = helo ? request.helo : mail_from;
-  local_part_ = "postmaster";  // §4.3: the local part of a sender without one
+  std::string_view local_part = "postmaster";  // §4.3: the local part of a sender without one
   if (const std::size_t at = mail_from.rfind('@'); !helo && at != std::string::npos) {
     domain = std::string_view(mail_from).substr(at + 1);
-    if (at > 0) local_part_.assign(mail_from, 0, at);
+    if (at > 0) local_part = std::string_view(mail_from).substr(0, at);
   }
   if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
   outcome_.domain = domain;
-  outcome_.sender.reserve(local_part_.size() + 1 + domain.size());
-  outcome_.sender.append(local_part_).append(1, '@').append(domain);
+  outcome_.sender.reserve(local_part.size() + 1 + domain.size());
+  outcome_.sender.append(local_part).append(1, '@').append(domain);
   if (!spf_engine::first_question(*this)) run();
+}
+
+namespace {
+
+constexpr unsigned char long_text = 255;  // a length of 255 or more follows in four octets
+
+}  // namespace
+
+spf_evaluation::record_texts::record_texts(const std::vector<std::string>& texts,
+                                           std::string& store)
+    : offset(store.size()), bytes(0), count(texts.size()) {
+  for (const std::string& t : texts) bytes += t.size() + (t.size() < long_text ? 1 : 5);
+  store.resize(offset + bytes);  // then written in place: one append per piece cost more
+  char* at = store.data() + offset;
+  for (const std::string& t : texts) {
+    if (t.size() < long_text) {
+      *at++ = static_cast<char>(t.size());
+    } else {
+      const auto n = static_cast<std::uint32_t>(t.size());  // DNS messages are far smaller
+      *at++ = static_cast<char>(long_text);
+      std::memcpy(at, &n, sizeof n);
+      at += sizeof n;
+    }
+    std::memcpy(at, t.data(), t.size());
+    at += t.size();
+  }
+}
+
+std::string_view spf_evaluation::record_range::iterator::operator*() const {
+  const auto n = static_cast<unsigned char>(*at_);
+  if (n < long_text) return std::string_view(at_ + 1, n);
+  std::uint32_t length;
+  std::memcpy(&length, at_ + 1, sizeof length);
+  return std::string_view(at_ + 5, length);
+}
+
+spf_evaluation::record_range::iterator& spf_evaluation::record_range::iterator::operator++() {
+  const std::string_view text = **this;
+  at_ = text.data() + text.size();
+  return *this;
+}
+
+std::string_view spf_evaluation::record_range::operator[](std::size_t i) const {
+  iterator it = begin();
+  while (i-- > 0) ++it;
+  return *it;
 }
 
 std::vector<spf_evaluation::query>::iterator spf_evaluation::pending_for(std::string_view name,
@@ -177,16 +242,17 @@ std::vector<spf_evaluation::query>::iterator spf_evaluation::pending_for(std::st
 }
 
 // The answer is kept under the name as asked (already a key), which leaves the list.
-void spf_evaluation::store(std::vector<query>::iterator asked, core::dns_answer&& answer) {
+template <class Answer>
+void spf_evaluation::store(std::vector<query>::iterator asked, Answer&& answer) {
   if (answers_.empty()) answers_.reserve(answers_reserved);
-  answers_.emplace_back(std::move(asked->name), asked->type, std::move(answer));
+  answers_.emplace_back(std::move(asked->name), asked->type, std::forward<Answer>(answer), texts_);
   pending_.erase(asked);
   if (pending_.empty()) run();  // replay once everything asked for is here
 }
 
 void spf_evaluation::on_answer(const std::string& name, core::rr_type type,
                                const core::dns_answer& answer) {
-  if (auto it = pending_for(name, type); it != pending_.end()) store(it, core::dns_answer(answer));
+  if (auto it = pending_for(name, type); it != pending_.end()) store(it, answer);
 }
 
 void spf_evaluation::on_answer(const std::string& name, core::rr_type type,

@@ -76,6 +76,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -102,6 +103,10 @@ struct spf_request {
   core::time_point now;              // %{t}
 };
 
+// The default of spf_options::default_explanation.
+inline constexpr std::string_view spf_default_explanation =
+    "%{o} does not designate %{c} as a permitted sender";
+
 struct spf_options {
   unsigned dns_mechanisms_max = 10;  // §4.6.4 terms that query DNS
   unsigned void_lookups_max = 2;     // §4.6.4 (RECOMMENDED default)
@@ -115,7 +120,7 @@ struct spf_options {
   std::size_t expansion_bytes_max = 8192;  // one macro expansion (domain or explanation)
   // The explanation when exp= gives none (§6.2 allows a locally defined default); an
   // explain-string, so macros (c r t included) are expanded.
-  std::string default_explanation = "%{o} does not designate %{c} as a permitted sender";
+  std::string default_explanation = std::string(spf_default_explanation);
   // spf_checker: how many parsed records its evaluations share (0: none, each parses).
   std::size_t record_cache_entries = 256;
 };
@@ -152,7 +157,8 @@ class spf_evaluation {
 
   // helo_identity: check the HELO name (§2.3); otherwise MAIL FROM (null → HELO, §2.4).
   // records: parsed records shared with other evaluations (none: this one parses its own).
-  spf_evaluation(const spf_request& request, bool helo_identity, spf_options options = {},
+  // What the evaluation needs of `request` and `options` is copied: neither need outlive it.
+  spf_evaluation(const spf_request& request, bool helo_identity, const spf_options& options = {},
                  std::shared_ptr<spf_record_cache> records = nullptr);
   spf_evaluation(spf_evaluation&&) noexcept = default;
   spf_evaluation& operator=(spf_evaluation&&) noexcept = default;
@@ -169,13 +175,78 @@ class spf_evaluation {
  private:
   friend class spf_engine;
 
+  // The texts an evaluation keeps, in one string (texts_): the HELO name and receiver, then
+  // the records of every answer, each after its length (one octet below 255, else 255 and
+  // four octets). One allocation for them all, rather than one per name and per answer (and
+  // per long record) as strings and vectors of strings would make. Only the constructor and
+  // on_answer() add to it, never a pass, so views of it stay valid for a whole pass.
+  class record_range {  // the records of one answer, read in texts_
+   public:
+    class iterator {
+     public:
+      using value_type = std::string_view;
+      using difference_type = std::ptrdiff_t;
+      using reference = std::string_view;
+      using iterator_category = std::input_iterator_tag;
+      iterator() = default;
+      explicit iterator(const char* at) : at_(at) {}
+      std::string_view operator*() const;
+      iterator& operator++();
+      iterator operator++(int) {
+        iterator old = *this;
+        ++*this;
+        return old;
+      }
+      bool operator==(const iterator& o) const { return at_ == o.at_; }
+
+     private:
+      const char* at_ = nullptr;
+    };
+
+    record_range(const char* begin, const char* end, std::size_t count)
+        : begin_(begin), end_(end), count_(count) {}
+    std::size_t size() const { return count_; }
+    bool empty() const { return count_ == 0; }
+    iterator begin() const { return iterator(begin_); }
+    iterator end() const { return iterator(end_); }
+    std::string_view operator[](std::size_t i) const;
+    std::string_view front() const { return *begin(); }
+
+   private:
+    const char* begin_;
+    const char* end_;
+    std::size_t count_;
+  };
+  // Where an answer's records are in texts_.
+  struct record_texts {
+    record_texts(const std::vector<std::string>& texts, std::string& store);
+    record_range in(const std::string& store) const {
+      return record_range(store.data() + offset, store.data() + offset + bytes, count);
+    }
+    bool empty() const { return count == 0; }
+
+    std::size_t offset, bytes, count;
+  };
+  // What an evaluation keeps of a core::dns_answer (the same names; records in texts_).
+  struct kept_answer {
+    kept_answer(const core::dns_answer& a, std::string& store)
+        : status(a.status), records(a.records, store), mx(a.mx) {}
+    kept_answer(core::dns_answer&& a, std::string& store)
+        : status(a.status), records(a.records, store), mx(std::move(a.mx)) {}
+
+    core::dns_status status;
+    record_texts records;
+    std::vector<core::mx_record> mx;
+  };
+
   struct stored_answer {
-    stored_answer(std::string key, core::rr_type t, core::dns_answer&& a)
-        : name(std::move(key)), type(t), answer(std::move(a)) {}
+    template <class Answer>
+    stored_answer(std::string key, core::rr_type t, Answer&& a, std::string& store)
+        : name(std::move(key)), type(t), answer(std::forward<Answer>(a), store) {}
 
     std::string name;  // as spf_name_key() gives it
     core::rr_type type;
-    core::dns_answer answer;
+    kept_answer answer;
     // TXT, found on first use and kept for the replays: how many records are SPF records,
     // where the first is, and the parse of the one.
     static constexpr std::size_t not_counted = ~std::size_t{0};
@@ -213,15 +284,48 @@ class spf_evaluation {
     std::size_t levels = 0;
   };
 
+  // spf_options as an evaluation keeps them (field names as there): the numbers, and the
+  // default explanation only when it is not the usual one, since a copy of that string for
+  // every evaluation showed in profiles.
+  struct settings {
+    explicit settings(const spf_options& o);
+    std::string_view default_explanation() const {
+      return custom ? std::string_view(custom_explanation) : spf_default_explanation;
+    }
+
+    unsigned dns_mechanisms_max, void_lookups_max, mx_names_max, ptr_names_max;
+    std::size_t queries_max;
+    unsigned nesting_max;
+    std::size_t record_bytes_max, expansion_bytes_max;
+    bool custom;                     // default_explanation is not spf_default_explanation
+    std::string custom_explanation;  // then, a copy of it
+  };
+
   std::vector<query>::iterator pending_for(std::string_view name, core::rr_type type);
-  void store(std::vector<query>::iterator asked, core::dns_answer&& answer);
+  template <class Answer>
+  void store(std::vector<query>::iterator asked, Answer&& answer);
   void run();  // one replay pass (spf_eval.cpp)
 
-  spf_request request_;  // without mail_from (split into outcome_ and local_part_)
+  // %{l} of the <sender>: outcome_.sender is local-part "@" outcome_.domain.
+  std::string_view local_part() const {
+    return std::string_view(outcome_.sender)
+        .substr(0, outcome_.sender.size() - outcome_.domain.size() - 1);
+  }
+
+  std::string_view helo() const { return std::string_view(texts_).substr(0, helo_size_); }
+  std::string_view receiver() const {
+    return std::string_view(texts_).substr(helo_size_, receiver_size_);
+  }
+
+  // The request (its reverse-path is kept as outcome_.domain and .sender).
+  core::ip_address ip_;
+  core::time_point now_;
+  std::string texts_;  // see record_texts: the HELO name, the receiver, the answers' records
+  std::size_t helo_size_, receiver_size_;
+  static constexpr std::size_t texts_reserved = 256;  // a policy's records, usually
   bool helo_identity_;
-  spf_options options_;
+  settings options_;
   std::shared_ptr<spf_record_cache> records_;
-  std::string local_part_;  // %{l} of the <sender>
   // A few entries (about 5 for a provider's policy, never over queries_max): a vector beats
   // a map here. Only on_answer() adds to it, never during a pass.
   std::vector<stored_answer> answers_;

@@ -42,6 +42,8 @@ class spf_engine {
 
  private:
   using stored_answer = spf_evaluation::stored_answer;
+  using kept_answer = spf_evaluation::kept_answer;
+  using record_range = spf_evaluation::record_range;
 
   enum class match { no, yes, error, blocked };
 
@@ -70,19 +72,22 @@ class spf_engine {
     std::vector<std::string> names;  // keys (spf_name_key)
   };
 
-  static bool failed(const core::dns_answer& a) {
+  static bool failed(const kept_answer& a) {
     return a.status == core::dns_status::servfail || a.status == core::dns_status::timeout;
   }
   // §4.6.4 void lookup: NXDOMAIN, or NOERROR with no answer records.
-  static bool is_void(const core::dns_answer& a) {
+  static bool is_void(const kept_answer& a) {
     return !failed(a) && (a.status != core::dns_status::ok || (a.records.empty() && a.mx.empty()));
   }
+
+  // The records of a kept answer (views valid for the pass).
+  record_range records(const kept_answer& a) const { return a.records.in(e_.texts_); }
 
   // spf_eval.cpp: answers, limits, errors, check_host() and the walk through a record.
   stored_answer* lookup(std::string_view name, core::rr_type type);
   bool room_for(std::string_view name, core::rr_type type) const;
   match error(spf_result r, std::string problem);
-  match dns_error(const core::dns_answer& a, std::string_view name, core::rr_type type,
+  match dns_error(const kept_answer& a, std::string_view name, core::rr_type type,
                   std::string_view term);
   bool count_term(std::string_view term);
   bool count_void(std::string_view term, std::string_view name);
@@ -110,12 +115,13 @@ class spf_engine {
   // spf_mechanisms.cpp: the mechanisms (§5), macro expansion and the validated names.
   core::rr_type family() const { return ip_.v6 ? core::rr_type::aaaa : core::rr_type::a; }
   unsigned prefix(const spf_mechanism& m) const { return ip_.v6 ? m.prefix6 : m.prefix4; }
-  bool matches(const core::dns_answer& a, unsigned bits) const;
+  bool matches(const kept_answer& a, unsigned bits) const;
   spf_macro_values values(std::string_view domain) const;
   const validated_names* validated();
   std::string_view validated_for(const validated_names& v, std::string_view domain) const;
   match expand(std::string_view spec, spf_macro_context context, std::string_view domain,
-               std::string& scratch, std::string_view& out);
+               std::string& scratch, std::string_view& out,
+               const spf_macro_pieces* pieces = nullptr);
   match target(const spf_mechanism& m, std::string_view domain, std::string& scratch,
                std::string_view& out);
   match mechanism(const spf_mechanism& m, std::string_view domain, unsigned depth);
@@ -127,8 +133,7 @@ class spf_engine {
   match include_mechanism(const spf_mechanism& m, std::string_view domain, unsigned depth);
 
   spf_evaluation& e_;
-  const spf_request& request_;
-  const spf_options& options_;
+  const spf_evaluation::settings& options_;
   const spf_outcome& identity_;  // identity, domain, sender
   core::ip_address ip_;          // the client, an IPv4-mapped address as IPv4 (§5)
   bool blocked_ = false;

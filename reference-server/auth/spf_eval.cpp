@@ -31,15 +31,16 @@ const char* type_name(core::rr_type t) {
 // no address literal): labels of 1 to 63 octets, at most 253 in all, no final dot.
 bool is_checkable(std::string_view domain) {
   if (domain.empty() || domain.size() > 253 || domain.front() == '[') return false;
-  std::size_t label = 0;  // where the current label starts
-  for (std::size_t i = 0; i < domain.size(); ++i) {
-    const char c = domain[i];
-    if (c <= 0x20 || c >= 0x7f) return false;  // bytes over 0x7f are negative chars
-    if (c != '.') continue;
-    if (i == label || i - label > 63) return false;
-    label = i + 1;
+  const char* label = domain.data();  // where the current label starts
+  const char* const end = label + domain.size();
+  for (const char* p = label; p != end; ++p) {
+    // Visible ASCII is 0x21 to 0x7e: one unsigned comparison (it runs for every character).
+    if (static_cast<unsigned char>(*p - 0x21) > 0x7e - 0x21) return false;
+    if (*p != '.') continue;
+    if (p == label || p - label > 63) return false;
+    label = p + 1;
   }
-  return label > 0 && label < domain.size() && domain.size() - label <= 63;
+  return label != domain.data() && label != end && end - label <= 63;
 }
 
 core::ip_address unmapped(core::ip_address ip) {
@@ -76,11 +77,7 @@ bool asked(const Questions& qs, std::string_view name, core::rr_type type) {
 }  // namespace
 
 spf_engine::spf_engine(spf_evaluation& e)
-    : e_(e),
-      request_(e.request_),
-      options_(e.options_),
-      identity_(e.outcome_),
-      ip_(unmapped(e.request_.ip)) {}
+    : e_(e), options_(e.options_), identity_(e.outcome_), ip_(unmapped(e.ip_)) {}
 
 bool spf_engine::first_question(spf_evaluation& e) {
   const std::string& domain = e.outcome_.domain;
@@ -116,7 +113,7 @@ spf_engine::match spf_engine::error(spf_result r, std::string problem) {
   return match::error;
 }
 
-spf_engine::match spf_engine::dns_error(const core::dns_answer& a, std::string_view name,
+spf_engine::match spf_engine::dns_error(const kept_answer& a, std::string_view name,
                                         core::rr_type type, std::string_view term) {
   const char* what = a.status == core::dns_status::timeout ? "timeout" : "SERVFAIL";
   const std::string where = term.empty() ? "" : " (in '" + std::string(term) + "')";
@@ -177,10 +174,11 @@ std::optional<spf_engine::host_result> spf_engine::check_host(std::string_view d
 // §4.5: how many of a TXT answer's records are SPF records, counted once per evaluation.
 std::size_t spf_engine::select_record(stored_answer& txt) {
   if (txt.spf_records != stored_answer::not_counted) return txt.spf_records;
-  std::size_t count = 0;
-  const std::vector<std::string>& records = txt.answer.records;
-  for (std::size_t i = 0; i < records.size(); ++i)
-    if (is_spf_record(records[i]) && count++ == 0) txt.spf_index = i;
+  std::size_t count = 0, i = 0;
+  for (const std::string_view record : records(txt.answer)) {
+    if (is_spf_record(record) && count++ == 0) txt.spf_index = i;
+    ++i;
+  }
   txt.spf_records = count;
   return count;
 }
@@ -189,7 +187,7 @@ std::size_t spf_engine::select_record(stored_answer& txt) {
 // cache, once per receiver).
 const spf_parse_result& spf_engine::parsed(stored_answer& txt) {
   if (!txt.record) {
-    const std::string& text = txt.answer.records[txt.spf_index];
+    const std::string_view text = records(txt.answer)[txt.spf_index];
     const spf_record_limits limits{options_.record_bytes_max};
     txt.record = e_.records_
                      ? e_.records_->parse(text, limits)
@@ -310,16 +308,16 @@ std::optional<std::string> spf_engine::explanation(const host_result& r) {
     const stored_answer* txt = ask ? lookup(name, core::rr_type::txt) : nullptr;
     if (blocked_) return std::nullopt;
     const bool one =
-        txt && txt->answer.status == core::dns_status::ok && txt->answer.records.size() == 1;
-    if (one && expand(txt->answer.records.front(), spf_macro_context::explanation, r.domain,
+        txt && txt->answer.status == core::dns_status::ok && txt->answer.records.count == 1;
+    if (one && expand(records(txt->answer).front(), spf_macro_context::explanation, r.domain,
                       scratch, text) == match::yes)
       return std::string(text);
     if (blocked_) return std::nullopt;
   }
-  match d =
-      expand(options_.default_explanation, spf_macro_context::explanation, r.domain, scratch, text);
+  const std::string_view fallback = options_.default_explanation();
+  match d = expand(fallback, spf_macro_context::explanation, r.domain, scratch, text);
   if (d == match::blocked) return std::nullopt;
-  return d == match::yes ? std::string(text) : options_.default_explanation;
+  return std::string(d == match::yes ? text : fallback);
 }
 
 bool spf_engine::evaluate() {

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "reference-server/core/ascii.hpp"
 #include "reference-server/core/ip_address.hpp"
@@ -96,12 +97,39 @@ spf_expansion expand_spf_macros(std::string_view text, spf_macro_context context
                                 const spf_macro_values& values,
                                 std::size_t output_bytes_max = spf_expansion_bytes_max);
 
+// A macro-string check_spf_macros() accepts, read once into pieces, so that expanding it
+// again (a parsed record's domain-spec, at every evaluation) copies its literal runs whole
+// and does not read it character by character: literal runs by offset in the text, and the
+// escapes and macro-expands as read.
+struct spf_macro_piece {
+  enum kind : std::uint8_t { literal, space, url_space, macro };
+  kind type = literal;
+  char letter = 0;                    // macro: as written
+  bool reverse = false;               // macro
+  std::uint8_t delimiters = 0;        // macro: the set of delimiters, one bit each ("." when none)
+  std::uint16_t digits = 0;           // macro: 0 = all parts
+  std::uint32_t begin = 0, size = 0;  // literal: the run [begin, begin + size) of the text
+};
+using spf_macro_pieces = std::vector<spf_macro_piece>;
+
+// The pieces of `text`; empty when check_spf_macros() refuses it (then expand the text).
+spf_macro_pieces split_spf_macros(std::string_view text, spf_macro_context context);
+
+// What expand_spf_macros(text, context, values, output_bytes_max) gives, for a `text` that
+// split_spf_macros() read into `pieces` (not empty).
+spf_expansion expand_spf_pieces(std::string_view text, const spf_macro_pieces& pieces,
+                                const spf_macro_values& values,
+                                std::size_t output_bytes_max = spf_expansion_bytes_max);
+
 std::string spf_query_name(std::string_view expanded);
 // The same name as a view into `expanded` (it is always a part of it).
 std::string_view spf_query_name_view(std::string_view expanded);
 
 // The "i" form of an address (see above).
 std::string spf_dotted_ip(const core::ip_address& ip);
+// The same written into `buffer`, without an allocation; the view is of `buffer`.
+inline constexpr std::size_t spf_dotted_ip_max = 63;  // 32 nibbles and 31 dots
+std::string_view spf_dotted_ip(const core::ip_address& ip, char (&buffer)[spf_dotted_ip_max]);
 
 // Names the evaluation asks about or compares:
 // - spf_is_dns_name(): labels of 1 to 63 octets, at most 253 in all, no final dot
@@ -120,7 +148,8 @@ bool spf_is_name_key(std::string_view name);
 inline bool spf_name_equals(std::string_view name, std::string_view key) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
   if (name.size() != key.size()) return false;
-  if (name == key) return true;  // names are almost always keys already
+  if (name.data() == key.data()) return true;  // the key itself (callers hand queries()' names)
+  if (name == key) return true;                // names are almost always keys already
   for (std::size_t i = 0; i < key.size(); ++i)
     if (core::ascii_lower(name[i]) != key[i]) return false;
   return true;

@@ -16,8 +16,9 @@ std::string_view exchange_of(const core::mx_record& host) {
 
 }  // namespace
 
-bool spf_engine::matches(const core::dns_answer& a, unsigned bits) const {
-  return std::any_of(a.records.begin(), a.records.end(), [&](const std::string& text) {
+bool spf_engine::matches(const kept_answer& a, unsigned bits) const {
+  const record_range texts = records(a);
+  return std::any_of(texts.begin(), texts.end(), [&](std::string_view text) {
     std::optional<core::ip_address> address = core::parse_ip(text);
     return address && spf_network_match(*address, bits, ip_);
   });
@@ -26,14 +27,14 @@ bool spf_engine::matches(const core::dns_answer& a, unsigned bits) const {
 spf_macro_values spf_engine::values(std::string_view domain) const {
   spf_macro_values v;
   v.sender = identity_.sender;
-  v.local_part = e_.local_part_;
+  v.local_part = e_.local_part();
   v.sender_domain = identity_.domain;
   v.domain = domain;
   v.ip = ip_;
   v.validated = "unknown";
-  v.helo = request_.helo;
-  v.receiver = request_.receiver;
-  v.timestamp_s = core::epoch_ms(request_.now) / 1000;
+  v.helo = e_.helo();
+  v.receiver = e_.receiver();
+  v.timestamp_s = core::epoch_ms(e_.now_) / 1000;
   return v;
 }
 
@@ -44,11 +45,12 @@ const spf_engine::validated_names* spf_engine::validated() {
   validated_names v;
   v.dns_error = failed(ptr->answer);
   v.void_answer = is_void(ptr->answer);
-  const std::vector<std::string>& names = ptr->answer.records;
+  const record_range names = records(ptr->answer);
   const std::size_t count = std::min<std::size_t>(names.size(), options_.ptr_names_max);
   const bool usable = !v.dns_error && !v.void_answer;
+  auto next = names.begin();
   for (std::size_t i = 0; usable && i < count; ++i) {
-    std::string name = spf_name_key(names[i]);
+    std::string name = spf_name_key(*next++);
     if (!spf_is_dns_name(name)) continue;
     const stored_answer* a = lookup(name, family());
     // §5.5: a DNS error on a name's address lookup skips the name.
@@ -73,7 +75,7 @@ std::string_view spf_engine::validated_for(const validated_names& v,
 // `out` is `spec` itself when it has no macro, else a view of `scratch`.
 spf_engine::match spf_engine::expand(std::string_view spec, spf_macro_context context,
                                      std::string_view domain, std::string& scratch,
-                                     std::string_view& out) {
+                                     std::string_view& out, const spf_macro_pieces* pieces) {
   // A domain-spec passed the syntax check when its record was parsed; without a macro there
   // is nothing to do. Explanation text is always checked (it may be non-ASCII, §6.2).
   if (context == spf_macro_context::domain && spec.find('%') == std::string_view::npos) {
@@ -81,12 +83,17 @@ spf_engine::match spf_engine::expand(std::string_view spec, spf_macro_context co
     return match::yes;
   }
   spf_macro_values v = values(domain);
-  spf_expansion e = expand_spf_macros(spec, context, v, options_.expansion_bytes_max);
+  const bool split = pieces && !pieces->empty();  // read into pieces by the record's parse
+  auto expansion = [&] {
+    return split ? expand_spf_pieces(spec, *pieces, v, options_.expansion_bytes_max)
+                 : expand_spf_macros(spec, context, v, options_.expansion_bytes_max);
+  };
+  spf_expansion e = expansion();
   if (e.uses_p) {  // %{p} costs DNS, and is rare: made (and expanded again) on need
     const validated_names* names = validated();
     if (!names) return match::blocked;
     v.validated = validated_for(*names, domain);
-    e = expand_spf_macros(spec, context, v, options_.expansion_bytes_max);
+    e = expansion();
   }
   if (!e.ok()) {
     return error(spf_result::permerror,
@@ -109,7 +116,8 @@ spf_engine::match spf_engine::target(const spf_mechanism& m, std::string_view do
     out = domain;
     return match::yes;
   }
-  match r = expand(m.domain_spec, spf_macro_context::domain, domain, scratch, out);
+  match r =
+      expand(m.domain_spec, spf_macro_context::domain, domain, scratch, out, &m.domain_pieces);
   if (r == match::yes) out = spf_query_name_view(out);
   return r;
 }

@@ -82,6 +82,15 @@ problem domain_spec(std::string_view spec, std::string& out) {
   return {};
 }
 
+// A mechanism's domain-spec, and its pieces when it has a macro (read once per parse, which a
+// record cache keeps, rather than at every expansion).
+problem domain_spec(std::string_view spec, spf_mechanism& m) {
+  problem p = domain_spec(spec, m.domain_spec);
+  if (p.ok() && spec.find('%') != std::string_view::npos)
+    m.domain_pieces = split_spf_macros(spec, spf_macro_context::domain);
+  return p;
+}
+
 // a and mx: [ ":" domain-spec ] [ "/" ip4-cidr ] [ "//" ip6-cidr ]
 problem host_mechanism(std::string_view arg, spf_mechanism& m) {
   const bool has_spec = !arg.empty() && arg[0] == ':';
@@ -90,7 +99,7 @@ problem host_mechanism(std::string_view arg, spf_mechanism& m) {
   if (problem p = strip_cidr(body, "/", 32, m.prefix4); !p.ok()) return p;
   if (has_spec) {
     if (body.empty()) return fail(spf_record_errc::missing_domain);
-    return domain_spec(body, m.domain_spec);
+    return domain_spec(body, m);
   }
   if (!body.empty()) return fail(spf_record_errc::bad_cidr, "malformed CIDR length");
   return {};
@@ -118,7 +127,7 @@ problem target_mechanism(std::string_view arg, bool required, spf_mechanism& m) 
   if (arg.empty()) return required ? fail(spf_record_errc::missing_domain) : problem{};
   if (arg[0] != ':') return fail(spf_record_errc::unexpected_argument);
   if (arg.size() == 1) return fail(spf_record_errc::missing_domain);
-  return domain_spec(arg.substr(1), m.domain_spec);
+  return domain_spec(arg.substr(1), m);
 }
 
 std::optional<spf_mechanism_type> mechanism_type(std::string_view name) {

@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "reference-server/auth/spf_macro.hpp"
 #include "reference-server/core/ip_address.hpp"
 
 namespace mailsim::auth {
@@ -48,11 +49,12 @@ const char* to_string(spf_mechanism_type t);
 struct spf_mechanism {
   spf_qualifier qualifier = spf_qualifier::pass;
   spf_mechanism_type type = spf_mechanism_type::all;
-  std::string domain_spec;   // include, exists, a, mx, ptr; "" = the current <domain>
-  core::ip_address network;  // ip4, ip6
-  unsigned prefix4 = 32;     // ip4, a, mx
-  unsigned prefix6 = 128;    // ip6, a, mx
-  std::string term;          // as written, qualifier included
+  std::string domain_spec;         // include, exists, a, mx, ptr; "" = the current <domain>
+  spf_macro_pieces domain_pieces;  // domain_spec read into pieces when it has a macro
+  core::ip_address network;        // ip4, ip6
+  unsigned prefix4 = 32;           // ip4, a, mx
+  unsigned prefix6 = 128;          // ip6, a, mx
+  std::string term;                // as written, qualifier included
 };
 
 struct spf_modifier {

@@ -212,6 +212,59 @@ TEST(SpfNames, DnsNames) {
   EXPECT_TRUE(spf_is_dns_name(long_name.substr(10) + "org"));  // 253
 }
 
+// Labels that start, end or straddle every place of an eight-octet word (the check reads
+// eight at a time): a label of 63 octets passes and one of 64 fails wherever it sits.
+TEST(SpfNames, DnsNamesWhereverTheLabelsFall) {
+  for (std::size_t lead = 0; lead < 9; ++lead) {
+    const std::string head = lead == 0 ? "" : std::string(lead, 'b') + ".";
+    EXPECT_TRUE(spf_is_dns_name(head + std::string(63, 'a') + ".org")) << lead;
+    EXPECT_FALSE(spf_is_dns_name(head + std::string(64, 'a') + ".org")) << lead;
+    EXPECT_TRUE(spf_is_dns_name(head + "org." + std::string(63, 'a'))) << lead;
+    EXPECT_FALSE(spf_is_dns_name(head + "org." + std::string(64, 'a'))) << lead;
+    EXPECT_FALSE(spf_is_dns_name(head + "a..b.example.org")) << lead;
+    EXPECT_FALSE(spf_is_dns_name(head + "example.org.")) << lead;
+  }
+  EXPECT_TRUE(spf_is_dns_name("a.b.c.d.e.f.g.h.i.j"));
+  EXPECT_FALSE(spf_is_dns_name("a.b.c.d.e.f.g.h.i.j."));
+  EXPECT_FALSE(spf_is_dns_name("........"));
+}
+
+// A macro-string read into pieces expands exactly as the string itself: text, error (the
+// bound) and whether %{p} is used, for every kind of piece and both client families.
+TEST(SpfMacroPieces, ExpandAsTheStringDoes) {
+  const char* const texts[] = {
+      "%{s}", "%{o}", "%{d}", "%{d4}", "%{d3}", "%{d2}", "%{d1}", "%{dr}", "%{d2r}", "%{l}",
+      "%{l-}", "%{lr}", "%{lr-}", "%{l1r-}", "%{ir}.%{v}._spf.%{d2}", "%{lr-}.lp._spf.%{d2}",
+      "%{lr-}.lp.%{ir}.%{v}._spf.%{d2}", "%{ir}.%{v}.%{l1r-}.lp._spf.%{d2}",
+      "%{d2}.trusted-domains.example.net", "%{i}", "%{I}", "%{ir}", "%{IR}", "%{i2r}",
+      "%{i1}", "%{i.}", "%{ir.}", "%{ir-}", "%{i4r}", "%{i9r}", "%{ir}.%{l}._spf.%{d}",
+      "%{S}", "%{L}", "%{h}.%{p}", "%{pr}", "a%%b%_c%-d", "%%%{d}%%", "x.%{v}.%{h2}.y",
+      "%{d=}", "%{d+,/_=}", "%{s1r+-}", "plain.example.org"};
+  for (const char* ip : {"192.0.2.3", "2001:db8::cb01", "10.200.0.255"}) {
+    for (const char* text : texts) {
+      const spf_macro_values v = example_values(ip);
+      const spf_macro_pieces pieces = split_spf_macros(text, spf_macro_context::domain);
+      ASSERT_FALSE(pieces.empty()) << text;
+      for (std::size_t bound : {std::size_t{8192}, std::size_t{10}, std::size_t{0}}) {
+        const spf_expansion want = expand_spf_macros(text, spf_macro_context::domain, v, bound);
+        const spf_expansion got = expand_spf_pieces(text, pieces, v, bound);
+        EXPECT_EQ(got.text, want.text) << text << " " << ip << " " << bound;
+        EXPECT_EQ(got.error, want.error) << text << " " << ip << " " << bound;
+        EXPECT_EQ(got.uses_p, want.uses_p) << text << " " << ip << " " << bound;
+      }
+    }
+  }
+}
+
+TEST(SpfMacroPieces, NoneForWhatTheGrammarRefuses) {
+  EXPECT_TRUE(split_spf_macros("%{x}", spf_macro_context::domain).empty());
+  EXPECT_TRUE(split_spf_macros("%{c}", spf_macro_context::domain).empty());
+  EXPECT_TRUE(split_spf_macros("%{d0}", spf_macro_context::domain).empty());
+  EXPECT_TRUE(split_spf_macros("a b", spf_macro_context::domain).empty());
+  EXPECT_TRUE(split_spf_macros("%", spf_macro_context::domain).empty());
+  EXPECT_FALSE(split_spf_macros("%{c} a", spf_macro_context::explanation).empty());
+}
+
 TEST(SpfNames, ReverseNames) {
   EXPECT_EQ(spf_reverse_name(*core::parse_ip("192.0.2.30")), "30.2.0.192.in-addr.arpa");
   EXPECT_EQ(spf_reverse_name(*core::parse_ip("2001:db8::cb01")),

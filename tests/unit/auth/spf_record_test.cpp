@@ -41,6 +41,9 @@ TEST(SpfRecordParse, ReadsEveryMechanismWithItsQualifierAndArguments) {
   EXPECT_TRUE(m[4].network.v6);
   EXPECT_EQ(m[4].prefix6, 32u);
   EXPECT_EQ(m[5].domain_spec, "_spf.%{d2}");
+  // A domain-spec with a macro is also read into pieces (for its expansions); one without not.
+  EXPECT_EQ(m[5].domain_pieces.size(), 2u);  // the literal "_spf." and %{d2}
+  EXPECT_TRUE(m[1].domain_pieces.empty());
   EXPECT_EQ(m[6].type, spf_mechanism_type::exists);
   EXPECT_EQ(m[7].type, spf_mechanism_type::all);
   EXPECT_TRUE(r.record.has_all());
