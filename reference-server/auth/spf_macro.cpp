@@ -444,17 +444,11 @@ spf_expansion expand_spf_macros(std::string_view text, spf_macro_context context
   // One pass that reads the whole string even past the bound, so that a syntax error is
   // reported as such however long the expansion before it would be.
   bool too_long = false;
-  // A literal character other than "%": visible ASCII, SP too in an explanation (§7.1, §6.2).
-  const bool spaces = context == spf_macro_context::explanation;
-  auto plain = [spaces](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return (u - 0x21u <= 0x7eu - 0x21u && u != '%') || (spaces && u == ' ');
-  };
   token t;
   for (std::size_t at = 0; at < text.size(); at = t.end) {
     // A run of literal characters is checked and appended at once.
     std::size_t end = at;
-    while (end < text.size() && plain(text[end])) ++end;
+    while (end < text.size() && text[end] != '%' && literal_allowed(text[end], context)) ++end;
     if (end > at) {
       if (!too_long) out.put(std::string_view(text.data() + at, end - at));
       too_long = out.size() > output_bytes_max;
