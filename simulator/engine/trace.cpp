@@ -1,7 +1,9 @@
 #include "simulator/engine/trace.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
+#include <cstring>
 
 namespace mailsim::sim {
 
@@ -34,7 +36,43 @@ void append_padded(std::string& out, long long value, int width) {
   out += digits;
 }
 
-// The escape quote_bytes() writes for `c`, or nullptr when `c` stands for itself.
+// Words of eight bytes, for scanning and hashing a line a word at a time. Big-endian hosts
+// swap them so that the digest of a transcript is the same everywhere.
+constexpr std::uint64_t byte_ones = 0x0101010101010101ULL;
+constexpr std::uint64_t byte_highs = 0x8080808080808080ULL;
+
+std::uint64_t load_word(const char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+  return w;
+}
+
+// Nonzero when some byte of `w` is 0 (the classic test: exact for the word as a whole).
+std::uint64_t zero_byte(std::uint64_t w) { return (w - byte_ones) & ~w & byte_highs; }
+
+// Nonzero when some byte of `w` needs an escape: outside 0x20-0x7e, or (quoted) '"' or '\\'.
+std::uint64_t escapes_in(std::uint64_t w, bool quoted) {
+  std::uint64_t bad = ((w - byte_ones * 0x20) & ~w & byte_highs)  // a byte below 0x20
+                      | (((w + byte_ones) | w) & byte_highs);     // a byte of 0x7f or more
+  if (quoted) bad |= zero_byte(w ^ (byte_ones * '"')) | zero_byte(w ^ (byte_ones * '\\'));
+  return bad;
+}
+
+bool plain_byte(unsigned char c, bool quoted) {
+  return c >= 0x20 && c <= 0x7e && !(quoted && (c == '"' || c == '\\'));
+}
+
+// How many bytes at the front of `s` stand for themselves in a line (quoted: in quotes).
+// Protocol payloads are long runs of such bytes: they are checked eight at a time.
+std::size_t plain_prefix(std::string_view s, bool quoted) {
+  std::size_t i = 0;
+  while (i + 8 <= s.size() && escapes_in(load_word(s.data() + i), quoted) == 0) i += 8;
+  while (i < s.size() && plain_byte(static_cast<unsigned char>(s[i]), quoted)) ++i;
+  return i;
+}
+
+// The escape quote_bytes() writes for a byte that does not stand for itself ("": a hex one).
 const char* quote_escape(unsigned char c) {
   switch (c) {
     case '\r':
@@ -48,7 +86,7 @@ const char* quote_escape(unsigned char c) {
     case '"':
       return "\\\"";
     default:
-      return c >= 0x20 && c <= 0x7e ? nullptr : "";  // "": a hex escape
+      return "";
   }
 }
 
@@ -78,10 +116,21 @@ std::string memory_sink::text() const {
 }
 
 void digest_sink::write(std::string_view line) {
-  for (unsigned char c : line) {
-    digest_ ^= c;
-    digest_ *= 0x100000001b3ULL;
+  constexpr std::uint64_t odd = 0x9e3779b97f4a7c15ULL;  // 2^64 / golden ratio
+  std::uint64_t h = digest_;
+  const auto mix = [&h](std::uint64_t w) {
+    h = (h ^ w) * odd;
+    h ^= h >> 29;  // the multiply carries upwards only; this brings the high bits down
+  };
+  std::size_t i = 0;
+  for (; i + 8 <= line.size(); i += 8) mix(load_word(line.data() + i));
+  if (i < line.size()) {
+    char tail[8] = {};
+    std::memcpy(tail, line.data() + i, line.size() - i);
+    mix(load_word(tail));
   }
+  mix(line.size());
+  digest_ = h;
   ++lines_;
 }
 
@@ -149,43 +198,43 @@ void append_line_rest(std::string& line, std::string_view source, std::string_vi
   for (unsigned char c : source) line += source_char(c) ? static_cast<char>(c) : '_';
   line += ' ';
   // Runs of printable bytes go in whole: the trace copies every protocol byte of a run.
-  const std::string_view rest = text.substr(0, kept);
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < rest.size(); ++i) {
-    const auto c = static_cast<unsigned char>(rest[i]);
-    if (c >= 0x20 && c <= 0x7e) continue;
-    line.append(rest.substr(run, i - run));
-    append_hex_escape(line, c);
-    run = i + 1;
+  std::string_view rest = text.substr(0, kept);
+  while (!rest.empty()) {
+    const std::size_t run = plain_prefix(rest, false);
+    line.append(rest.substr(0, run));
+    if (run == rest.size()) break;
+    append_hex_escape(line, static_cast<unsigned char>(rest[run]));
+    rest.remove_prefix(run + 1);
   }
-  line.append(rest.substr(run));
   append_cut_marker(line, text.size() - kept);
   line += '\n';
 }
 
 std::string quote_bytes(std::string_view bytes, std::size_t bytes_max) {
-  const std::size_t kept = std::min(bytes.size(), bytes_max);
-  const std::string_view rest = bytes.substr(0, kept);
   std::string out;
-  out.reserve(kept + kept / 16 + 24);  // CRLF every line or so
+  append_quoted(out, bytes, bytes_max);
+  return out;
+}
+
+void append_quoted(std::string& out, std::string_view bytes, std::size_t bytes_max) {
+  const std::size_t kept = std::min(bytes.size(), bytes_max);
+  std::string_view rest = bytes.substr(0, kept);
+  out.reserve(out.size() + kept + kept / 16 + 24);  // CRLF every line or so
   out += '"';
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < rest.size(); ++i) {
-    const auto c = static_cast<unsigned char>(rest[i]);
-    const char* escape = quote_escape(c);
-    if (escape == nullptr) continue;
-    out.append(rest.substr(run, i - run));
-    if (*escape != '\0') {
+  while (!rest.empty()) {
+    const std::size_t run = plain_prefix(rest, true);
+    out.append(rest.substr(0, run));
+    if (run == rest.size()) break;
+    const auto c = static_cast<unsigned char>(rest[run]);
+    if (const char* escape = quote_escape(c); *escape != '\0') {
       out += escape;
     } else {
       append_hex_escape(out, c);
     }
-    run = i + 1;
+    rest.remove_prefix(run + 1);
   }
-  out.append(rest.substr(run));
   out += '"';
   append_cut_marker(out, bytes.size() - kept);
-  return out;
 }
 
 }  // namespace mailsim::sim

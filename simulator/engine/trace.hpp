@@ -21,7 +21,7 @@
 // quotes, C-style escapes (\r \n \t \\ \" \xHH), cut the same way.
 // Sinks: memory_sink keeps the last lines_max lines (a bounded tail for failure reports),
 // stream_sink writes to a std::ostream, file_sink to a file, digest_sink keeps only a 64-bit
-// FNV-1a digest of everything (to compare long runs without keeping them).
+// digest of the lines (to compare long runs without keeping them).
 #pragma once
 
 #include <cstddef>
@@ -79,6 +79,10 @@ class file_sink final : public trace_sink {
   std::ofstream out_;
 };
 
+// The digest chains each line into the state eight bytes at a time (multiply and
+// xor-shift, then the line's length): a run's transcript costs it well under a byte's work
+// per byte. Lines are hashed as written: the same lines give the same digest on every
+// run and machine; the value is not FNV-1a and not a cryptographic hash.
 class digest_sink final : public trace_sink {
  public:
   void write(std::string_view line) override;
@@ -132,5 +136,7 @@ void append_line_rest(std::string& line, std::string_view source, std::string_vi
                       std::size_t text_bytes_max);
 // `bytes` in double quotes with C-style escapes, cut after bytes_max input bytes.
 std::string quote_bytes(std::string_view bytes, std::size_t bytes_max);
+// Appends what quote_bytes() returns, without a string of its own.
+void append_quoted(std::string& out, std::string_view bytes, std::size_t bytes_max);
 
 }  // namespace mailsim::sim

@@ -1,6 +1,7 @@
 #include "simulator/network/connection.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <utility>
 
 #include "simulator/network/network_core.hpp"
@@ -60,9 +61,22 @@ core::timer_id connection::at(core::time_point when, std::function<void(connecti
   });
 }
 
-void connection::log(const std::string& text) const {
+void connection::log(std::string_view text) const {
   auto net = net_.lock();
-  if (net && net->tracing()) net->log(tag() + " " + text);
+  if (!net || !net->tracing()) return;
+  net->tr->record("net", line_start(*net).append(text));
+}
+
+// The network's line buffer, holding "c<id> ": a line is built there without strings of its
+// own (payload lines are most of a run's transcript).
+std::string& connection::line_start(network_core& net) const {
+  std::string& line = net.line;
+  line.assign("c");
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, id_).ptr;
+  line.append(digits, end);
+  line += ' ';
+  return line;
 }
 
 core::time_point connection::now() const {
@@ -356,8 +370,13 @@ void connection::deliver(int side) {
   } else {
     net->stats.bytes_delivered += p.bytes.size();
     if (net->tracing()) {
-      log(std::string(side == client_side ? "> " : "< ") + std::to_string(p.bytes.size()) + " " +
-          quote_bytes(p.bytes, net->options.trace_payload_bytes_max));
+      std::string& line = line_start(*net);
+      line += side == client_side ? "> " : "< ";
+      char digits[24];
+      line.append(digits, std::to_chars(digits, digits + sizeof digits, p.bytes.size()).ptr);
+      line += ' ';
+      append_quoted(line, p.bytes, net->options.trace_payload_bytes_max);
+      net->tr->record("net", line);
     }
     to.handler->on_data(p.bytes);
   }

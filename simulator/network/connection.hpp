@@ -89,8 +89,8 @@ class connection : public std::enable_shared_from_this<connection> {
   core::timer_id at(core::time_point when, std::function<void(connection&)> fn);
   core::time_point now() const;
   void cancel(std::optional<core::timer_id>& timer);
-  std::string tag() const { return "c" + std::to_string(id_); }
-  void log(const std::string& text) const;
+  void log(std::string_view text) const;
+  std::string& line_start(network_core& net) const;
 
   void syn_arrives();
   void accept(network_core& net, const listener& found);

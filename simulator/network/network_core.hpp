@@ -40,6 +40,7 @@ struct network_core {
   network_stats stats;
   std::uint64_t next_id = 1;
   std::uint16_t next_port;
+  std::string line;  // the trace line a connection is writing (its capacity is kept)
 
   bool tracing() const { return tr != nullptr && tr->enabled(); }
   void log(std::string_view text) const {

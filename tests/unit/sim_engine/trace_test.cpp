@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 
@@ -60,14 +61,61 @@ TEST(MemorySink, KeepsTheLastLinesAndCountsTheDropped) {
   EXPECT_EQ(sink.dropped(), 1u);
 }
 
-TEST(DigestSink, IsFnv1aOverEveryByte) {
+TEST(DigestSink, DependsOnEveryByteOfEveryLineAndOnTheirOrder) {
+  const auto digest_of = [](std::initializer_list<std::string_view> lines) {
+    digest_sink sink;
+    for (std::string_view line : lines) sink.write(line);
+    return sink.digest();
+  };
+  const std::string line = "2023-11-14T22:13:20.000Z net c1 > 6 \"QUIT\\r\\n\"\n";
+  const std::uint64_t base = digest_of({line, "b\n"});
+  EXPECT_EQ(base, digest_of({line, "b\n"}));
+  EXPECT_NE(base, digest_of({"b\n", line}));
+  EXPECT_NE(base, digest_of({line + "b\n"}));
+  EXPECT_NE(base, digest_of({line, "b\n", ""}));  // the empty line counts too
+  // Any one byte changed, at any place in the words or the tail, changes the digest.
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    for (unsigned char flip : {0x01, 0x80}) {
+      std::string changed = line;
+      changed[i] = static_cast<char>(static_cast<unsigned char>(changed[i]) ^ flip);
+      EXPECT_NE(base, digest_of({changed, "b\n"})) << "byte " << i;
+    }
+  }
   digest_sink sink;
-  sink.write("a");
-  EXPECT_EQ(sink.digest(), fnv1a64("a"));
+  sink.write("a\n");
   sink.write("bc\n");
-  EXPECT_EQ(sink.digest(), fnv1a64("abc\n"));
   EXPECT_EQ(sink.lines(), 2u);
   EXPECT_EQ(sink.hex().size(), 16u);
+}
+
+// The documented escapes, one byte at a time: what the word-at-a-time scans must equal.
+std::string escaped(unsigned char c, bool quoted) {
+  static const char hex[] = "0123456789abcdef";
+  if (quoted && c == '\r') return "\\r";
+  if (quoted && c == '\n') return "\\n";
+  if (quoted && c == '\t') return "\\t";
+  if (quoted && (c == '"' || c == '\\')) return std::string("\\") + static_cast<char>(c);
+  if (c >= 0x20 && c <= 0x7e) return std::string(1, static_cast<char>(c));
+  return std::string("\\x") + hex[c >> 4] + hex[c & 15];
+}
+
+TEST(TraceFormat, LongRunsAreEscapedWhereverTheSpecialBytesFall) {
+  // The scans check eight bytes at a time: each special byte at every offset of a word.
+  for (const int special : {0x00, 0x1f, 0x7f, 0x80, 0xff, 0x22, 0x5c, 0x0d, 0x0a}) {
+    for (std::size_t at = 0; at < 24; ++at) {
+      std::string bytes(24, 'a');
+      bytes[at] = static_cast<char>(special);
+      std::string quoted = "\"";
+      std::string text = "2023-11-14T22:13:20.000Z s ";
+      for (const char c : bytes) {
+        quoted += escaped(static_cast<unsigned char>(c), true);
+        text += escaped(static_cast<unsigned char>(c), false);
+      }
+      EXPECT_EQ(quote_bytes(bytes, 100), quoted + "\"") << int(special) << " at " << at;
+      EXPECT_EQ(format_line(default_start, "s", bytes, 100), text + "\n")
+          << int(special) << " at " << at;
+    }
+  }
 }
 
 TEST(Trace, StampsLinesWithTheVirtualClockAndFeedsEverySink) {
