@@ -1,6 +1,8 @@
 #include "simulator/engine/scheduler.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 namespace mailsim::sim {
 
@@ -27,17 +29,63 @@ core::timer_id scheduler::schedule(core::time_point at, std::function<void()> ca
   // The past is now: the clock never goes backwards, and the id keeps FIFO order among
   // everything that falls due at the same time.
   at = std::max(at, now());
-  const core::timer_id id = next_id_++;
-  events_.emplace(key{at, id}, std::move(callback));
-  due_.emplace(id, at);
+  std::uint32_t slot = 0;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    if (slots_.size() >= pending_max) {
+      throw std::length_error("scheduler: more than " + std::to_string(pending_max) +
+                              " events pending at once");
+    }
+    slot = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+    slot_ids_.push_back(0);
+  }
+  const core::timer_id id = next_sequence_++ << slot_bits | slot;
+  slots_[slot] = std::move(callback);
+  slot_ids_[slot] = id;
+  heap_.push_back(entry{at, id});
+  std::push_heap(heap_.begin(), heap_.end(), after);
   return id;
 }
 
+// Frees the slot and hands back its callback: the caller drops or runs it once the books
+// are straight, so that whatever its captures do on destruction (cancel, schedule) finds
+// them so.
+std::function<void()> scheduler::release(core::timer_id slot) {
+  std::function<void()> callback = std::move(slots_[slot]);
+  slots_[slot] = nullptr;
+  slot_ids_[slot] = 0;
+  free_slots_.push_back(static_cast<std::uint32_t>(slot));
+  return callback;
+}
+
 void scheduler::cancel(core::timer_id id) {
-  auto it = due_.find(id);
-  if (it == due_.end()) return;
-  events_.erase(key{it->second, id});
-  due_.erase(it);
+  const core::timer_id slot = id & slot_mask;
+  if (id == 0 || slot >= slot_ids_.size() || slot_ids_[slot] != id) return;
+  const std::function<void()> dropped = release(slot);
+  ++cancelled_in_heap_;
+  drop_cancelled();
+}
+
+void scheduler::pop_heap_top() {
+  std::pop_heap(heap_.begin(), heap_.end(), after);
+  heap_.pop_back();
+}
+
+// Keeps the top live, and the heap from filling with cancelled entries (timers re-armed on
+// every exchange leave one each): past half of it, they are swept out at once.
+void scheduler::drop_cancelled() {
+  while (!heap_.empty() && !live(heap_.front())) {
+    pop_heap_top();
+    --cancelled_in_heap_;
+  }
+  if (cancelled_in_heap_ > 1024 && cancelled_in_heap_ > heap_.size() / 2) {
+    std::erase_if(heap_, [this](const entry& e) { return !live(e); });
+    std::make_heap(heap_.begin(), heap_.end(), after);
+    cancelled_in_heap_ = 0;
+  }
 }
 
 core::timer_id scheduler::schedule_after(core::duration_ms delay, std::function<void()> callback) {
@@ -45,19 +93,18 @@ core::timer_id scheduler::schedule_after(core::duration_ms delay, std::function<
 }
 
 std::optional<core::time_point> scheduler::next_time() const {
-  if (events_.empty()) return std::nullopt;
-  return events_.begin()->first.first;
+  if (heap_.empty()) return std::nullopt;
+  return heap_.front().at;
 }
 
 // Takes the earliest event out before running it, so that the callback may schedule and
 // cancel freely (even its own id, which is already gone).
 void scheduler::run_front() {
-  auto it = events_.begin();
-  const key k = it->first;
-  auto callback = std::move(it->second);
-  events_.erase(it);
-  due_.erase(k.second);
-  clock_.now_ = std::max(clock_.now_, k.first);
+  const entry e = heap_.front();
+  pop_heap_top();
+  const std::function<void()> callback = release(e.id & slot_mask);
+  drop_cancelled();
+  clock_.now_ = std::max(clock_.now_, e.at);
   ++steps_total_;
   callback();
 }
@@ -71,7 +118,7 @@ run_report scheduler::run(std::optional<core::time_point> limit) {
   running_ = true;
   stop_requested_ = false;
   for (;;) {
-    if (events_.empty() || (limit && events_.begin()->first.first > *limit)) {
+    if (heap_.empty() || (limit && heap_.front().at > *limit)) {
       report.status = limit ? run_status::reached : run_status::idle;
       if (limit) clock_.now_ = std::max(clock_.now_, *limit);
       break;
@@ -101,7 +148,7 @@ run_report scheduler::run_until_idle() {
 }
 
 bool scheduler::run_one() {
-  if (running_ || events_.empty()) return false;
+  if (running_ || heap_.empty()) return false;
   running_ = true;
   run_front();
   running_ = false;

@@ -13,6 +13,8 @@
 //   inside a callback runs nothing and reports run_status::reentrant.
 // - cancel() of an id that already ran, was cancelled or was never issued does nothing; ids
 //   are never reused. Destroying the scheduler drops every pending event uncalled.
+// - At most pending_max (2^24) events wait at once; one more makes schedule() throw
+//   std::length_error. (An id carries the slot its callback waits in: no lookup table.)
 // - Every run_*() call stops after limits.steps_per_run_max callbacks (run_status::step_limit)
 //   instead of hanging on a world that never quiets down; the remaining events stay queued.
 // Not thread-safe.
@@ -21,10 +23,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
-#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "reference-server/core/clock.hpp"
 #include "reference-server/core/timer.hpp"
@@ -97,21 +98,41 @@ class scheduler final : public core::timer_service {
   // Asks the run_*() call in progress to return after the current callback.
   void stop() { stop_requested_ = true; }
 
-  std::size_t pending() const { return events_.size(); }
+  std::size_t pending() const { return slots_.size() - free_slots_.size(); }
+  static constexpr std::size_t pending_max = std::size_t{1} << 24;
   std::optional<core::time_point> next_time() const;
   std::uint64_t steps_total() const { return steps_total_; }
 
  private:
-  using key = std::pair<core::time_point, core::timer_id>;
+  // A waiting event in the heap: its time and id (a sequence number above the slot's bits,
+  // so that ids order events due at the same time first-in first-out).
+  struct entry {
+    core::time_point at;
+    core::timer_id id;
+  };
+  static constexpr int slot_bits = 24;
+  static constexpr core::timer_id slot_mask = (core::timer_id{1} << slot_bits) - 1;
 
   run_report run(std::optional<core::time_point> limit);
   void run_front();
+  static bool after(const entry& a, const entry& b) {
+    return a.at != b.at ? a.at > b.at : a.id > b.id;
+  }
+  bool live(const entry& e) const { return slot_ids_[e.id & slot_mask] == e.id; }
+  std::function<void()> release(core::timer_id slot);
+  void pop_heap_top();
+  void drop_cancelled();
 
   virtual_clock clock_;
   scheduler_limits limits_;
-  std::map<key, std::function<void()>> events_;
-  std::unordered_map<core::timer_id, core::time_point> due_;  // looked up, never iterated
-  core::timer_id next_id_ = 1;
+  // A min-heap by (at, id). A cancelled event's entry stays until it comes to the top (or
+  // until cancelled entries outnumber the live ones): the top is always live.
+  std::vector<entry> heap_;
+  std::vector<std::function<void()>> slots_;  // the callbacks, by slot
+  std::vector<core::timer_id> slot_ids_;      // the id waiting in each slot; 0: free
+  std::vector<std::uint32_t> free_slots_;
+  std::size_t cancelled_in_heap_ = 0;
+  core::timer_id next_sequence_ = 1;
   std::uint64_t steps_total_ = 0;
   bool running_ = false;
   bool stop_requested_ = false;

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mailsim::sim {
@@ -104,6 +107,62 @@ TEST(Scheduler, CancellingSpentOrUnknownIdsIsHarmless) {
   EXPECT_NE(next, id);  // ids are never reused
   s.run_until_idle();
   EXPECT_EQ(runs, 2);
+}
+
+TEST(Scheduler, AnIdWhoseSlotServesAnotherEventCancelsNothing) {
+  scheduler s;
+  int runs = 0;
+  const auto first = s.post([&] { runs += 100; });
+  s.cancel(first);
+  const auto second = s.post([&] { ++runs; });  // waits where the first one waited
+  EXPECT_NE(second, first);
+  s.cancel(first);
+  EXPECT_EQ(s.pending(), 1u);
+  s.run_until_idle();
+  EXPECT_EQ(runs, 1);
+}
+
+TEST(Scheduler, ManyCancelledEventsLeaveTheOthersInOrder) {
+  // Enough cancellations to sweep the heap more than once, between events of equal times.
+  scheduler s;
+  std::vector<int> ran;
+  std::vector<core::timer_id> ids;
+  std::vector<std::pair<std::int64_t, int>> expected;  // (due, index) of the survivors
+  for (int i = 0; i < 6000; ++i) {
+    const std::int64_t due = (i * 7919) % 50;
+    ids.push_back(s.schedule_after(duration_ms{due}, [&ran, i] { ran.push_back(i); }));
+    if (i % 5 == 0) expected.emplace_back(due, i);
+  }
+  for (int i = 0; i < 6000; ++i) {
+    if (i % 5 != 0) s.cancel(ids[i]);
+  }
+  EXPECT_EQ(s.pending(), expected.size());
+  std::stable_sort(expected.begin(), expected.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  s.run_until_idle();
+  ASSERT_EQ(ran.size(), expected.size());
+  for (std::size_t k = 0; k < ran.size(); ++k) EXPECT_EQ(ran[k], expected[k].second) << k;
+  EXPECT_EQ(s.pending(), 0u);
+}
+
+TEST(Scheduler, ACallbackDroppedOnCancelMayScheduleAndCancel) {
+  // A callback's captures may act on the scheduler when they are destroyed.
+  scheduler s;
+  int runs = 0;
+  struct on_drop {
+    scheduler* s = nullptr;
+    int* runs = nullptr;
+    ~on_drop() {
+      if (s != nullptr) s->post([r = runs] { ++*r; });
+    }
+  };
+  auto guard = std::make_shared<on_drop>();
+  guard->s = &s;
+  guard->runs = &runs;
+  const auto id = s.post([g = std::move(guard)] {});
+  s.cancel(id);
+  s.run_until_idle();
+  EXPECT_EQ(runs, 1);
 }
 
 TEST(Scheduler, RunUntilStopsAtTheLimitAndMovesTheClockThere) {
