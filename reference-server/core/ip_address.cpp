@@ -1,6 +1,7 @@
 #include "reference-server/core/ip_address.hpp"
 
-#include <cstdio>
+#include <charconv>
+#include <string>
 #include <vector>
 
 namespace mailsim::core {
@@ -83,6 +84,18 @@ std::optional<ip_address> parse_ipv6(std::string_view text) {
   return ip;
 }
 
+// "a.b.c.d" from four bytes, without printf: the simulator names addresses on every
+// connection and reply it counts.
+std::string dotted_quad(const std::uint8_t* b) {
+  std::string out;  // at most 15 characters: within the string's own buffer
+  for (int i = 0; i < 4; ++i) {
+    if (i > 0) out += '.';
+    char digits[4];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, b[i]).ptr);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<ip_address> parse_ip(std::string_view text) {
@@ -93,19 +106,11 @@ std::optional<ip_address> parse_ip(std::string_view text) {
 }
 
 std::string to_string(const ip_address& ip) {
-  char buf[48];
-  if (!ip.v6) {
-    std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", ip.bytes[0], ip.bytes[1], ip.bytes[2], ip.bytes[3]);
-    return buf;
-  }
+  if (!ip.v6) return dotted_quad(&ip.bytes[0]);
   // RFC 5952 §5: IPv4-mapped addresses keep the dotted quad.
   bool mapped = ip.bytes[10] == 0xff && ip.bytes[11] == 0xff;
   for (int i = 0; i < 10 && mapped; ++i) mapped = ip.bytes[i] == 0;
-  if (mapped) {
-    std::snprintf(buf, sizeof buf, "::ffff:%u.%u.%u.%u", ip.bytes[12], ip.bytes[13], ip.bytes[14],
-                  ip.bytes[15]);
-    return buf;
-  }
+  if (mapped) return "::ffff:" + dotted_quad(&ip.bytes[12]);
   std::uint16_t g[8];
   for (int i = 0; i < 8; ++i) g[i] = static_cast<std::uint16_t>(ip.bytes[2 * i] << 8 | ip.bytes[2 * i + 1]);
   int best = -1, best_len = 1;  // RFC 5952 §4.2.2: a single zero group is not shortened
@@ -126,8 +131,8 @@ std::string to_string(const ip_address& ip) {
       continue;
     }
     if (!out.empty() && out.back() != ':') out += ':';
-    std::snprintf(buf, sizeof buf, "%x", g[i]);
-    out += buf;
+    char group[8];
+    out.append(group, std::to_chars(group, group + sizeof group, g[i], 16).ptr);
   }
   return out;
 }

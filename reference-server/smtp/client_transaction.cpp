@@ -2,6 +2,7 @@
 // (pipelined per RFC 2920 when offered), DATA (RFC 5321 §4.1.1.4, §4.5.2) or BDAT (RFC 3030),
 // RSET after an aborted transaction, and the per-recipient result.
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "reference-server/smtp/client_session.hpp"
@@ -70,11 +71,22 @@ data_encoding encode_data(std::string_view message) {
   data_encoding out;
   out.wire.reserve(message.size() + message.size() / 64 + 5);
   bool line_start = true;
+  // The next CR and LF at or after i (message.size() when there is none): each is searched
+  // for again only when passed, so every byte is looked at once, by memchr.
+  const auto next = [message](char c, std::size_t from) {
+    if (from >= message.size()) return message.size();  // memchr wants a pointer, even for 0
+    const void* at = std::memchr(message.data() + from, c, message.size() - from);
+    if (at == nullptr) return message.size();
+    return static_cast<std::size_t>(static_cast<const char*>(at) - message.data());
+  };
+  std::size_t next_cr = next('\r', 0);
+  std::size_t next_lf = next('\n', 0);
   std::size_t i = 0;
   while (i < message.size()) {
     // A line's text goes over in one piece; only its start and its end need a look.
-    std::size_t end = i;
-    while (end < message.size() && message[end] != '\r' && message[end] != '\n') ++end;
+    if (next_cr < i) next_cr = next('\r', i);
+    if (next_lf < i) next_lf = next('\n', i);
+    std::size_t end = std::min(next_cr, next_lf);
     if (end > i) {
       if (line_start && message[i] == '.') out.wire += '.';  // RFC 5321 §4.5.2
       out.wire.append(message.substr(i, end - i));

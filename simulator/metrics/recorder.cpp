@@ -50,7 +50,11 @@ std::optional<std::size_t> recorder::find(std::uint64_t message,
 void recorder::count(const std::string& provider, const std::string& ip, core::time_point at,
                      counter what, const std::string& reply) {
   const auto day = std::chrono::floor<std::chrono::days>(at - start_).count();
-  series_counts& c = series_[series_key{provider, ip, day}];
+  auto found = series_.find(series_order::view{provider, ip, day});
+  if (found == series_.end()) {
+    found = series_.emplace(series_key{provider, ip, day}, series_counts{}).first;
+  }
+  series_counts& c = found->second;
   switch (what) {
     case counter::connection: ++c.connections; break;
     case counter::accepted: ++c.accepted; break;

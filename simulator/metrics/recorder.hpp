@@ -14,6 +14,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "reference-server/core/clock.hpp"
@@ -59,6 +61,16 @@ struct series_key {
   auto operator<=>(const series_key&) const = default;
 };
 
+// The order of series keys, also between a key and (provider, ip, day) views of one: a count
+// finds its series without building a key (counting is on every reply of a run).
+struct series_order {
+  using is_transparent = void;
+  using view = std::tuple<std::string_view, std::string_view, std::int64_t>;
+  static view of(const series_key& k) { return {k.provider, k.ip, k.day}; }
+  static const view& of(const view& v) { return v; }
+  bool operator()(const auto& a, const auto& b) const { return of(a) < of(b); }
+};
+
 struct series_counts {
   std::size_t connections = 0;
   std::size_t accepted = 0;    // messages × recipients accepted
@@ -95,7 +107,7 @@ class recorder {
   // counted in by_reply when not empty.
   void count(const std::string& provider, const std::string& ip, core::time_point at,
              counter what, const std::string& reply = {});
-  const std::map<series_key, series_counts>& series() const { return series_; }
+  const std::map<series_key, series_counts, series_order>& series() const { return series_; }
 
   void listed(const std::string& zone, const std::string& subject, core::time_point at,
               std::string reason);
@@ -108,7 +120,7 @@ class recorder {
   core::time_point start_;
   std::vector<message_record> records_;
   std::map<std::pair<std::uint64_t, std::string>, std::size_t> index_;
-  std::map<series_key, series_counts> series_;
+  std::map<series_key, series_counts, series_order> series_;
   std::vector<listing> listings_;
 };
 

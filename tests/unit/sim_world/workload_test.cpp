@@ -98,6 +98,11 @@ TEST(Workload, PerDayRunsFlatOrInBusinessHours) {
 
 TEST(Workload, DatesAndTypos) {
   EXPECT_EQ(rfc5322_date(default_start), "Tue, 14 Nov 2023 22:13:20 +0000");
+  EXPECT_EQ(rfc5322_date(core::from_epoch_ms(0)), "Thu, 1 Jan 1970 00:00:00 +0000");
+  EXPECT_EQ(rfc5322_date(core::from_epoch_ms(1'709'251'198'999)),
+            "Thu, 29 Feb 2024 23:59:58 +0000");
+  EXPECT_EQ(rfc5322_date(core::from_epoch_ms(1'700'010'307'000)),
+            "Wed, 15 Nov 2023 01:05:07 +0000");
   EXPECT_EQ(rfc5322_date(core::time_point{duration_ms{951'782'400'000}}),
             "Tue, 29 Feb 2000 00:00:00 +0000");
   EXPECT_EQ(typo_of("gmail.sim"), "gmial.sim");

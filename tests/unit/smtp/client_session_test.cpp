@@ -1256,6 +1256,9 @@ TEST(client_session, data_encoding_stuffs_and_terminates) {
       {"\r", "\r\n.\r\n", 2},
       {"\r\n\r\n..", "\r\n\r\n...\r\n.\r\n", 8},
       {"ab\n\ncd", "ab\r\n\r\ncd\r\n.\r\n", 10},
+      {"a\rb\nc\r\nd", "a\r\nb\r\nc\r\nd\r\n.\r\n", 12},
+      {"\n\r", "\r\n\r\n.\r\n", 4},
+      {".a\r\r\n.\n\n.", "..a\r\n\r\n..\r\n\r\n..\r\n.\r\n", 14},
   };
   for (const auto& c : cases) {
     data_encoding e = encode_data(c.in);
