@@ -12,7 +12,13 @@ bool is_digit(char c) {
 // A line of text must not break the reply apart: a CR or LF inside it would let the text
 // end the line early and inject a reply of its own.
 void append_safe(std::string& out, std::string_view text) {
-  for (char c : text) out += (c == '\r' || c == '\n') ? ' ' : c;
+  for (std::size_t at = text.find_first_of("\r\n"); at != std::string_view::npos;
+       at = text.find_first_of("\r\n")) {
+    out.append(text.substr(0, at));
+    out += ' ';
+    text.remove_prefix(at + 1);
+  }
+  out.append(text);
 }
 
 // One line of a reply as read from the wire.
@@ -86,6 +92,9 @@ std::string format(const reply& r) {
   const std::size_t count = r.lines.empty() ? 1 : r.lines.size();
   const std::string code = std::to_string(r.code);
   std::string out;
+  std::size_t size = 0;
+  for (const auto& line : r.lines) size += line.size();
+  out.reserve(size + count * (code.size() + r.enhanced.size() + 4));
   for (std::size_t i = 0; i < count; ++i) {
     const std::string_view text = r.lines.empty() ? std::string_view() : r.lines[i];
     const bool last = i + 1 == count;

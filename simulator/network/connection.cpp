@@ -14,6 +14,11 @@ std::error_code errc(std::errc e) {
   return std::make_error_code(e);
 }
 
+void append_decimal(std::string& out, std::uint64_t value) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
+
 const char* side_name(int side) {
   return side == client_side ? "client" : "server";
 }
@@ -72,9 +77,7 @@ void connection::log(std::string_view text) const {
 std::string& connection::line_start(network_core& net) const {
   std::string& line = net.line;
   line.assign("c");
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, id_).ptr;
-  line.append(digits, end);
+  append_decimal(line, id_);
   line += ' ';
   return line;
 }
@@ -372,8 +375,7 @@ void connection::deliver(int side) {
     if (net->tracing()) {
       std::string& line = line_start(*net);
       line += side == client_side ? "> " : "< ";
-      char digits[24];
-      line.append(digits, std::to_chars(digits, digits + sizeof digits, p.bytes.size()).ptr);
+      append_decimal(line, p.bytes.size());
       line += ' ';
       append_quoted(line, p.bytes, net->options.trace_payload_bytes_max);
       net->tr->record("net", line);
