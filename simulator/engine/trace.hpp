@@ -91,7 +91,7 @@ class digest_sink final : public trace_sink {
   std::uint64_t lines() const { return lines_; }
 
  private:
-  std::uint64_t digest_ = 0xcbf29ce484222325ULL;  // FNV-1a offset basis
+  std::uint64_t digest_ = 0xcbf29ce484222325ULL;  // any fixed start: FNV-1a's offset basis
   std::uint64_t lines_ = 0;
 };
 

@@ -46,7 +46,7 @@ struct run_result {
   core::duration_ms duration{0};
   metrics::recorder record;
   std::vector<verdict> verdicts;
-  std::uint64_t transcript_digest = 0;  // FNV-1a of the whole transcript
+  std::uint64_t transcript_digest = 0;  // digest_sink's hash of the whole transcript
   std::string transcript;               // when keep_transcript
   std::vector<std::string> transcript_tail;
   std::uint64_t steps = 0;
