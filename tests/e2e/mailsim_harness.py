@@ -191,6 +191,13 @@ def split_trace(path: Path, raw: bytes) -> Delivered:
     return Delivered(path, raw, m.group(1), received, raw[end + 2:])
 
 
+def delivery_order(path: Path) -> tuple[int, int]:
+    """Sort key of a Maildir file name in the order the server delivered: its seconds, then
+    the process's counter Q<n>. The names themselves do not sort (M<usec> is not padded)."""
+    m = re.match(r"(\d+)\..*Q(\d+)", path.name)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
 def escape_path_component(name: str) -> str:
     """The server's mapping of a name to one directory name (see maildir_layout.hpp)."""
     out = []
@@ -403,11 +410,11 @@ class ServerProcess:
                 / escape_path_component(local) / "Maildir")
 
     def delivered(self, address: str) -> list[Delivered]:
-        """The messages in the user's new/ (sorted by file name, i.e. by time)."""
+        """The messages in the user's new/, in delivery order."""
         new = self.maildir(address) / "new"
         if not new.is_dir():
             return []
-        return [split_trace(p, p.read_bytes()) for p in sorted(new.iterdir())]
+        return [split_trace(p, p.read_bytes()) for p in sorted(new.iterdir(), key=delivery_order)]
 
     def all_files(self, subdir: str | None = None) -> list[Path]:
         """Every message file under the Maildir root (in new/ cur/ tmp/, or just `subdir`)."""

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from mailsim_harness import HOST, PASSWORD, crlf
+from mailsim_harness import HOST, PASSWORD, crlf, delivery_order
 
 TIMEOUT_S = 10
 ROLES = ("smtp", "imap", "imaps")
@@ -53,12 +53,7 @@ def deliver(server, count: int, start: int = 1) -> list[bytes]:
 def stored_files(server, folder: str = "") -> list:
     root = server.maildir(ALICE) / folder if folder else server.maildir(ALICE)
     files = [p for d in ("new", "cur") if (root / d).is_dir() for p in (root / d).iterdir()]
-    # Delivery order: seconds, then the process's counter Q<n> (the microseconds in
-    # M<usec> are not zero-padded, so the names themselves do not sort).
-    def order(p):
-        m = re.match(r"(\d+)\..*Q(\d+)", p.name)
-        return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
-    return sorted(files, key=order)
+    return sorted(files, key=delivery_order)
 
 
 def login(server, client_tls) -> imaplib.IMAP4:

@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from mailsim_harness import HOST, PASSWORD, crlf
+from mailsim_harness import HOST, PASSWORD, crlf, delivery_order
 
 TIMEOUT_S = 10
 ROLES = ("smtp", "pop3", "pop3s")
@@ -57,7 +57,7 @@ def stored_files(server, address: str = ALICE) -> list[bytes]:
     """The user's messages as stored, in delivery order (new/ and cur/)."""
     root = server.maildir(address)
     files = [p for d in ("new", "cur") if (root / d).is_dir() for p in (root / d).iterdir()]
-    return [p.read_bytes() for p in sorted(files, key=lambda p: p.name)]
+    return [p.read_bytes() for p in sorted(files, key=delivery_order)]
 
 
 def login(server, client_tls, user: str = ALICE, password: str = PASSWORD) -> poplib.POP3:

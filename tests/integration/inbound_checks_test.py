@@ -23,7 +23,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mailsim_harness import HOST, PASSWORD, ServerProcess, cheap_pbkdf2_hash  # noqa: E402
+from mailsim_harness import (  # noqa: E402
+    HOST, PASSWORD, ServerProcess, cheap_pbkdf2_hash, delivery_order)
 from unbound_fixture import unbound_daemon  # noqa: E402
 
 dkim = pytest.importorskip("dkim")
@@ -101,7 +102,9 @@ def send(server: ServerProcess, source_ip: str, mail_from: str, msg: bytes,
 def stored(server: ServerProcess, folder: str = "") -> list[bytes]:
     base = server.maildir(RCPT) / (f".{folder}" if folder else "")
     new = base / "new"
-    return [p.read_bytes() for p in sorted(new.iterdir())] if new.is_dir() else []
+    if not new.is_dir():
+        return []
+    return [p.read_bytes() for p in sorted(new.iterdir(), key=delivery_order)]
 
 
 def make_server(tmp_path, dns, name: str, inbound: dict) -> ServerProcess:
