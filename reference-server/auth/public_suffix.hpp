@@ -40,6 +40,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "reference-server/core/string_hash.hpp"
+
 namespace mailsim::auth {
 
 struct psl_options {
@@ -73,18 +75,13 @@ class public_suffix_list {
   std::size_t size() const { return rules_.size(); }
 
  private:
-  struct hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-
   void add_rule(std::string_view rule, bool in_private);
   // How many trailing labels of `ascii` (a name domain_to_ascii() accepted) form its public
   // suffix.
   std::size_t suffix_labels(std::string_view ascii) const;
 
   // Rule name (A-labels, no "*." or "!") → kind bits (see public_suffix.cpp).
-  std::unordered_map<std::string, std::uint8_t, hash, std::equal_to<>> rules_;
+  core::string_map<std::uint8_t> rules_;
   psl_options options_;
   psl_load_stats stats_;
 };

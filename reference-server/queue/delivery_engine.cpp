@@ -143,10 +143,13 @@ void delivery_engine::impl::run_due() {
 void delivery_engine::impl::add_jobs(const queued_message& m) {
   const core::time_point now = deps_.clock->now();
   std::map<std::string, std::vector<std::size_t>> by_domain;
+  const auto busy = in_flight_.find(m.id);
   for (std::size_t i = 0; i < m.recipients.size(); ++i) {
     const recipient_status& s = m.recipients[i].status;
     if (s.state != recipient_state::pending || s.next_attempt_at > now) continue;
-    if (in_flight_.count({m.id, i})) continue;
+    if (busy != in_flight_.end() && i < busy->second.busy.size() && busy->second.busy[i]) {
+      continue;
+    }
     by_domain[lower(m.recipients[i].rcpt.address.box.domain)].push_back(i);
   }
   const std::size_t chunk = std::max<std::size_t>(1, settings_.client_limits.recipients_max);
@@ -158,7 +161,13 @@ void delivery_engine::impl::add_jobs(const queued_message& m) {
       const std::size_t end = std::min(indices.size(), at + chunk);
       job.recipients.assign(indices.begin() + static_cast<std::ptrdiff_t>(at),
                             indices.begin() + static_cast<std::ptrdiff_t>(end));
-      for (std::size_t i : job.recipients) in_flight_.insert({m.id, i});
+      flight& f = in_flight_[m.id];
+      f.busy.resize(m.recipients.size());
+      for (std::size_t i : job.recipients) {
+        f.busy[i] = true;
+        ++f.count;
+        ++in_flight_count_;
+      }
       d.jobs.push_back(std::move(job));
     }
   }

@@ -287,9 +287,19 @@ void delivery_engine::impl::after_record(const pending_record& r, const state_up
 }
 
 void delivery_engine::impl::release(const delivery_job& job) {
-  for (std::size_t i : job.recipients) in_flight_.erase({job.id, i});
-  auto it = in_flight_.lower_bound({job.id, 0});
-  if (it == in_flight_.end() || it->first != job.id) {
+  bool still_flying = false;
+  if (const auto busy = in_flight_.find(job.id); busy != in_flight_.end()) {
+    flight& f = busy->second;
+    for (std::size_t i : job.recipients) {
+      if (i >= f.busy.size() || !f.busy[i]) continue;
+      f.busy[i] = false;
+      --f.count;
+      --in_flight_count_;
+    }
+    still_flying = f.count > 0;
+    if (!still_flying) in_flight_.erase(busy);
+  }
+  if (!still_flying) {
     bytes_cache_.erase(job.id);
     deps_.queue->unhold(job.id);  // back in the schedule with its new due times
   }

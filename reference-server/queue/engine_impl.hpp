@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "reference-server/core/string_hash.hpp"
 #include "reference-server/queue/delivery_engine.hpp"
 #include "reference-server/queue/outbound_connection.hpp"
 
@@ -60,7 +61,7 @@ class delivery_engine::impl final : public connection_owner {
   void stop();
   engine_stats stats;
 
-  std::size_t jobs_in_progress() const { return in_flight_.size(); }
+  std::size_t jobs_in_progress() const { return in_flight_count_; }
 
  private:
   // delivery_engine.cpp: scheduling and destinations.
@@ -111,11 +112,17 @@ class delivery_engine::impl final : public connection_owner {
   engine_settings settings_;
   engine_deps deps_;
   std::map<std::string, destination, std::less<>> destinations_;
-  std::set<std::pair<std::string, std::size_t>> in_flight_;  // (message id, recipient index)
-  std::set<std::string> reporting_;                          // ids with a report at the sink
-  std::vector<pending_record> pending_records_;              // outcomes of this turn
+  // Recipients of a message that are in a job: one flag per recipient index.
+  struct flight {
+    std::vector<bool> busy;
+    std::size_t count = 0;  // flags set
+  };
+  core::string_map<flight> in_flight_;  // by message id (hashed: every message passes here)
+  std::size_t in_flight_count_ = 0;     // flags set in all of in_flight_
+  core::string_set reporting_;          // ids with a report at the sink
+  std::vector<pending_record> pending_records_;  // outcomes of this turn
   bool records_scheduled_ = false;
-  std::map<std::string, std::shared_ptr<const std::string>> bytes_cache_;
+  core::string_map<std::shared_ptr<const std::string>> bytes_cache_;
   std::vector<std::unique_ptr<outbound_connection>> graveyard_;
   std::vector<std::size_t> pool_next_;
   core::timer_id wake_timer_ = 0;

@@ -1,5 +1,7 @@
 #include "reference-server/queue/memory_spool.hpp"
 
+#include <algorithm>
+
 #include "reference-server/queue/error.hpp"
 
 namespace mailsim::queue {
@@ -55,6 +57,9 @@ std::shared_ptr<const std::string> memory_spool::read_message(const queued_messa
 void memory_spool::load_all(std::vector<queued_message>& out, recover_report& /*report*/) {
   out.reserve(stored_.size());
   for (const auto& [id, item] : stored_) out.push_back(item.state);
+  // In id (arrival) order, as a spool folder lists them.
+  std::sort(out.begin(), out.end(),
+            [](const queued_message& a, const queued_message& b) { return a.id < b.id; });
 }
 
 }  // namespace mailsim::queue

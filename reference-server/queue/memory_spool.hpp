@@ -10,11 +10,11 @@
 // No I/O, no clock, no threads; not thread-safe.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <string>
 #include <system_error>
 
+#include "reference-server/core/string_hash.hpp"
 #include "reference-server/queue/spool.hpp"
 
 namespace mailsim::queue {
@@ -39,7 +39,7 @@ class memory_spool final : public spool {
     queued_message state;
     std::shared_ptr<const std::string> bytes;
   };
-  std::map<std::string, stored, std::less<>> stored_;
+  core::string_map<stored> stored_;  // by id
   std::error_code write_error_;
 };
 

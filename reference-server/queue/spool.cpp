@@ -337,6 +337,7 @@ std::vector<std::string> spool::ids() const {
   std::vector<std::string> out;
   out.reserve(entries_.size());
   for (const auto& [id, entry] : entries_) out.push_back(id);
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -44,6 +44,7 @@
 
 #include "reference-server/core/clock.hpp"
 #include "reference-server/core/random.hpp"
+#include "reference-server/core/string_hash.hpp"
 #include "reference-server/smtp/envelope.hpp"
 #include "reference-server/smtp/reply.hpp"
 
@@ -233,9 +234,11 @@ class spool {
   const core::clock& clock_;
   core::random_source& random_;
   bool ready_ = false;
-  std::map<std::string, queued_message, std::less<>> entries_;
+  // Hashed: ids of one millisecond share their first dozen characters, which an ordered map
+  // compared on every step of every lookup.
+  core::string_map<queued_message> entries_;
   std::set<std::pair<core::time_point, std::string>> schedule_;  // (next due, id), not held
-  std::set<std::string, std::less<>> held_;
+  core::string_set held_;
   std::uint64_t bytes_ = 0;
   std::int64_t id_ms_ = -1;   // milliseconds part of the last id
   std::uint32_t id_seq_ = 0;  // sequence part of the last id

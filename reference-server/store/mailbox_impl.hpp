@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "reference-server/core/string_hash.hpp"
 #include "reference-server/store/folder_lock.hpp"
 #include "reference-server/store/fs.hpp"
 #include "reference-server/store/mailbox.hpp"
@@ -40,14 +41,7 @@ struct disk_file {
   std::int64_t time_ms = 0;  // from the name, else the mtime
 };
 
-// Hash of a string for lookups by std::string_view too (heterogeneous, C++20).
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-// Files of the last scan by base name. Hashed: a 10,000-message rescan does 10,000 inserts
-// and as many lookups, where an ordered map spent most of its time comparing names.
-using file_map = std::unordered_map<std::string, disk_file, string_hash, std::equal_to<>>;
+using file_map = core::string_map<disk_file>;
 
 // A message to store: append() and copy_to().
 struct pending_message {

@@ -301,6 +301,26 @@ TEST(DeliveryEngine, GreylistingDefersOnlyItsRecipient) {
   EXPECT_EQ(w.count(engine_event::kind::throttled), 0u);
 }
 
+TEST(DeliveryEngine, ARecipientDeferredAtOneDomainIsRetriedWhileTheOtherIsDone) {
+  world w;
+  test::scripted_smtp_peer dest("mx.dest.test"), other("mx.other.test");
+  other.on_transaction(1, smtp_step::rcpt, smtp_action::reply("451 4.7.1 Greylisted"));
+  w.host("dest.test", 10, "mx.dest.test", "192.0.2.1", &dest);
+  w.host("other.test", 10, "mx.other.test", "192.0.2.2", &other);
+  w.start();
+  w.send("alice@sender.test", {"bob@dest.test", "carol@other.test", "dan@dest.test"});
+  w.run_for(seconds(10));
+  EXPECT_EQ(w.engine->jobs_in_progress(), 0u);  // every job recorded, none left in flight
+  EXPECT_EQ(dest.accepted_messages().size(), 1u);
+  EXPECT_EQ(w.count(engine_event::kind::deferred), 1u);
+  EXPECT_FALSE(w.settled());
+  w.run_for(hours(1));  // the deferred recipient is due again and nothing holds it back
+  ASSERT_EQ(other.accepted_messages().size(), 1u);
+  EXPECT_EQ(other.accepted_messages()[0].recipients, std::vector<std::string>{"carol@other.test"});
+  EXPECT_EQ(w.engine->jobs_in_progress(), 0u);
+  EXPECT_TRUE(w.settled());
+}
+
 TEST(DeliveryEngine, MessagesPerMinuteSpreadsTransactions) {
   world w;
   w.settings.default_destination.messages_per_minute = 2;

@@ -171,6 +171,25 @@ TEST_P(spool_fixture, ids_are_unique_and_increase_while_the_clock_stands_still) 
   EXPECT_GT(later.id, previous);
 }
 
+TEST_P(spool_fixture, ids_list_in_arrival_order_however_the_index_keeps_them) {
+  std::vector<std::string> queued;
+  for (int i = 0; i < 300; ++i) {
+    if (i % 7 == 0) clock_.advance(duration_ms{1});
+    const auto result = enqueue_one({rcpt("bob", "example.org")});
+    ASSERT_TRUE(result.ok()) << result.error.message();
+    queued.push_back(result.id);
+  }
+  for (std::size_t i = 0; i < queued.size(); i += 3) {
+    ASSERT_FALSE(spool_->remove_settled(queued[i]));
+    queued[i].clear();
+  }
+  std::erase(queued, std::string());
+  EXPECT_EQ(spool_->ids(), queued);
+  for (const std::string& id : queued) EXPECT_NE(spool_->find(id), nullptr) << id;
+  restart();
+  EXPECT_EQ(spool_->ids(), queued);
+}
+
 TEST_P(spool_fixture, updates_are_kept_and_drive_what_is_due) {
   const auto a = enqueue_one({rcpt("bob", "example.org"), rcpt("carol", "example.net")});
   clock_.advance(duration_ms{10});
