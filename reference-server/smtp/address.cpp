@@ -27,10 +27,18 @@ char to_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+// Whether `set` holds c. A loop, where string_view::find would call memchr per character.
+bool one_of(std::string_view set, char c) {
+  for (char s : set) {
+    if (s == c) return true;
+  }
+  return false;
+}
+
 // RFC 5322 §3.2.3 atext, which RFC 5321 §4.1.2 uses for Atom.
 bool is_atext(char c) {
   static constexpr std::string_view specials = "!#$%&'*+-/=?^_`{|}~";
-  return is_alpha(c) || is_digit(c) || specials.find(c) != std::string_view::npos;
+  return is_alpha(c) || is_digit(c) || one_of(specials, c);
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -325,7 +333,7 @@ std::string_view take_domain_text(cursor& c, std::string_view stops) {
     const std::size_t close = c.text.find(']', start);
     c.pos = close == std::string_view::npos ? c.text.size() : close + 1;
   } else {
-    while (!c.at_end() && stops.find(c.peek()) == std::string_view::npos) ++c.pos;
+    while (!c.at_end() && !one_of(stops, c.peek())) ++c.pos;
   }
   return c.text.substr(start, c.pos - start);
 }

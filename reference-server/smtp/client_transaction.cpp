@@ -61,8 +61,10 @@ std::string notify_value(const dsn_notify& n) {
 
 // A command line must stay one line: a CR, LF or NUL from an envelope field would let it
 // end early and smuggle a command of its own.
+// (A loop: find_first_of runs a memchr over the three for every byte.)
 bool one_line(std::string_view line) {
-  return line.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+  return std::none_of(line.begin(), line.end(),
+                      [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
 }  // namespace

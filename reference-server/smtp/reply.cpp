@@ -1,5 +1,8 @@
 #include "reference-server/smtp/reply.hpp"
 
+#include <algorithm>
+#include <charconv>
+
 #include "reference-server/smtp/status.hpp"
 
 namespace mailsim::smtp {
@@ -11,12 +14,15 @@ bool is_digit(char c) {
 
 // A line of text must not break the reply apart: a CR or LF inside it would let the text
 // end the line early and inject a reply of its own.
+// (A loop: find_first_of runs a memchr over "\r\n" for every byte.)
 void append_safe(std::string& out, std::string_view text) {
-  for (std::size_t at = text.find_first_of("\r\n"); at != std::string_view::npos;
-       at = text.find_first_of("\r\n")) {
-    out.append(text.substr(0, at));
+  const auto line_end = [](char c) { return c == '\r' || c == '\n'; };
+  for (auto at = std::find_if(text.begin(), text.end(), line_end); at != text.end();
+       at = std::find_if(text.begin(), text.end(), line_end)) {
+    const auto n = static_cast<std::size_t>(at - text.begin());
+    out.append(text.substr(0, n));
     out += ' ';
-    text.remove_prefix(at + 1);
+    text.remove_prefix(n + 1);
   }
   out.append(text);
 }
@@ -87,25 +93,49 @@ reply make_reply(int code, std::string_view enhanced, std::string_view text) {
   return r;
 }
 
-std::string format(const reply& r) {
-  // RFC 5321 §4.2.1: every line but the last has "-" after the code, the last has SP.
+namespace {
+
+// RFC 5321 §4.2.1: every line but the last has "-" after the code, the last has SP.
+void append_line(std::string& out, std::string_view code, std::string_view enhanced,
+                 std::string_view text, bool last) {
+  out += code;
+  // RFC 2034 §4: the enhanced code starts the text of every line.
+  if (!enhanced.empty() || !text.empty() || !last) out += last ? ' ' : '-';
+  append_safe(out, enhanced);
+  if (!enhanced.empty() && !text.empty()) out += ' ';
+  append_safe(out, text);
+  out += "\r\n";
+}
+
+// The decimal text of `code`, written into `digits`.
+std::string_view code_text(char (&digits)[16], int code) {
+  const char* end = std::to_chars(digits, digits + sizeof digits, code).ptr;
+  return {digits, static_cast<std::size_t>(end - digits)};
+}
+
+}  // namespace
+
+void append_format(std::string& out, const reply& r) {
   const std::size_t count = r.lines.empty() ? 1 : r.lines.size();
-  const std::string code = std::to_string(r.code);
-  std::string out;
+  char digits[16];
+  const std::string_view code = code_text(digits, r.code);
   std::size_t size = 0;
   for (const auto& line : r.lines) size += line.size();
-  out.reserve(size + count * (code.size() + r.enhanced.size() + 4));
+  out.reserve(out.size() + size + count * (code.size() + r.enhanced.size() + 4));
   for (std::size_t i = 0; i < count; ++i) {
     const std::string_view text = r.lines.empty() ? std::string_view() : r.lines[i];
-    const bool last = i + 1 == count;
-    out += code;
-    // RFC 2034 §4: the enhanced code starts the text of every line.
-    if (!r.enhanced.empty() || !text.empty() || !last) out += last ? ' ' : '-';
-    append_safe(out, r.enhanced);
-    if (!r.enhanced.empty() && !text.empty()) out += ' ';
-    append_safe(out, text);
-    out += "\r\n";
+    append_line(out, code, r.enhanced, text, i + 1 == count);
   }
+}
+
+void append_reply(std::string& out, int code, std::string_view enhanced, std::string_view text) {
+  char digits[16];
+  append_line(out, code_text(digits, code), enhanced, text, true);
+}
+
+std::string format(const reply& r) {
+  std::string out;
+  append_format(out, r);
   return out;
 }
 

@@ -34,6 +34,10 @@ reply make_reply(int code, std::string_view enhanced, std::string_view text);
 
 // Wire form of a reply.
 std::string format(const reply& r);
+// Appends format(r) to `out`; appends the wire form of make_reply(code, enhanced, text)
+// without building the reply.
+void append_format(std::string& out, const reply& r);
+void append_reply(std::string& out, int code, std::string_view enhanced, std::string_view text);
 
 struct reply_limits {
   std::size_t line_bytes_max = 4096;

@@ -270,10 +270,12 @@ void server_session::answer_event(const decision& d) {
 }
 
 void server_session::send(int code, std::string_view enhanced, std::string_view text) {
-  send(make_reply(code, enhanced, text));
+  append_reply(output_, code, enhanced, text);
 }
 
-void server_session::send(const reply& r) { output_ += format(r); }
+void server_session::send(const reply& r) {
+  append_format(output_, r);
+}
 
 void server_session::protocol_error(int code, std::string_view enhanced, std::string_view text) {
   ++stats_.errors;

@@ -45,6 +45,22 @@ TEST(reply, format_writes_rfc_5321_lines) {
   }
 }
 
+TEST(reply, appending_writes_what_format_returns_after_what_was_there) {
+  const std::vector<reply> replies = {
+      make_reply(250, "", "OK"),         make_reply(250, "2.0.0", ""),
+      make_reply(250, "", ""),           make_multi(550, "5.7.1", {"Rejected", "see\r\nwhy"}),
+      make_multi(250, "", {"", "last"}), make_reply(421, "4.7.0", "\nbye\r")};
+  for (const reply& r : replies) {
+    std::string out = "before\r\n";
+    append_format(out, r);
+    EXPECT_EQ(out, "before\r\n" + format(r)) << test::printable(out);
+    if (r.lines.size() != 1) continue;
+    std::string direct = "before\r\n";
+    append_reply(direct, r.code, r.enhanced, r.lines[0]);
+    EXPECT_EQ(direct, out) << test::printable(direct);
+  }
+}
+
 TEST(reply, text_joins_lines_with_the_enhanced_code_once) {
   EXPECT_EQ(make_reply(250, "2.1.0", "Ok").text(), "2.1.0 Ok");
   EXPECT_EQ(make_reply(250, "", "Ok").text(), "Ok");
