@@ -113,6 +113,16 @@ class trace {
   bool enabled() const { return !sinks_.empty(); }
 
   void record(std::string_view source, std::string_view text);
+  // record() of the text made of `parts` (anything a std::string_view is made from), joined
+  // in a buffer the trace keeps: callers that write a line per message build no temporaries.
+  // Nothing is joined when no sink listens.
+  template <class... Parts>
+  void record_parts(std::string_view source, const Parts&... parts) {
+    if (!enabled()) return;
+    parts_.clear();
+    (parts_.append(std::string_view(parts)), ...);
+    record(source, parts_);
+  }
   std::uint64_t lines() const { return lines_; }
   const trace_limits& limits() const { return limits_; }
 
@@ -122,6 +132,7 @@ class trace {
   std::vector<trace_sink*> sinks_;
   std::uint64_t lines_ = 0;
   std::string line_;                // the line being written (its capacity is kept)
+  std::string parts_;               // record_parts(): the text joined
   core::time_point time_of_text_{};  // the time time_text_ shows
   std::string time_text_;
 };

@@ -273,8 +273,8 @@ smtp::decision provider_core::refuse(const std::string& stage, const std::string
                                      const reply_vars& vars, const char* why, bool close) {
   smtp::reply r = expand_reply(templ, vars);
   if (tracing()) {
-    trace_line(stage + (subject.empty() ? "" : " " + subject) + " from " + s.ip() + ": " +
-               reply_key(r) + " " + why);
+    trace_parts(stage, subject.empty() ? "" : " ", subject, " from ", s.ip(), ": ", reply_key(r),
+                " ", why);
   }
   return close ? smtp::decision::refuse_and_close(std::move(r))
                : smtp::decision::refuse(std::move(r));
@@ -452,7 +452,7 @@ smtp::decision provider_core::mail_checks(receiver_session& s) {
                     (v.rule + " after " + std::to_string(v.deferrals) + " deferrals").c_str());
     }
   }
-  trace_line("mail " + s.sender + " from " + s.ip() + ": 250");
+  trace_parts("mail ", s.sender, " from ", s.ip(), ": 250");
   return smtp::decision::accept();
 }
 
@@ -516,7 +516,7 @@ smtp::decision provider_core::on_rcpt(receiver_session& s, const smtp::command& 
     }
   }
   s.accepted.push_back(*state);
-  if (tracing()) trace_line("rcpt " + rcpt + " from " + s.ip() + ": 250 " + to_string(*state));
+  trace_parts("rcpt ", rcpt, " from ", s.ip(), ": 250 ", to_string(*state));
   return smtp::decision::accept();
 }
 

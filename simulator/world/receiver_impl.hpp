@@ -101,6 +101,11 @@ class provider_core : public session_owner {
   // Counts the 4xx/5xx final replies in `output` for the session's client.
   void count_replies(const receiver_session& s, std::string_view output) override;
   void trace_line(const std::string& text);
+  // trace::record_parts() under the provider's name.
+  template <class... Parts>
+  void trace_parts(const Parts&... parts) {
+    if (services_.tr != nullptr) services_.tr->record_parts(name_, parts...);
+  }
   bool tracing() const { return services_.tr != nullptr && services_.tr->enabled(); }
   scheduler& sched() override { return *services_.sched; }
   receiver_session* find(std::uint64_t id) override;

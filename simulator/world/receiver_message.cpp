@@ -212,8 +212,8 @@ void provider_core::place(receiver_session& s, std::uint64_t message, std::size_
   const std::string& reputed = s.reputation_domain();
   if (reputation_) reputation_->note_accepted(s.ip(), reputed, t);
   if (tracing()) {
-    trace_line("deliver " + rcpt + " m" + std::to_string(message) + " from " + s.ip() + ": " +
-               metrics::to_string(where));
+    trace_parts("deliver ", rcpt, " m", std::to_string(message), " from ", s.ip(), ": ",
+                metrics::to_string(where));
   }
   if (where == placement::trap) {
     if (record) services_.record->at(*record).trap_hit = true;

@@ -225,9 +225,9 @@ void sender::enqueue(outgoing_message m) {
   }
   if (deps_.tr && deps_.tr->enabled()) {
     std::string to;
-    for (const recipient_pick& r : m.recipients) to += " " + r.address;
-    note("queued m" + std::to_string(m.number) + " " + results[0].id + " from " + m.from +
-         " to" + to);
+    for (const recipient_pick& r : m.recipients) to.append(" ").append(r.address);
+    deps_.tr->record_parts(spec_.name, "queued m", std::to_string(m.number), " ", results[0].id,
+                           " from ", m.from, " to", to);
   }
   engine_->wake();
 }
@@ -293,9 +293,13 @@ void sender::apply(const queue::engine_event& e, tracked& t, metrics::message_re
       break;
   }
   if (deps_.tr && deps_.tr->enabled()) {
-    note(std::string(queue::event_name(e.what)) + " m" + std::to_string(t.number) + " " +
-         e.recipient + (e.address.empty() ? "" : " via " + e.host + " " + e.address) +
-         (r.ip.empty() ? "" : " from " + r.ip) + ": " + e.detail);
+    using view = std::string_view;
+    const bool via = !e.address.empty();
+    const bool from = !r.ip.empty();
+    deps_.tr->record_parts(spec_.name, queue::event_name(e.what), " m", std::to_string(t.number),
+                           " ", e.recipient, via ? " via " : "", via ? view(e.host) : view(),
+                           via ? " " : "", via ? view(e.address) : view(), from ? " from " : "",
+                           from ? view(r.ip) : view(), ": ", e.detail);
   }
 }
 

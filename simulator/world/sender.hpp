@@ -32,6 +32,7 @@
 #include "reference-server/auth/dkim_key.hpp"
 #include "reference-server/auth/dkim_signer.hpp"
 #include "reference-server/core/resolver.hpp"
+#include "reference-server/core/string_hash.hpp"
 #include "reference-server/queue/delivery_engine.hpp"
 #include "reference-server/queue/memory_spool.hpp"
 #include "simulator/engine/rng.hpp"
@@ -112,7 +113,7 @@ class sender {
   std::unique_ptr<queue::memory_spool> spool_;
   std::unique_ptr<queue::delivery_engine> engine_;
   std::optional<auth::dkim_signer> signer_;
-  std::map<std::string, tracked, std::less<>> by_id_;  // spool id → records; looked up only
+  core::string_map<tracked> by_id_;           // spool id → records; looked up only
   std::map<std::uint64_t, tracked> pending_;  // message number → records, before the spool
   std::deque<outgoing_message> held_;
   std::int64_t cap_day_ = -1;

@@ -1,7 +1,7 @@
 #include "simulator/world/workload.hpp"
 
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -104,24 +104,37 @@ bool split_message(const std::string& text, std::vector<header_field>& fields, s
   return true;
 }
 
-std::string score_text(double score) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%g", score);
-  return buffer;
+void append_number(std::string& out, std::uint64_t n) {
+  char buffer[20];
+  out.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, n).ptr);
 }
 
+// As printf's "%g": six significant digits, the shortest of fixed and exponent form.
+void append_score(std::string& out, double score) {
+  char buffer[32];
+  out.append(
+      buffer,
+      std::to_chars(buffer, buffer + sizeof buffer, score, std::chars_format::general, 6).ptr);
+}
+
+// The built-in body: numbered lines, the last one cut (or filled with x) to the size. Each
+// line is written into one buffer after the head it shares with the others.
 void fill_body(std::string& out, std::uint64_t number, std::size_t size_bytes) {
-  // A run builds one body per message: the line is formatted in one reused buffer.
   out.reserve(out.size() + size_bytes + 80);
-  const std::string head = "This is message " + std::to_string(number) +
-                           " of the mailsim workload, line ";
-  std::string line;
+  std::string line = "This is message ";
+  append_number(line, number);
+  line += " of the mailsim workload, line ";
+  const std::size_t head = line.size();
+  line.resize(head + 24);
   std::size_t line_no = 1;
   do {
-    line.assign(head);
-    line += std::to_string(line_no++);
-    line += ".\r\n";
-    if (out.size() + line.size() > size_bytes && line_no > 2) {
+    char* const digits = line.data() + head;
+    char* end = std::to_chars(digits, digits + 20, line_no++).ptr;
+    *end++ = '.';
+    *end++ = '\r';
+    *end++ = '\n';
+    const std::string_view text(line.data(), static_cast<std::size_t>(end - line.data()));
+    if (out.size() + text.size() > size_bytes && line_no > 2) {
       const std::size_t left = size_bytes > out.size() + 2 ? size_bytes - out.size() - 2 : 0;
       if (left > 0) {
         out.append(std::min<std::size_t>(left, 76), 'x');
@@ -129,8 +142,36 @@ void fill_body(std::string& out, std::uint64_t number, std::size_t size_bytes) {
       }
       break;
     }
-    out += line;
+    out += text;
   } while (out.size() < size_bytes);
+}
+
+void append_rfc5322_date(std::string& out, core::time_point t) {
+  static const char* const days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::int64_t ms = t.time_since_epoch().count();
+  const std::int64_t day = floor_div(ms, day_ms);
+  const std::int64_t secs = (ms - day * day_ms) / 1000;
+  int y = 0;
+  unsigned m = 0, d = 0;
+  civil_from_days(day, y, m, d);
+  // Written by hand: every message a workload sends carries one (printf showed in profiles).
+  out += days[weekday(day)];
+  out += ", ";
+  append_number(out, d);
+  out += ' ';
+  out += months[m - 1];
+  out += ' ';
+  if (y < 0) out += '-';
+  append_number(out, static_cast<std::uint64_t>(y < 0 ? -static_cast<std::int64_t>(y) : y));
+  const std::int64_t parts[3] = {secs / 3600, secs / 60 % 60, secs % 60};
+  for (int i = 0; i < 3; ++i) {
+    out += i == 0 ? ' ' : ':';
+    out += static_cast<char>('0' + parts[i] / 10);
+    out += static_cast<char>('0' + parts[i] % 10);
+  }
+  out += " +0000";
 }
 
 }  // namespace
@@ -162,30 +203,8 @@ std::optional<core::duration_ms> message_offset(const volume_spec& volume, std::
 }
 
 std::string rfc5322_date(core::time_point t) {
-  static const char* const days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-  static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const std::int64_t ms = t.time_since_epoch().count();
-  const std::int64_t day = floor_div(ms, day_ms);
-  const std::int64_t secs = (ms - day * day_ms) / 1000;
-  int y = 0;
-  unsigned m = 0, d = 0;
-  civil_from_days(day, y, m, d);
-  // Written by hand: every message a workload sends carries one (printf showed in profiles).
-  std::string out = days[weekday(day)];
-  out += ", ";
-  out += std::to_string(d);
-  out += ' ';
-  out += months[m - 1];
-  out += ' ';
-  out += std::to_string(y);
-  const std::int64_t parts[3] = {secs / 3600, secs / 60 % 60, secs % 60};
-  for (int i = 0; i < 3; ++i) {
-    out += i == 0 ? ' ' : ':';
-    out += static_cast<char>('0' + parts[i] / 10);
-    out += static_cast<char>('0' + parts[i] % 10);
-  }
-  out += " +0000";
+  std::string out;
+  append_rfc5322_date(out, t);
   return out;
 }
 
@@ -201,6 +220,7 @@ std::string typo_of(const std::string& domain) {
   return label + rest;
 }
 
+// Built into one buffer (a run builds one per message): no temporary strings.
 std::string build_message(const outgoing_message& m, const std::string& sender_domain) {
   static const message_spec built_in;
   const message_spec& content = m.content ? *m.content : built_in;
@@ -213,15 +233,32 @@ std::string build_message(const outgoing_message& m, const std::string& sender_d
     }
     return false;
   };
-  std::string to;
-  for (const recipient_pick& r : m.recipients) to += (to.empty() ? "" : ", ") + r.address;
   std::string out;
-  if (!has("from")) out += "From: <" + m.from + ">\r\n";
-  if (!has("to")) out += "To: " + to + "\r\n";
-  if (!has("subject")) out += "Subject: mailsim message " + std::to_string(m.number) + "\r\n";
-  if (!has("date")) out += "Date: " + rfc5322_date(m.created_at) + "\r\n";
-  out += "Message-ID: <m" + std::to_string(m.number) + "@" + sender_domain + ">\r\n";
-  out += "X-Mailsim-Score: " + score_text(content.spam_score) + "\r\n";
+  out.reserve(content.text.empty() ? content.size_bytes + 400 : body.size() + 400);
+  if (!has("from")) out.append("From: <").append(m.from).append(">\r\n");
+  if (!has("to")) {
+    out += "To: ";
+    for (std::size_t i = 0; i < m.recipients.size(); ++i) {
+      if (i > 0) out += ", ";
+      out += m.recipients[i].address;
+    }
+    out += "\r\n";
+  }
+  if (!has("subject")) {
+    out += "Subject: mailsim message ";
+    append_number(out, m.number);
+    out += "\r\n";
+  }
+  if (!has("date")) {
+    out += "Date: ";
+    append_rfc5322_date(out, m.created_at);
+    out += "\r\n";
+  }
+  out += "Message-ID: <m";
+  append_number(out, m.number);
+  out.append("@").append(sender_domain).append(">\r\nX-Mailsim-Score: ");
+  append_score(out, content.spam_score);
+  out += "\r\n";
   for (const header_field& f : fields) {
     if (f.name != "message-id" && f.name != "x-mailsim-score") out += f.text;
   }

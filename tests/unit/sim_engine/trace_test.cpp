@@ -154,6 +154,24 @@ TEST(Trace, TextIsCutAtTheLimit) {
   EXPECT_EQ(memory.text(), "2023-11-14T22:13:20.000Z x 1234...(+2)\n");
 }
 
+TEST(Trace, RecordPartsJoinsItsPartsIntoOneLineAndReusesNothingStale) {
+  scheduler s;
+  trace tr(s.clock(), trace_limits{16});
+  const std::string owned = "rcpt";
+  tr.record_parts("x", "nothing: ", owned);  // no sink yet: nothing is joined or counted
+  EXPECT_EQ(tr.lines(), 0u);
+  memory_sink memory;
+  tr.add_sink(memory);
+  tr.record_parts("r1", owned, " ", std::string_view("a@b"), ": ", "250", std::string());
+  tr.record_parts("r1", "mail");  // shorter than the line before: no leftover bytes
+  tr.record_parts("r1", "x\r\n", "0123456789abcdef");  // escaped and cut as record() does
+  ASSERT_EQ(memory.lines().size(), 3u);
+  EXPECT_EQ(memory.lines()[0], "2023-11-14T22:13:20.000Z r1 rcpt a@b: 250\n");
+  EXPECT_EQ(memory.lines()[1], "2023-11-14T22:13:20.000Z r1 mail\n");
+  EXPECT_EQ(memory.lines()[2], format_line(s.now(), "r1", "x\r\n0123456789abcdef", 16));
+  EXPECT_NE(memory.lines()[2].find("...(+3)"), std::string::npos);
+}
+
 TEST(FileSink, WritesTheLinesToAFile) {
   const std::string path = ::testing::TempDir() + "sim_trace_test.log";
   {

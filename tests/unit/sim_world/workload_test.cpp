@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "simulator/world/workload.hpp"
@@ -277,6 +278,56 @@ TEST(Workload, BuiltInMessagesCarryTheWorldsHeadersAndSize) {
   EXPECT_LE(text.size(), 2000u);
   EXPECT_GE(text.size(), 1990u);
   EXPECT_EQ(text.substr(text.size() - 2), "\r\n");
+}
+
+TEST(Workload, TheScoreHeaderIsWrittenAsPrintfGWould) {
+  const std::vector<std::pair<double, std::string>> cases = {{0, "0"},
+                                                             {2, "2"},
+                                                             {4.5, "4.5"},
+                                                             {0.1, "0.1"},
+                                                             {-3.25, "-3.25"},
+                                                             {1e-05, "1e-05"},
+                                                             {123456, "123456"},
+                                                             {1234567, "1.23457e+06"},
+                                                             {0.000123, "0.000123"},
+                                                             {99.99999, "100"}};
+  for (const auto& [score, text] : cases) {
+    message_spec content;
+    content.size_bytes = 300;
+    content.spam_score = score;
+    outgoing_message m;
+    m.number = 1;
+    m.from = "a@sender.sim";
+    m.content = &content;
+    m.recipients = {{"ann@corp.sim", "corp.sim", "corp", "valid"}};
+    const std::string message = build_message(m, "sender.sim");
+    EXPECT_NE(message.find("\r\nX-Mailsim-Score: " + text + "\r\n"), std::string::npos)
+        << score << " in " << message;
+  }
+}
+
+TEST(Workload, BuiltInBodiesAreNumberedLinesCutToTheSize) {
+  message_spec content;
+  outgoing_message m;
+  m.number = 12;
+  m.from = "a@sender.sim";
+  m.content = &content;
+  m.recipients = {{"ann@corp.sim", "corp.sim", "corp", "valid"}};
+  for (const std::size_t size : {std::size_t{600}, std::size_t{1024}, std::size_t{5000}}) {
+    content.size_bytes = size;
+    const std::string text = build_message(m, "sender.sim");
+    const std::string body = text.substr(text.find("\r\n\r\n") + 4);
+    EXPECT_EQ(body.rfind("This is message 12 of the mailsim workload, line 1.\r\n"
+                         "This is message 12 of the mailsim workload, line 2.\r\n",
+                         0),
+              0u);
+    EXPECT_LE(text.size(), size);
+    EXPECT_GE(text.size() + 80, size);
+    EXPECT_EQ(text.substr(text.size() - 2), "\r\n");
+    if (size < 1024) continue;
+    EXPECT_NE(body.find("line 9.\r\nThis is message 12 of the mailsim workload, line 10.\r\n"),
+              std::string::npos);
+  }
 }
 
 TEST(Workload, ATemplateKeepsItsHeadersAndGetsTheMissingOnes) {
