@@ -2,6 +2,7 @@
 // (pipelined per RFC 2920 when offered), DATA (RFC 5321 §4.1.1.4, §4.5.2) or BDAT (RFC 3030),
 // RSET after an aborted transaction, and the per-recipient result.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -15,8 +16,16 @@ bool is_2xx(const reply& r) {
   return r.code / 100 == 2;
 }
 
+// Eight bytes per step: every message sent is scanned whole.
 bool has_8bit(std::string_view bytes) {
-  return std::any_of(bytes.begin(), bytes.end(),
+  constexpr std::uint64_t high_bits = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, bytes.data() + i, 8);
+    if ((word & high_bits) != 0) return true;
+  }
+  return std::any_of(bytes.begin() + static_cast<std::ptrdiff_t>(i), bytes.end(),
                      [](char c) { return (static_cast<unsigned char>(c) & 0x80) != 0; });
 }
 

@@ -420,6 +420,26 @@ TEST(client_session, eight_bit_needs_8bitmime) {
   EXPECT_EQ(o.closed.reason, close_reason::quit);
 }
 
+TEST(client_session, one_8bit_byte_anywhere_is_seen) {
+  // The scan takes eight bytes per step: a byte at every offset of the steps and of the tail.
+  const std::string ascii = "Subject: x\r\n\r\n0123456789abcdefghij\r\n";
+  for (std::size_t at = 0; at < ascii.size(); ++at) {
+    if (ascii[at] == '\r' || ascii[at] == '\n') continue;
+    std::string message = ascii;
+    message[at] = '\x80';
+    world w = default_world();
+    w.jobs.push_back({make_envelope("<a@c.test>", {"<b@mx.test>"}), message});
+    const outcome o = run(w);
+    ASSERT_EQ(o.messages.size(), 1u) << at;
+    EXPECT_EQ(o.messages[0].env.body, body_type::eight_bit_mime) << at;
+  }
+  world w = default_world();
+  w.jobs.push_back({make_envelope("<a@c.test>", {"<b@mx.test>"}), ascii});
+  const outcome o = run(w);
+  ASSERT_EQ(o.messages.size(), 1u);
+  EXPECT_NE(o.messages[0].env.body, body_type::eight_bit_mime);
+}
+
 TEST(client_session, utf8_envelope_needs_smtputf8) {
   world w = default_world();
   w.jobs.push_back({make_envelope("<\xc3\xa9l\xc3\xa8ve@c.test>", {"<b@mx.test>"}), "x\r\n"});
