@@ -280,6 +280,16 @@ TEST(Workload, BuiltInMessagesCarryTheWorldsHeadersAndSize) {
   EXPECT_EQ(text.substr(text.size() - 2), "\r\n");
 }
 
+// Message `number` from a@sender.sim to ann@corp.sim with `content` (which must outlive it).
+outgoing_message to_ann(std::uint64_t number, const message_spec& content) {
+  outgoing_message m;
+  m.number = number;
+  m.from = "a@sender.sim";
+  m.content = &content;
+  m.recipients = {{"ann@corp.sim", "corp.sim", "corp", "valid"}};
+  return m;
+}
+
 TEST(Workload, TheScoreHeaderIsWrittenAsPrintfGWould) {
   const std::vector<std::pair<double, std::string>> cases = {{0, "0"},
                                                              {2, "2"},
@@ -295,12 +305,7 @@ TEST(Workload, TheScoreHeaderIsWrittenAsPrintfGWould) {
     message_spec content;
     content.size_bytes = 300;
     content.spam_score = score;
-    outgoing_message m;
-    m.number = 1;
-    m.from = "a@sender.sim";
-    m.content = &content;
-    m.recipients = {{"ann@corp.sim", "corp.sim", "corp", "valid"}};
-    const std::string message = build_message(m, "sender.sim");
+    const std::string message = build_message(to_ann(1, content), "sender.sim");
     EXPECT_NE(message.find("\r\nX-Mailsim-Score: " + text + "\r\n"), std::string::npos)
         << score << " in " << message;
   }
@@ -308,11 +313,7 @@ TEST(Workload, TheScoreHeaderIsWrittenAsPrintfGWould) {
 
 TEST(Workload, BuiltInBodiesAreNumberedLinesCutToTheSize) {
   message_spec content;
-  outgoing_message m;
-  m.number = 12;
-  m.from = "a@sender.sim";
-  m.content = &content;
-  m.recipients = {{"ann@corp.sim", "corp.sim", "corp", "valid"}};
+  const outgoing_message m = to_ann(12, content);
   for (const std::size_t size : {std::size_t{600}, std::size_t{1024}, std::size_t{5000}}) {
     content.size_bytes = size;
     const std::string text = build_message(m, "sender.sim");
