@@ -223,7 +223,10 @@ def test_fetchmail_over_stls_fetches_and_deletes(pop_server, tls_files, tmp_path
         f'  mda "/bin/sh -c \'cat > {out}/msg.$$\'"\n')
     os.chmod(rc, 0o600)
     env = dict(os.environ, HOME=str(tmp_path), FETCHMAILHOME=str(tmp_path))
-    run = subprocess.run(["fetchmail", "-f", str(rc), "--nosyslog", "-v"], env=env,
+    # As root fetchmail locks /var/run/fetchmail.pid whatever FETCHMAILHOME says, so the
+    # IMAP and POP3 tests collide when ctest runs them side by side: each gets its own lock.
+    run = subprocess.run(["fetchmail", "-f", str(rc), "--nosyslog", "-v",
+                          "--pidfile", str(tmp_path / "fetchmail.pid")], env=env,
                          capture_output=True, timeout=60)
     log = (run.stdout + run.stderr).decode(errors="replace")
     assert run.returncode == 0, log
