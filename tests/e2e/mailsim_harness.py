@@ -537,3 +537,30 @@ def crlf(text: str) -> bytes:
 def queue_id(reply_text: str) -> str | None:
     m = re.search(r"queued as (\S+)", reply_text)
     return m.group(1) if m else None
+
+
+# ------------------------------------------------------------------------------------------
+# Real clients.
+
+def run_fetchmail(workdir: Path, proto: str, port: int, user: str, cafile: Path
+                  ) -> tuple[int, str, list[bytes]]:
+    """Runs fetchmail once against HOST:port with `proto` (POP3 or IMAP) over STARTTLS/STLS
+    with certificate checks against `cafile`, delivering each message into a file of its own.
+    Returns fetchmail's exit status, its verbose log and the fetched messages."""
+    out = workdir / "fetched"
+    out.mkdir()
+    rc = workdir / "fetchmailrc"
+    rc.write_text(
+        f'poll {HOST} with proto {proto} port {port}\n'
+        f'  user "{user}" there with password "{PASSWORD}"\n'
+        f'  sslproto "TLS1.2+" sslcertck sslcertfile "{cafile}" sslcommonname "localhost"\n'
+        f'  mda "/bin/sh -c \'cat > {out}/msg.$$\'"\n')
+    os.chmod(rc, 0o600)
+    env = dict(os.environ, HOME=str(workdir), FETCHMAILHOME=str(workdir))
+    # As root fetchmail locks /var/run/fetchmail.pid whatever FETCHMAILHOME says, so tests
+    # that ctest runs side by side would collide: each run gets its own lock.
+    run = subprocess.run(["fetchmail", "-f", str(rc), "--nosyslog", "-v",
+                          "--pidfile", str(workdir / "fetchmail.pid")], env=env,
+                         capture_output=True, timeout=60)
+    log = (run.stdout + run.stderr).decode(errors="replace")
+    return run.returncode, log, sorted(p.read_bytes() for p in out.iterdir())

@@ -9,7 +9,6 @@ mailbox see each other's changes; IDLE reports a new delivery within a second or
 from __future__ import annotations
 
 import imaplib
-import os
 import re
 import shutil
 import smtplib
@@ -19,7 +18,7 @@ import time
 
 import pytest
 
-from mailsim_harness import HOST, PASSWORD, crlf, delivery_order
+from mailsim_harness import HOST, PASSWORD, crlf, delivery_order, run_fetchmail
 
 TIMEOUT_S = 10
 ROLES = ("smtp", "imap", "imaps")
@@ -182,25 +181,10 @@ def test_move_to_another_mailbox_gives_copyuid(imap_server, client_tls):
 @pytest.mark.skipif(shutil.which("fetchmail") is None, reason="fetchmail is not installed")
 def test_fetchmail_over_starttls_fetches(imap_server, tls_files, tmp_path):
     sent = deliver(imap_server, 2)
-    out = tmp_path / "fetched"
-    out.mkdir()
-    rc = tmp_path / "fetchmailrc"
-    rc.write_text(
-        f'poll {HOST} with proto IMAP port {imap_server.ports["imap"]}\n'
-        f'  user "{ALICE}" there with password "{PASSWORD}"\n'
-        f'  sslproto "TLS1.2+" sslcertck sslcertfile "{tls_files[0]}" sslcommonname "localhost"\n'
-        f'  mda "/bin/sh -c \'cat > {out}/msg.$$\'"\n')
-    os.chmod(rc, 0o600)
-    env = dict(os.environ, HOME=str(tmp_path), FETCHMAILHOME=str(tmp_path))
-    # As root fetchmail locks /var/run/fetchmail.pid whatever FETCHMAILHOME says, so the
-    # IMAP and POP3 tests collide when ctest runs them side by side: each gets its own lock.
-    run = subprocess.run(["fetchmail", "-f", str(rc), "--nosyslog", "-v",
-                          "--pidfile", str(tmp_path / "fetchmail.pid")], env=env,
-                         capture_output=True, timeout=60)
-    log = (run.stdout + run.stderr).decode(errors="replace")
-    assert run.returncode == 0, log
+    code, log, fetched = run_fetchmail(tmp_path, "IMAP", imap_server.ports["imap"], ALICE,
+                                       tls_files[0])
+    assert code == 0, log
     assert "STARTTLS" in log
-    fetched = [p.read_bytes() for p in out.iterdir()]
     assert len(fetched) == 2, log
     for body in sent:
         assert any(body.replace(b"\r\n", b"\n") in f.replace(b"\r\n", b"\n") for f in fetched)

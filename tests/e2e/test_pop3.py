@@ -10,7 +10,6 @@ same maildrop is refused with [IN-USE] while the first holds the lock.
 from __future__ import annotations
 
 import base64
-import os
 import poplib
 import shutil
 import smtplib
@@ -20,7 +19,7 @@ import time
 
 import pytest
 
-from mailsim_harness import HOST, PASSWORD, crlf, delivery_order
+from mailsim_harness import HOST, PASSWORD, crlf, delivery_order, run_fetchmail
 
 TIMEOUT_S = 10
 ROLES = ("smtp", "pop3", "pop3s")
@@ -213,25 +212,10 @@ def test_top_sends_the_header_and_n_body_lines(pop_server, client_tls):
 @pytest.mark.skipif(shutil.which("fetchmail") is None, reason="fetchmail is not installed")
 def test_fetchmail_over_stls_fetches_and_deletes(pop_server, tls_files, tmp_path):
     sent = deliver(pop_server, 2)
-    out = tmp_path / "fetched"
-    out.mkdir()
-    rc = tmp_path / "fetchmailrc"
-    rc.write_text(
-        f'poll {HOST} with proto POP3 port {pop_server.ports["pop3"]}\n'
-        f'  user "{ALICE}" there with password "{PASSWORD}"\n'
-        f'  sslproto "TLS1.2+" sslcertck sslcertfile "{tls_files[0]}" sslcommonname "localhost"\n'
-        f'  mda "/bin/sh -c \'cat > {out}/msg.$$\'"\n')
-    os.chmod(rc, 0o600)
-    env = dict(os.environ, HOME=str(tmp_path), FETCHMAILHOME=str(tmp_path))
-    # As root fetchmail locks /var/run/fetchmail.pid whatever FETCHMAILHOME says, so the
-    # IMAP and POP3 tests collide when ctest runs them side by side: each gets its own lock.
-    run = subprocess.run(["fetchmail", "-f", str(rc), "--nosyslog", "-v",
-                          "--pidfile", str(tmp_path / "fetchmail.pid")], env=env,
-                         capture_output=True, timeout=60)
-    log = (run.stdout + run.stderr).decode(errors="replace")
-    assert run.returncode == 0, log
+    code, log, fetched = run_fetchmail(tmp_path, "POP3", pop_server.ports["pop3"], ALICE,
+                                       tls_files[0])
+    assert code == 0, log
     assert "STLS" in log
-    fetched = sorted(p.read_bytes() for p in out.iterdir())
     assert len(fetched) == 2
     for body in sent:
         assert any(body.replace(b"\r\n", b"\n") in f.replace(b"\r\n", b"\n") for f in fetched)
