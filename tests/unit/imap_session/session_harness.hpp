@@ -13,6 +13,7 @@
 #include "reference-server/core/random.hpp"
 #include "reference-server/imap/session.hpp"
 #include "tests/support/byte_split.hpp"
+#include "tests/support/session_runs.hpp"
 #include "tests/unit/imap_session/memory_backend.hpp"
 
 namespace mailsim::imap::test {
@@ -126,18 +127,7 @@ inline session_run run_session(fixture& f, const mailsim::test::pieces& input,
                                const harness_config& config) {
   session s(config.opts, config.lim, f.make_deps());
   session_run run;
-  s.start();
-  drain(s, run);
-  for (auto piece : input) {
-    if (run.closed) break;
-    s.feed(piece);
-    drain(s, run);
-  }
-  if (config.eof_at_end && !run.closed) {
-    s.feed_eof();
-    drain(s, run);
-  }
-  run.output += s.take_output();
+  mailsim::test::run_pieces(s, run, input, config.eof_at_end, drain);
   return run;
 }
 
@@ -146,23 +136,13 @@ inline session_run run_session(std::string_view input, const harness_config& con
   return run_session(f, {input}, config);
 }
 
-// Runs the session over every split of `input`, each with a fresh store, and checks that
+// Runs the session over every split of `input`, each with fresh store, and checks that
 // all runs write the same bytes; returns the first run.
 inline session_run run_every_split(std::string_view input, const harness_config& config = {}) {
-  session_run first;
-  bool have_first = false;
-  mailsim::test::for_each_split(input, [&](const mailsim::test::pieces& p) {
+  return mailsim::test::same_output_every_split(input, [&](const mailsim::test::pieces& p) {
     fixture f;
-    session_run r = run_session(f, p, config);
-    if (!have_first) {
-      first = r;
-      have_first = true;
-      return;
-    }
-    EXPECT_EQ(mailsim::test::printable(r.output), mailsim::test::printable(first.output))
-        << "split into " << p.size() << " pieces";
+    return run_session(f, p, config);
   });
-  return first;
 }
 
 // One interactive client: send() feeds bytes and returns what the server answered.
