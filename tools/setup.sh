@@ -13,8 +13,9 @@ packages=(
   # runtime tools and test peers
   openssl unbound python3 python3-pytest swaks
   libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl
-  # independent DKIM implementations the signer is checked against
-  python3-dkim python3-nacl python3-dnspython opendkim-tools
+  # independent DKIM implementations the signer is checked against (and the RSA keys the
+  # DMARC interop test makes with python3-cryptography)
+  python3-dkim python3-nacl python3-dnspython python3-cryptography opendkim-tools
   # the Public Suffix List (DMARC organizational domains) and independent SPF/DMARC checks
   publicsuffix python3-spf python3-authheaders python3-authres
   # real mail-reading clients the POP3 and IMAP servers are checked against

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,12 @@ def test_runs_as_an_unprivileged_user():
     """The same fixture, in a child process that is user nobody."""
     if unavailable():
         pytest.skip(unavailable())
-    here = Path(__file__).resolve().parent
+    # The checkout may sit where nobody cannot read (a clone in /root): the child imports a
+    # copy of the fixture from a folder of its own.
+    here = Path(tempfile.mkdtemp(prefix="unbound-fixture-"))
+    shutil.copy(Path(__file__).resolve().parent / "unbound_fixture.py", here)
+    here.chmod(0o755)
+    (here / "unbound_fixture.py").chmod(0o644)
     script = (
         "import os, sys, dns.resolver\n"
         f"sys.path.insert(0, {str(here)!r})\n"
@@ -114,10 +120,13 @@ def test_runs_as_an_unprivileged_user():
         "    r.nameservers = [host]\n"
         "    print(os.geteuid(), r.resolve('mx1.example.test', 'A')[0].address)\n"
     )
-    result = subprocess.run(
-        ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable,
-         "-c", script],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "HOME": "/tmp"})
+    try:
+        result = subprocess.run(
+            ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable,
+             "-c", script],
+            capture_output=True, text=True, timeout=60, env={**os.environ, "HOME": "/tmp"})
+    finally:
+        shutil.rmtree(here)
     assert result.returncode == 0, result.stderr
     uid, address = result.stdout.split()
     assert uid != "0"
