@@ -17,13 +17,6 @@ bool is_token_char(char c) {
   return u > 0x20 && u < 0x7f && !is_tspecial(c);
 }
 
-// RFC 5322 §3.2.3 atext.
-bool is_atext(char c) {
-  auto u = static_cast<unsigned char>(c);
-  return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') ||
-         std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos;
-}
-
 bool is_dot_atom(std::string_view s, bool (*allowed)(char)) {
   if (s.empty() || s.front() == '.' || s.back() == '.') return false;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -141,7 +134,7 @@ std::string authres_value(std::string_view s) {
   if (is_mime_token(s)) return std::string(s);
   std::size_t at = s.rfind('@');
   if (at != std::string_view::npos && is_dot_atom(s.substr(at + 1), is_domain_char) &&
-      (at == 0 || is_dot_atom(s.substr(0, at), is_atext)))
+      (at == 0 || is_dot_atom(s.substr(0, at), core::is_atext)))
     return std::string(s);
   return quoted_string(s);
 }

@@ -12,16 +12,11 @@
 namespace mailsim::auth {
 namespace {
 
-bool is_atext(char c) {
-  return core::is_alnum(c) ||
-         std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos;
-}
-
 // RFC 5322 §3.2.3 dot-atom-text: atext runs separated by single dots.
 bool is_dot_atom(std::string_view s) {
   if (s.empty() || s.front() == '.' || s.back() == '.') return false;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '.' ? s[i + 1] == '.' : !is_atext(s[i])) return false;
+    if (s[i] == '.' ? s[i + 1] == '.' : !core::is_atext(s[i])) return false;
   }
   return true;
 }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "reference-server/config/units.hpp"
+#include "reference-server/core/ascii.hpp"
 #include "reference-server/core/ip_address.hpp"
 
 namespace mailsim::config::detail {
@@ -105,8 +106,7 @@ bool is_domain(std::string_view text) {
 
 // RFC 5322 §3.2.3 atext; bytes >= 0x80 are UTF-8 (RFC 6531 §3.3).
 bool is_atext(char c) {
-  if (is_let_dig(c) || static_cast<unsigned char>(c) >= 0x80) return true;
-  return std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos;
+  return core::is_atext(c) || static_cast<unsigned char>(c) >= 0x80;
 }
 
 // local@domain with a dot-atom local part of at most 64 octets (RFC 5321 §4.5.3.1.1).

@@ -14,6 +14,22 @@ constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
 constexpr bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 constexpr bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
 constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+constexpr bool is_line_break(char c) {
+  return c == '\r' || c == '\n';
+}
+
+// Whether `set` holds c. A loop, where string_view::find would call memchr for one byte.
+constexpr bool is_one_of(std::string_view set, char c) {
+  for (char s : set) {
+    if (s == c) return true;
+  }
+  return false;
+}
+
+// RFC 5322 §3.2.3 atext, ASCII only: parsers that take RFC 6531 UTF-8 add bytes >= 0x80.
+constexpr bool is_atext(char c) {
+  return is_alnum(c) || is_one_of("!#$%&'*+-/=?^_`{|}~", c);
+}
 
 // `s` without leading and trailing WSP, CR and LF (folded header values, TXT data).
 constexpr std::string_view trim(std::string_view s) {

@@ -2,6 +2,8 @@
 
 #include <cstddef>
 
+#include "reference-server/core/ascii.hpp"
+
 namespace mailsim::smtp {
 namespace {
 
@@ -11,40 +13,20 @@ constexpr std::size_t domain_bytes_max = 255;
 // RFC 1035 §2.3.4: one DNS label is at most 63 octets.
 constexpr std::size_t label_bytes_max = 63;
 
-bool is_alpha(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
+using core::is_alpha;
+using core::is_digit;
+
 bool is_hex(char c) {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 bool is_non_ascii(char c) {
   return static_cast<unsigned char>(c) >= 0x80;
 }
-char to_lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-// Whether `set` holds c. A loop, where string_view::find would call memchr per character.
-bool one_of(std::string_view set, char c) {
-  for (char s : set) {
-    if (s == c) return true;
-  }
-  return false;
-}
-
-// RFC 5322 §3.2.3 atext, which RFC 5321 §4.1.2 uses for Atom.
-bool is_atext(char c) {
-  static constexpr std::string_view specials = "!#$%&'*+-/=?^_`{|}~";
-  return is_alpha(c) || is_digit(c) || one_of(specials, c);
-}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (to_lower(a[i]) != to_lower(b[i])) return false;
+    if (core::ascii_lower(a[i]) != core::ascii_lower(b[i])) return false;
   }
   return true;
 }
@@ -228,7 +210,7 @@ std::string check_domain(std::string_view domain, bool allow_utf8, scan_state& s
   }
   std::string stored;
   stored.reserve(domain.size());
-  for (char c : domain) stored += to_lower(c);
+  for (char c : domain) stored += core::ascii_lower(c);
   if (literal && stored.size() > 5 && stored.compare(1, 5, "ipv6:") == 0) {
     stored.replace(1, 5, "IPv6:");
   }
@@ -295,7 +277,7 @@ bool scan_dot_string(cursor& c, bool allow_utf8, std::string& out, scan_state& s
       c.pos += n;
       atom_empty = false;
       continue;
-    } else if (is_atext(ch)) {
+    } else if (core::is_atext(ch)) {
       atom_empty = false;
     } else {
       break;
@@ -333,7 +315,7 @@ std::string_view take_domain_text(cursor& c, std::string_view stops) {
     const std::size_t close = c.text.find(']', start);
     c.pos = close == std::string_view::npos ? c.text.size() : close + 1;
   } else {
-    while (!c.at_end() && !one_of(stops, c.peek())) ++c.pos;
+    while (!c.at_end() && !core::is_one_of(stops, c.peek())) ++c.pos;
   }
   return c.text.substr(start, c.pos - start);
 }
@@ -410,7 +392,7 @@ std::string mailbox::to_string() const {
   bool dot_atom = !local_part.empty() && local_part.front() != '.' && local_part.back() != '.' &&
                   local_part.find("..") == std::string::npos;
   for (char c : local_part) {
-    if (!is_atext(c) && c != '.' && !is_non_ascii(c)) dot_atom = false;
+    if (!core::is_atext(c) && c != '.' && !is_non_ascii(c)) dot_atom = false;
   }
   std::string out;
   if (dot_atom) {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <utility>
 
+#include "reference-server/core/ascii.hpp"
 #include "reference-server/smtp/client_session.hpp"
 #include "reference-server/smtp/xtext.hpp"
 
@@ -73,7 +74,7 @@ std::string notify_value(const dsn_notify& n) {
 // (A loop: find_first_of runs a memchr over the three for every byte.)
 bool one_line(std::string_view line) {
   return std::none_of(line.begin(), line.end(),
-                      [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+                      [](char c) { return core::is_line_break(c) || c == '\0'; });
 }
 
 }  // namespace

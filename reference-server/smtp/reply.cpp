@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "reference-server/core/ascii.hpp"
 #include "reference-server/smtp/status.hpp"
 
 namespace mailsim::smtp {
@@ -16,9 +17,8 @@ bool is_digit(char c) {
 // end the line early and inject a reply of its own.
 // (A loop: find_first_of runs a memchr over "\r\n" for every byte.)
 void append_safe(std::string& out, std::string_view text) {
-  const auto line_end = [](char c) { return c == '\r' || c == '\n'; };
-  for (auto at = std::find_if(text.begin(), text.end(), line_end); at != text.end();
-       at = std::find_if(text.begin(), text.end(), line_end)) {
+  for (auto at = std::find_if(text.begin(), text.end(), core::is_line_break); at != text.end();
+       at = std::find_if(text.begin(), text.end(), core::is_line_break)) {
     const auto n = static_cast<std::size_t>(at - text.begin());
     out.append(text.substr(0, n));
     out += ' ';

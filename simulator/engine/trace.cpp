@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "reference-server/core/ascii.hpp"
+
 namespace mailsim::sim {
 
 namespace {
@@ -17,9 +19,8 @@ void append_hex_escape(std::string& out, unsigned char c) {
   out += hex_digits[c & 0x0f];
 }
 
-bool source_char(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         std::string_view("._:/@#+-").find(static_cast<char>(c)) != std::string_view::npos;
+bool source_char(char c) {
+  return core::is_alnum(c) || core::is_one_of("._:/@#+-", c);
 }
 
 void append_cut_marker(std::string& out, std::size_t left_out) {
@@ -195,7 +196,7 @@ void append_line_rest(std::string& line, std::string_view source, std::string_vi
   line.reserve(line.size() + source.size() + kept + 24);
   line += ' ';
   if (source.empty()) line += '-';
-  for (unsigned char c : source) line += source_char(c) ? static_cast<char>(c) : '_';
+  for (char c : source) line += source_char(c) ? c : '_';
   line += ' ';
   // Runs of printable bytes go in whole: the trace copies every protocol byte of a run.
   std::string_view rest = text.substr(0, kept);

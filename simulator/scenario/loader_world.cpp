@@ -1,5 +1,6 @@
 // The scenario loader's world: providers (domains, MX hosts, mailboxes, behaviour overrides)
 // and DNSBL operators. Keys are documented in docs/scenarios.md ("world").
+#include "reference-server/core/ascii.hpp"
 #include "simulator/scenario/loader_detail.hpp"
 #include "simulator/scenario/units.hpp"
 
@@ -38,11 +39,7 @@ std::string read_role(const value& v) {
   const std::string text = read_text(v, what);
   bool ok = !text.empty() && text.size() <= 64 && text.front() != '.' && text.back() != '.' &&
             text.find("..") == std::string::npos;
-  constexpr std::string_view specials = "!#$%&'*+-/=?^_`{|}~.";
-  for (char c : text) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    ok = ok && (alnum || specials.find(c) != std::string_view::npos);
-  }
+  for (char c : text) ok = ok && (core::is_atext(c) || c == '.');
   if (!ok) expected(v, what);
   return text;
 }
