@@ -2,12 +2,11 @@
 // (RFC 9051 §6.1-§6.2, RFC 4959 SASL-IR), ENABLE (RFC 5161) and ID (RFC 2971). LOGIN runs
 // as PLAIN so that both paths share one password check over the SASL mechanisms of
 // reference-server/sasl.
-#include <algorithm>
 #include <utility>
 
-#include "reference-server/core/base64.hpp"
 #include "reference-server/imap/response_format.hpp"
 #include "reference-server/imap/session_impl.hpp"
+#include "reference-server/sasl/exchange.hpp"
 
 namespace mailsim::imap {
 namespace {
@@ -15,10 +14,6 @@ namespace {
 constexpr std::string_view plaintext_refused_text =
     "[PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure connections";
 constexpr std::string_view auth_failed_text = "[AUTHENTICATIONFAILED] Authentication failed";
-
-bool is_plaintext_mechanism(std::string_view name) {
-  return name == "PLAIN" || name == "LOGIN";
-}
 
 }  // namespace
 
@@ -70,33 +65,24 @@ void session::impl::cmd_login(impl& s, const command& cmd) {
 }
 
 std::vector<std::string> session::impl::offered_mechanisms() const {
-  const auto& implemented = sasl::supported_mechanisms();
-  std::vector<std::string> out;
-  for (const std::string& configured : opts.auth_mechanisms) {
-    std::string name = upper(configured);
-    if (std::find(implemented.begin(), implemented.end(), name) == implemented.end()) continue;
-    if (is_plaintext_mechanism(name) && !plaintext_allowed()) continue;
-    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
-  }
-  return out;
+  return sasl::offered_mechanisms(opts.auth_mechanisms, plaintext_allowed());
 }
 
 void session::impl::cmd_authenticate(impl& s, const command& cmd) {
   const auto& args = std::get<authenticate_args>(cmd.args);
-  auto offered = s.offered_mechanisms();
-  if (std::find(offered.begin(), offered.end(), args.mechanism) == offered.end()) {
-    if (is_plaintext_mechanism(args.mechanism) && !s.plaintext_allowed()) {
+  switch (sasl::check_offered(s.opts.auth_mechanisms, s.plaintext_allowed(), args.mechanism)) {
+    case sasl::offer_status::offered:
+      break;
+    case sasl::offer_status::plaintext_refused:
       s.no(cmd, plaintext_refused_text);
-    } else {
+      return;
+    case sasl::offer_status::unsupported:
       s.no(cmd, "Unsupported authentication mechanism");
-    }
-    return;
+      return;
   }
   std::optional<std::string> initial;
   if (args.initial_response) {
-    // RFC 4959 §3: "=" is an empty initial response.
-    initial = *args.initial_response == "=" ? std::optional<std::string>("")
-                                            : core::base64_decode(*args.initial_response);
+    initial = sasl::decode_initial_response(*args.initial_response);
     if (!initial) {
       s.bad(cmd.tag, "invalid base64 data");
       return;
@@ -119,57 +105,53 @@ void session::impl::begin_auth(const std::string& tag, std::string_view name,
 }
 
 void session::impl::auth_response(std::string_view line) {
-  if (line == "*") {  // RFC 9051 §6.2.2: the client cancels; the server answers BAD
-    end_auth();
-    bad(auth_tag, "AUTHENTICATE cancelled");
-    return;
-  }
-  if (final_user) {  // the empty acknowledgement of the server's last data
-    std::string user = *std::exchange(final_user, std::nullopt);
-    if (line.empty()) {
-      auth_succeeded(user);
-    } else {
+  using kind = sasl::line_action::kind;
+  sasl::line_action a = sasl::on_line(line, final_user);
+  switch (a.what) {
+    case kind::response:
+      job = std::make_unique<auth_job>(auth_job{false, std::move(a.data), std::nullopt});
+      return;
+    case kind::acknowledged:
+      auth_succeeded(a.data);
+      return;
+    case kind::cancel:  // RFC 9051 §6.2.2: the client cancels; the server answers BAD
+      end_auth();
+      bad(auth_tag, "AUTHENTICATE cancelled");
+      return;
+    case kind::not_acknowledged:
       end_auth();
       bad(auth_tag, "malformed authentication response");
-    }
-    return;
+      return;
+    case kind::invalid_base64:
+      end_auth();
+      bad(auth_tag, "invalid base64 data");
+      return;
   }
-  std::optional<std::string> decoded = core::base64_decode(line);
-  if (!decoded) {
-    end_auth();
-    bad(auth_tag, "invalid base64 data");
-    return;
-  }
-  job = std::make_unique<auth_job>(auth_job{false, std::move(decoded), std::nullopt});
 }
 
 void session::impl::auth_step(const sasl::step_result& r) {
-  using status = sasl::step_result::status;
-  if (auth_via_login && r.state != status::success && r.state != status::failure) {
+  using kind = sasl::step_action::kind;
+  if (auth_via_login && r.state != sasl::step_result::status::success &&
+      r.state != sasl::step_result::status::failure) {
     // PLAIN answers LOGIN in one step; anything else is a failed login.
     end_auth();
     auth_failed();
     return;
   }
-  switch (r.state) {
-    case status::challenge:
-      self.output_ += "+ " + core::base64_encode(r.data) + "\r\n";
+  sasl::step_action a = sasl::on_step(r, final_user);
+  switch (a.what) {
+    case kind::challenge:
+    case kind::final_data:  // RFC 9051 §6.2.2: "+ " and base64; the tagged OK carries none
+      self.output_ += "+ " + a.data + "\r\n";
       return;
-    case status::success:
-      if (r.data.empty()) {
-        auth_succeeded(r.user);
-        return;
-      }
-      // Final server data (SCRAM's v=) goes in a last challenge the client acknowledges
-      // with an empty line.
-      self.output_ += "+ " + core::base64_encode(r.data) + "\r\n";
-      final_user = r.user;
+    case kind::succeeded:
+      auth_succeeded(a.data);
       return;
-    case status::failure:
+    case kind::failed:
       end_auth();
       auth_failed();
       return;
-    case status::malformed:
+    case kind::malformed:
       end_auth();
       bad(auth_tag, "malformed authentication response");
       return;

@@ -1,10 +1,9 @@
 // USER/PASS (RFC 1939 §7) and AUTH (RFC 5034) over the SASL mechanisms of
 // reference-server/sasl. PASS runs PLAIN, so both paths share one check of the password.
-#include <algorithm>
 #include <utility>
 
-#include "reference-server/core/base64.hpp"
 #include "reference-server/pop3/session_impl.hpp"
+#include "reference-server/sasl/exchange.hpp"
 
 namespace mailsim::pop3 {
 namespace {
@@ -14,30 +13,13 @@ constexpr std::string_view plaintext_refused_text =
     "[AUTH] Plaintext authentication disallowed on non-secure connections";
 constexpr std::string_view auth_failed_text = "[AUTH] Authentication failed";
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
-
-bool is_plaintext_mechanism(std::string_view name) {
-  return name == "PLAIN" || name == "LOGIN";
-}
+// RFC 5034 §4: "=" is an empty response, and so also acknowledges final server data.
+constexpr sasl::line_rules pop3_lines{.equals_is_empty = true};
 
 }  // namespace
 
 std::vector<std::string> session::impl::offered_mechanisms() const {
-  const auto& implemented = sasl::supported_mechanisms();
-  std::vector<std::string> out;
-  for (const std::string& configured : opts.auth_mechanisms) {
-    std::string name = upper(configured);
-    if (std::find(implemented.begin(), implemented.end(), name) == implemented.end()) continue;
-    if (is_plaintext_mechanism(name) && !plaintext_allowed()) continue;
-    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
-  }
-  return out;
+  return sasl::offered_mechanisms(opts.auth_mechanisms, plaintext_allowed());
 }
 
 void session::impl::cmd_user(impl& s, const command_line& cmd) {
@@ -85,26 +67,26 @@ void session::impl::cmd_auth(impl& s, const command_line& cmd) {
     s.client_error(syntax_text);
     return;
   }
-  std::string name = upper(cmd.args[0]);
-  auto offered = s.offered_mechanisms();
-  if (std::find(offered.begin(), offered.end(), name) == offered.end()) {
-    s.client_error(is_plaintext_mechanism(name) && !s.plaintext_allowed()
-                       ? plaintext_refused_text
-                       : std::string_view("unsupported authentication mechanism"));
-    return;
+  switch (sasl::check_offered(s.opts.auth_mechanisms, s.plaintext_allowed(), cmd.args[0])) {
+    case sasl::offer_status::offered:
+      break;
+    case sasl::offer_status::plaintext_refused:
+      s.client_error(plaintext_refused_text);
+      return;
+    case sasl::offer_status::unsupported:
+      s.client_error("unsupported authentication mechanism");
+      return;
   }
   std::optional<std::string> initial;
   if (cmd.args.size() == 2) {
-    // RFC 5034 §4: "=" is an empty initial response.
-    initial =
-        cmd.args[1] == "=" ? std::optional<std::string>("") : core::base64_decode(cmd.args[1]);
+    initial = sasl::decode_initial_response(cmd.args[1]);
     if (!initial) {
       s.client_error("invalid base64 data");
       return;
     }
   }
   s.user_name.reset();
-  s.begin_auth(name, std::move(initial), false);
+  s.begin_auth(cmd.args[0], std::move(initial), false);
 }
 
 void session::impl::begin_auth(std::string_view name, std::optional<std::string> initial,
@@ -120,59 +102,54 @@ void session::impl::begin_auth(std::string_view name, std::optional<std::string>
 }
 
 void session::impl::auth_response(std::string_view line) {
-  if (line == "*") {  // RFC 5034 §4: the client cancels; the server answers -ERR
-    end_auth();
-    client_error("authentication cancelled");
-    return;
-  }
-  if (final_user) {  // the empty acknowledgement of the server's last data
-    std::string user = *std::exchange(final_user, std::nullopt);
-    if (line.empty() || line == "=") {
-      auth_succeeded(user);
-    } else {
+  using kind = sasl::line_action::kind;
+  sasl::line_action a = sasl::on_line(line, final_user, pop3_lines);
+  switch (a.what) {
+    case kind::response:
+      job = std::make_unique<auth_job>(auth_job{false, std::move(a.data), std::nullopt});
+      return;
+    case kind::acknowledged:
+      auth_succeeded(a.data);
+      return;
+    case kind::cancel:  // RFC 5034 §4: the client cancels; the server answers -ERR
+      end_auth();
+      client_error("authentication cancelled");
+      return;
+    case kind::not_acknowledged:
       end_auth();
       client_error("malformed authentication response");
-    }
-    return;
+      return;
+    case kind::invalid_base64:
+      end_auth();
+      client_error("invalid base64 data");
+      return;
   }
-  std::optional<std::string> decoded =
-      line == "=" ? std::optional<std::string>("") : core::base64_decode(line);
-  if (!decoded) {
-    end_auth();
-    client_error("invalid base64 data");
-    return;
-  }
-  job = std::make_unique<auth_job>(auth_job{false, std::move(decoded), std::nullopt});
 }
 
 void session::impl::auth_step(const sasl::step_result& r) {
-  using status = sasl::step_result::status;
-  if (auth_via_pass && r.state != status::success && r.state != status::failure) {
+  using kind = sasl::step_action::kind;
+  if (auth_via_pass && r.state != sasl::step_result::status::success &&
+      r.state != sasl::step_result::status::failure) {
     // PLAIN answers PASS in one step; anything else (e.g. an over-long password that PLAIN
     // calls malformed) is a failed login, not a protocol error.
     end_auth();
     auth_failed();
     return;
   }
-  switch (r.state) {
-    case status::challenge:  // RFC 5034 §4: "+ " and base64
-      self.output_ += "+ " + core::base64_encode(r.data) + "\r\n";
+  sasl::step_action a = sasl::on_step(r, final_user);
+  switch (a.what) {
+    case kind::challenge:
+    case kind::final_data:  // RFC 5034 §4: "+ " and base64; "+OK" carries no SASL data
+      self.output_ += "+ " + a.data + "\r\n";
       return;
-    case status::success:
-      if (r.data.empty()) {
-        auth_succeeded(r.user);
-        return;
-      }
-      // RFC 5034 §4: "+OK" carries no SASL data, so final server data (SCRAM's v=) goes in
-      // a last challenge that the client acknowledges with an empty line.
-      self.output_ += "+ " + core::base64_encode(r.data) + "\r\n";
-      final_user = r.user;
+    case kind::succeeded:
+      auth_succeeded(a.data);
       return;
-    case status::failure:
+    case kind::failed:
       end_auth();
       auth_failed();
       return;
-    case status::malformed:
+    case kind::malformed:
       end_auth();
       client_error("malformed authentication response");
       return;

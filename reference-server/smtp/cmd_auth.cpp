@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "reference-server/core/base64.hpp"
+#include "reference-server/sasl/exchange.hpp"
 #include "reference-server/sasl/mechanism.hpp"
 #include "reference-server/smtp/session_handlers.hpp"
 
@@ -34,9 +34,7 @@ server_event server_session::handler::auth(server_session& s, command& cmd) {
   } else {
     std::optional<std::string> initial;
     if (cmd.auth_initial_response) {
-      initial = *cmd.auth_initial_response == "="
-                    ? std::optional<std::string>("")  // RFC 4954 §4: "=" is an empty response
-                    : core::base64_decode(*cmd.auth_initial_response);
+      initial = sasl::decode_initial_response(*cmd.auth_initial_response);
       if (!initial) {
         s.protocol_error(501, "5.5.2", "Error: invalid base64 data");
         return {};
@@ -56,52 +54,47 @@ server_event server_session::handler::auth(server_session& s, command& cmd) {
 }
 
 server_event server_session::handler::auth_response(server_session& s, std::string_view line) {
-  if (line == "*") {  // RFC 4954 §4: the client cancels
-    s.end_auth();
-    s.protocol_error(501, "5.0.0", "Authentication aborted");
-    return {};
-  }
-  if (s.auth_final_user_) {  // the empty acknowledgement of the last server data
-    std::string user = *std::exchange(s.auth_final_user_, std::nullopt);
-    if (!line.empty()) {
+  using kind = sasl::line_action::kind;
+  sasl::line_action a = sasl::on_line(line, s.auth_final_user_);
+  switch (a.what) {
+    case kind::cancel:  // RFC 4954 §4
+      s.end_auth();
+      s.protocol_error(501, "5.0.0", "Authentication aborted");
+      return {};
+    case kind::acknowledged:
+      s.auth_succeeded(a.data);
+      return {};
+    case kind::not_acknowledged:
       s.end_auth();
       s.protocol_error(501, "5.5.2", "Error: malformed authentication response");
-    } else {
-      s.auth_succeeded(user);
-    }
-    return {};
+      return {};
+    case kind::invalid_base64:
+      s.end_auth();
+      s.protocol_error(501, "5.5.2", "Error: invalid base64 data");
+      return {};
+    case kind::response:
+      break;
   }
-  std::optional<std::string> decoded = core::base64_decode(line);
-  if (!decoded) {
-    s.end_auth();
-    s.protocol_error(501, "5.5.2", "Error: invalid base64 data");
-    return {};
-  }
-  s.auth_job_ = std::make_unique<auth_job>(auth_job{false, std::move(decoded), std::nullopt});
+  s.auth_job_ = std::make_unique<auth_job>(auth_job{false, std::move(a.data), std::nullopt});
   return {server_event_kind::auth};
 }
 
 void server_session::auth_step(const sasl::step_result& r) {
-  using status = sasl::step_result::status;
-  switch (r.state) {
-    case status::challenge:  // RFC 4954 §4: "334 " + base64
-      output_ += "334 " + core::base64_encode(r.data) + "\r\n";
+  using kind = sasl::step_action::kind;
+  sasl::step_action a = sasl::on_step(r, auth_final_user_);
+  switch (a.what) {
+    case kind::challenge:
+    case kind::final_data:  // RFC 4954 §4: "334 " + base64; a 235 carries no data
+      output_ += "334 " + a.data + "\r\n";
       return;
-    case status::success:
-      if (r.data.empty()) {
-        auth_succeeded(r.user);
-        return;
-      }
-      // RFC 4954 §4: a 235 carries no data, so final server data (SCRAM's v=) goes in a
-      // last 334 that the client acknowledges with an empty line.
-      output_ += "334 " + core::base64_encode(r.data) + "\r\n";
-      auth_final_user_ = r.user;
+    case kind::succeeded:
+      auth_succeeded(a.data);
       return;
-    case status::failure:
+    case kind::failed:
       end_auth();
       auth_failed();
       return;
-    case status::malformed:
+    case kind::malformed:
       end_auth();
       protocol_error(501, "5.5.2", "Error: malformed authentication response");
       return;
