@@ -1,6 +1,7 @@
 #include "simulator/engine/trace.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <chrono>
 #include <cstring>
@@ -19,9 +20,16 @@ void append_hex_escape(std::string& out, unsigned char c) {
   out += hex_digits[c & 0x0f];
 }
 
-bool source_char(char c) {
-  return core::is_alnum(c) || core::is_one_of("._:/@#+-", c);
-}
+// The bytes a line's <source> keeps; every other byte becomes '_'. A table: every line of a
+// run passes its source through here.
+constexpr auto source_chars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[c] =
+        core::is_alnum(static_cast<char>(c)) || core::is_one_of("._:/@#+-", static_cast<char>(c));
+  }
+  return table;
+}();
 
 void append_cut_marker(std::string& out, std::size_t left_out) {
   if (left_out == 0) return;
@@ -30,11 +38,40 @@ void append_cut_marker(std::string& out, std::size_t left_out) {
   out += ')';
 }
 
-// Two decimal digits, zero-padded, or more for a wider field.
-void append_padded(std::string& out, long long value, int width) {
-  std::string digits = std::to_string(value);
-  if (static_cast<int>(digits.size()) < width) out.append(width - digits.size(), '0');
+// `value` as exactly `width` decimal digits, zero-padded, written at `p`.
+void put_digits(char* p, unsigned long long value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+// Appends format_time(t). Fixed-width fields are written in place: a run of sparse events
+// formats a new time for almost every line of its transcript.
+void append_time(std::string& out, core::time_point t) {
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{sys_days{day}};
+  const auto ms = static_cast<unsigned long long>((t - day).count());  // into the day
+  char text[] = "0000-00-00T00:00:00.000Z";
+  put_digits(text + 5, static_cast<unsigned>(ymd.month()), 2);
+  put_digits(text + 8, static_cast<unsigned>(ymd.day()), 2);
+  put_digits(text + 11, ms / 3'600'000, 2);
+  put_digits(text + 14, ms / 60'000 % 60, 2);
+  put_digits(text + 17, ms / 1000 % 60, 2);
+  put_digits(text + 20, ms % 1000, 3);
+  const int year = static_cast<int>(ymd.year());
+  if (year >= 0 && year <= 9999) {
+    put_digits(text, static_cast<unsigned>(year), 4);
+    out.append(text, sizeof text - 1);
+    return;
+  }
+  // Outside four digits (no scenario starts there): the year as std::to_string writes it,
+  // zero-filled in front to four characters.
+  const std::string digits = std::to_string(year);
+  if (digits.size() < 4) out.append(4 - digits.size(), '0');
   out += digits;
+  out.append(text + 4, sizeof text - 5);
 }
 
 // Words of eight bytes, for scanning and hashing a line a word at a time. Big-endian hosts
@@ -151,7 +188,8 @@ void trace::record(std::string_view source, std::string_view text) {
   // buffer that keeps its capacity from line to line.
   const core::time_point now = clock_.now();
   if (now != time_of_text_ || time_text_.empty()) {
-    time_text_ = format_time(now);
+    time_text_.clear();
+    append_time(time_text_, now);
     time_of_text_ = now;
   }
   line_.assign(time_text_);
@@ -161,25 +199,8 @@ void trace::record(std::string_view source, std::string_view text) {
 }
 
 std::string format_time(core::time_point t) {
-  using namespace std::chrono;
-  const auto day = floor<days>(t);
-  const year_month_day ymd{sys_days{day}};
-  const auto ms = (t - day).count();  // milliseconds into the day
   std::string out;
-  append_padded(out, static_cast<int>(ymd.year()), 4);
-  out += '-';
-  append_padded(out, static_cast<unsigned>(ymd.month()), 2);
-  out += '-';
-  append_padded(out, static_cast<unsigned>(ymd.day()), 2);
-  out += 'T';
-  append_padded(out, ms / 3'600'000, 2);
-  out += ':';
-  append_padded(out, ms / 60'000 % 60, 2);
-  out += ':';
-  append_padded(out, ms / 1000 % 60, 2);
-  out += '.';
-  append_padded(out, ms % 1000, 3);
-  out += 'Z';
+  append_time(out, t);
   return out;
 }
 
@@ -196,7 +217,11 @@ void append_line_rest(std::string& line, std::string_view source, std::string_vi
   line.reserve(line.size() + source.size() + kept + 24);
   line += ' ';
   if (source.empty()) line += '-';
-  for (char c : source) line += source_char(c) ? c : '_';
+  const std::size_t source_at = line.size();
+  line.append(source);
+  for (std::size_t i = source_at; i < line.size(); ++i) {
+    if (!source_chars[static_cast<unsigned char>(line[i])]) line[i] = '_';
+  }
   line += ' ';
   // Runs of printable bytes go in whole: the trace copies every protocol byte of a run.
   std::string_view rest = text.substr(0, kept);

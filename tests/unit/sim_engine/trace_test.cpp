@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
@@ -22,6 +23,22 @@ TEST(TraceFormat, TimeIsIsoUtcWithMilliseconds) {
   EXPECT_EQ(format_time(default_start), "2023-11-14T22:13:20.000Z");
   // 2024-02-29T23:59:59.999Z: a leap day, the last millisecond of it.
   EXPECT_EQ(format_time(core::from_epoch_ms(1'709'251'199'999)), "2024-02-29T23:59:59.999Z");
+  // Past four digits of year the year is written whole.
+  EXPECT_EQ(format_time(core::from_epoch_ms(253'402'300'800'000)), "10000-01-01T00:00:00.000Z");
+}
+
+TEST(TraceFormat, TimeAgreesWithTheCLibraryOverTwoCenturies) {
+  // Spread over 1970-2170 by a fixed stride that visits every field's values.
+  for (long long ms = 0; ms < 6'311'390'400'000; ms += 7'777'777'777) {
+    const std::time_t seconds = ms / 1000;
+    std::tm utc{};
+    ASSERT_NE(gmtime_r(&seconds, &utc), nullptr);
+    char expected[96];
+    std::snprintf(expected, sizeof expected, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ",
+                  utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+                  utc.tm_sec, ms % 1000);
+    ASSERT_EQ(format_time(core::from_epoch_ms(ms)), expected) << ms;
+  }
 }
 
 TEST(TraceFormat, ALineIsTimeSourceText) {
