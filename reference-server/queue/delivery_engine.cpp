@@ -13,6 +13,8 @@ namespace {
 // A route plan is reused for new connections this long; the resolver caches below it.
 constexpr core::duration_ms plan_reuse{60'000};
 constexpr core::duration_ms rate_window{60'000};
+// How often destinations that hold nothing any more are looked for.
+constexpr core::duration_ms forget_interval{300'000};
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -131,6 +133,7 @@ void delivery_engine::impl::schedule_wake(core::time_point at) {
 void delivery_engine::impl::run_due() {
   if (stopping_) return;
   const core::time_point now = deps_.clock->now();
+  forget_idle_destinations(now);
   for (const std::string& id : deps_.queue->due(now)) {
     if (const queued_message* m = deps_.queue->find(id)) add_jobs(*m);
   }
@@ -187,7 +190,25 @@ destination& delivery_engine::impl::destination_for(const std::string& domain) {
   destination& d = destinations_[domain];
   d.domain = domain;
   d.settings = &settings_for(domain);
+  stats.destinations = destinations_.size();
   return d;
+}
+
+// True when a fresh destination for the same domain would act exactly as `d` does: nothing
+// waits or runs there, its plan is due for renewal, and no pause or rate window is open.
+bool delivery_engine::impl::forgettable(const destination& d, core::time_point now) const {
+  return d.jobs.empty() && d.connections.empty() && !d.planning && d.pump_timer == 0 &&
+         d.throttled_until <= now && (!d.plan || d.plan_at + plan_reuse <= now) &&
+         (d.starts.empty() || d.starts.back() + rate_window <= now);
+}
+
+// A long-running server sends to ever more domains: those it is done with are dropped, in a
+// sweep every few minutes at most, so that its cost stays small beside the work done.
+void delivery_engine::impl::forget_idle_destinations(core::time_point now) {
+  if (now < next_forget_) return;
+  next_forget_ = now + forget_interval;
+  std::erase_if(destinations_, [&](const auto& entry) { return forgettable(entry.second, now); });
+  stats.destinations = destinations_.size();
 }
 
 // The rules of source_pool (delivery_engine.hpp): a class pool first, then by domain.
@@ -316,6 +337,7 @@ void delivery_engine::impl::open_connection(destination& d, int pool) {
   c->set_pool(pool);
   outbound_connection& ref = *c;
   d.connections.push_back(std::move(c));
+  owners_.emplace(&ref, &d);
   ++stats.connections_made;
   ++stats.connections_open;
   ref.open();
@@ -357,12 +379,8 @@ bool delivery_engine::impl::assign(destination& d, outbound_connection& c) {
 }
 
 destination* delivery_engine::impl::destination_of(outbound_connection& c) {
-  for (auto& [name, d] : destinations_) {
-    for (const auto& p : d.connections) {
-      if (p.get() == &c) return &d;
-    }
-  }
-  return nullptr;
+  const auto it = owners_.find(&c);
+  return it == owners_.end() ? nullptr : it->second;
 }
 
 // The connection is destroyed on a later turn: this is called from inside its callbacks.
@@ -370,6 +388,7 @@ void delivery_engine::impl::retire(destination& d, outbound_connection& c) {
   auto it = std::find_if(d.connections.begin(), d.connections.end(),
                          [&](const auto& p) { return p.get() == &c; });
   if (it == d.connections.end()) return;
+  owners_.erase(&c);
   graveyard_.push_back(std::move(*it));
   d.connections.erase(it);
   --stats.connections_open;
@@ -411,8 +430,9 @@ void delivery_engine::impl::on_ready(outbound_connection& c) {
   outbound_connection* pc = &c;
   deps_.timers->schedule(deps_.clock->now() + settings_.idle_keep, [this, alive, domain, pc] {
     if (alive.expired()) return;
-    destination& dest = destination_for(domain);
-    for (const auto& p : dest.connections) {
+    const auto dest = destinations_.find(domain);
+    if (dest == destinations_.end()) return;  // forgotten: the connection is gone too
+    for (const auto& p : dest->second.connections) {
       if (p.get() == pc && pc->ready()) pc->quit();
     }
   });

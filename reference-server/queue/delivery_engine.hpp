@@ -155,6 +155,10 @@ struct engine_stats {
   std::size_t deferred = 0;
   std::size_t failed = 0;
   std::size_t reports = 0;
+  // Destinations the engine keeps state for (jobs, connections, a route plan, a pause or a
+  // rate window). One that no longer holds any is dropped within minutes, so this stays
+  // near the number of domains mail is going to, not every domain ever sent to.
+  std::size_t destinations = 0;
 };
 
 class delivery_engine {

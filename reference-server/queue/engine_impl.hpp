@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -69,6 +70,8 @@ class delivery_engine::impl final : public connection_owner {
   void run_due();
   void add_jobs(const queued_message& m);
   destination& destination_for(const std::string& domain);
+  bool forgettable(const destination& d, core::time_point now) const;
+  void forget_idle_destinations(core::time_point now);
   const destination_settings& settings_for(const std::string& domain) const;
   void pump(destination& d);
   void pump_later(destination& d, core::time_point at);
@@ -112,6 +115,10 @@ class delivery_engine::impl final : public connection_owner {
   engine_settings settings_;
   engine_deps deps_;
   std::map<std::string, destination, std::less<>> destinations_;
+  // The destination of each connection in a destination's list (map nodes stay put): every
+  // callback of a connection asks, and a scan of all destinations grew with their number.
+  std::unordered_map<const outbound_connection*, destination*> owners_;
+  core::time_point next_forget_{};  // the earliest time of the next sweep of idle destinations
   // Recipients of a message that are in a job: one flag per recipient index.
   struct flight {
     std::vector<bool> busy;

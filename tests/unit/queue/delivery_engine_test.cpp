@@ -528,5 +528,62 @@ TEST(DeliveryEngine, ConnectionsPerDestinationStayWithinTheLimit) {
   EXPECT_TRUE(w.settled());
 }
 
+// A server that keeps sending meets ever more domains: a destination it is done with (no
+// job, no connection, its route plan due for renewal) is dropped, and mail to it later is
+// planned and sent afresh.
+TEST(DeliveryEngine, DestinationsNoLongerNeededAreForgotten) {
+  world w;
+  constexpr int domains = 30;
+  std::vector<std::unique_ptr<test::scripted_smtp_peer>> peers;
+  for (int i = 0; i < domains; ++i) {
+    const std::string domain = "d" + std::to_string(i) + ".test";
+    peers.push_back(std::make_unique<test::scripted_smtp_peer>("mx." + domain));
+    w.host(domain, 10, "mx." + domain, "192.0.2." + std::to_string(i + 1), peers.back().get());
+  }
+  w.start();
+  for (int i = 0; i < domains; ++i) {
+    w.send("alice@sender.test", {"bob@d" + std::to_string(i) + ".test"});
+  }
+  w.run_for(minutes(1));
+  EXPECT_TRUE(w.settled());
+  EXPECT_EQ(w.engine->stats().destinations, static_cast<std::size_t>(domains));
+  w.run_for(minutes(5));
+  w.send("alice@sender.test", {"carol@d0.test"});
+  w.loop.run_until_idle();  // the wake: a sweep, then the new job
+  EXPECT_EQ(w.engine->stats().destinations, 1u);
+  w.run_for(minutes(1));
+  EXPECT_TRUE(w.settled());
+  EXPECT_EQ(peers[0]->accepted_messages().size(), 2u);
+}
+
+// What a destination must remember outlives its jobs: a pause asked for by the receiver
+// holds for a retry that comes due before it ends, through sweeps of idle destinations.
+TEST(DeliveryEngine, APausedDestinationIsKeptUntilThePauseEnds) {
+  world w;
+  w.settings.default_destination.throttle_pause = minutes(30);
+  w.settings.retry.fallback.min_backoff = minutes(10);
+  test::scripted_smtp_peer mx("mx.dest.test"), other("mx.other.test");
+  mx.on_transaction(1, smtp_step::mail, smtp_action::reply("421 4.7.28 rate limited"));
+  w.host("dest.test", 10, "mx.dest.test", "192.0.2.1", &mx);
+  w.host("other.test", 10, "mx.other.test", "192.0.2.2", &other);
+  w.start();
+  const core::time_point t0 = w.loop.now();
+  w.send("alice@sender.test", {"bob@dest.test"});  // deferred; its retry is due at 10 min
+  w.run_for(minutes(6));
+  w.send("alice@sender.test", {"carol@other.test"});  // its wake sweeps idle destinations
+  w.run_for(minutes(2));
+  w.send("alice@sender.test", {"carol@other.test"});
+  w.run_for(hours(1));
+  EXPECT_EQ(mx.accepted_messages().size(), 1u);
+  EXPECT_EQ(other.accepted_messages().size(), 2u);
+  std::vector<core::time_point> to_dest;
+  for (const auto& a : w.net.attempts()) {
+    if (a.remote.address == "192.0.2.1") to_dest.push_back(a.at);
+  }
+  ASSERT_EQ(to_dest.size(), 2u);
+  EXPECT_GE(to_dest[1] - t0, minutes(30));
+  EXPECT_TRUE(w.settled());
+}
+
 }  // namespace
 }  // namespace mailsim::queue
