@@ -337,7 +337,7 @@ void delivery_engine::impl::open_connection(destination& d, int pool) {
   c->set_pool(pool);
   outbound_connection& ref = *c;
   d.connections.push_back(std::move(c));
-  owners_.emplace(&ref, &d);
+  owners_.insert_or_assign(&ref, &d);
   ++stats.connections_made;
   ++stats.connections_open;
   ref.open();
