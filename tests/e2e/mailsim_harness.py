@@ -151,6 +151,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_ports(count: int) -> list:
+    """`count` distinct free ports: two calls of free_port() can give the same one, which
+    the server's config check refuses for two listeners."""
+    ports = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
 # ------------------------------------------------------------------------------------------
 # Maildir contents.
 
@@ -327,7 +338,7 @@ class ServerProcess:
         last_error = ""
         for attempt in range(attempts):
             if not keep_ports or not self.ports:
-                self.ports = {role: free_port() for role in self.roles}
+                self.ports = dict(zip(self.roles, free_ports(len(self.roles))))
             self.write_config()
             self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
             self.starts += 1
