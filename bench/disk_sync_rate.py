@@ -7,8 +7,9 @@ Each test runs for a fixed time (--seconds) in a scratch folder it removes after
   maildir_fsync      a Maildir delivery done the classic way: write 1 KiB in tmp/, fsync it,
                      rename into new/, fsync new/ (two fsyncs per message)
   syncfs_1file       write a new 1 KiB file, syncfs(2) the filesystem
-  maildir_syncfs     a one-message group commit as mailsim does it: write in tmp/, syncfs,
-                     rename into new/, syncfs (two syncfs per batch)
+  maildir_syncfs     a one-message group commit with two barriers: write in tmp/, syncfs,
+                     rename into new/, syncfs (mailsim before 2026-11-29; since then it
+                     pays one barrier, syncfs_1file plus a rename)
 Prints one line per test: operations per second and the mean time of one operation.
 Debian's /usr/bin/python3 only; no third-party modules.
 """

@@ -124,8 +124,8 @@ for name, v in sorted(calls.items(), key=lambda kv: -sum(kv[1])):
           f"{p(0.5):8.3f} {p(0.99):8.3f} {sum(v):8.2f} {len(threads[name])}")
 barriers = len(calls.get("syncfs", [])) or len(calls.get("fsync", []))
 if calls.get("syncfs"):
-    batches = len(calls["syncfs"]) / 2  # one syncfs for file data, one for directory entries
-    print(f"group-commit batches (syncfs/2): {batches:.0f}; mean batch size: {accepted / max(batches, 1):.2f} messages")
+    batches = len(calls["syncfs"])  # one barrier per batch (the renames ride on the next one)
+    print(f"group-commit batches (syncfs calls): {batches:.0f}; mean batch size: {accepted / max(batches, 1):.2f} messages")
 EOF
 
 if command -v perf >/dev/null; then

@@ -121,8 +121,11 @@ std::string smtp_server::start() {
                                : store::barrier_mode::fsync_each};
   m.store = std::make_unique<store::maildir_store>(mc, m.clock);
   if (auto ec = m.store->open()) return "cannot open maildir root " + mc.root + ": " + ec.message();
-  store::recover_report rec = m.store->recover();  // crash debris of unfinished deliveries
-  m.log->write("recover", {{"removed_tmp_files", rec.removed_files}, {"maildirs", rec.maildirs}});
+  // Completes the deliveries a crash interrupted after their barrier; removes the rest.
+  store::recover_report rec = m.store->recover();
+  m.log->write("recover", {{"removed_tmp_files", rec.removed_files},
+                           {"recovered_tmp_files", rec.recovered_files},
+                           {"maildirs", rec.maildirs}});
   m.policy = std::make_unique<inbound_policy>(
       m.directory, *m.store, m.cfg.domains.empty() ? std::string() : m.cfg.domains.front(),
       m.cfg.outbound.enabled);

@@ -116,6 +116,22 @@ std::error_code remove_file(int at, const std::string& path) {
   return last_error();
 }
 
+std::error_code read_whole(int at, const std::string& path, std::string& out) {
+  unique_fd fd(::openat(at, path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return last_error();
+  out.clear();
+  char buffer[65536];
+  while (true) {
+    const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return last_error();
+    }
+    if (got == 0) return {};
+    out.append(buffer, static_cast<std::size_t>(got));
+  }
+}
+
 namespace {
 
 // d_type is a hint some file systems leave DT_UNKNOWN; lstat then tells.

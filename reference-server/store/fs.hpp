@@ -83,6 +83,9 @@ struct entry {
 // The entries of a directory, without "." and "..". ENOENT gives an empty list and an error.
 std::vector<entry> list_directory(int at, const std::string& path, std::error_code& error);
 
+// The whole content of a file into `out` (replaced).
+std::error_code read_whole(int at, const std::string& path, std::string& out);
+
 std::error_code file_size(int at, const std::string& path, std::uint64_t& size_bytes);
 
 bool is_directory(int at, const std::string& path);

@@ -268,13 +268,13 @@ std::error_code mailbox::read(std::uint32_t uid, std::string& out) const {
   const index::record* entry = impl_->find(uid);
   const disk_file* file = entry ? impl_->file_of(*entry) : nullptr;
   if (file == nullptr) return errc::not_found;
-  std::error_code error = read_whole(impl_->dir.get(), impl_->relative_path(*file), out);
+  std::error_code error = fs::read_whole(impl_->dir.get(), impl_->relative_path(*file), out);
   if (error != std::errc::no_such_file_or_directory) return error;
   // Renamed by another session since our scan (a flag change): look for its base name.
   std::error_code list_error;
   for (const auto& item : fs::list_directory(impl_->dir.get(), "cur", list_error)) {
     if (item.regular && index::base_of(item.name) == entry->base_name) {
-      return read_whole(impl_->dir.get(), "cur/" + item.name, out);
+      return fs::read_whole(impl_->dir.get(), "cur/" + item.name, out);
     }
   }
   return errc::not_found;

@@ -23,8 +23,7 @@
 
 namespace mailsim::store {
 
-// Whole-file helpers on a folder's descriptor (mailbox_sync.cpp).
-std::error_code read_whole(int dir, const std::string& name, std::string& out);
+// Whole-file helpers on a folder's descriptor (mailbox_sync.cpp; fs::read_whole() reads).
 // The first bytes of a file: enough for the index header line.
 std::error_code read_prefix(int dir, const std::string& name, std::size_t max_bytes,
                             std::string& out);

@@ -28,22 +28,6 @@ constexpr int lock_pause_ms = 2;
 
 }  // namespace
 
-std::error_code read_whole(int dir, const std::string& name, std::string& out) {
-  fs::unique_fd fd(::openat(dir, name.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return fs::last_error();
-  out.clear();
-  char buffer[65536];
-  while (true) {
-    const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return fs::last_error();
-    }
-    if (got == 0) return {};
-    out.append(buffer, static_cast<std::size_t>(got));
-  }
-}
-
 std::error_code read_prefix(int dir, const std::string& name, std::size_t max_bytes,
                             std::string& out) {
   fs::unique_fd fd(::openat(dir, name.c_str(), O_RDONLY | O_CLOEXEC));
@@ -146,7 +130,7 @@ std::error_code mailbox::impl::load_index(bool& dirty) {
   const std::optional<file_identity> identity = index_identity();
   if (loaded && identity && index_seen && *identity == *index_seen) return {};
   std::string text;
-  std::error_code error = read_whole(dir.get(), index_name, text);
+  std::error_code error = fs::read_whole(dir.get(), index_name, text);
   if (error == std::errc::no_such_file_or_directory) {
     dirty = true;
     return reset_index(loaded ? data.head.uid_validity : 0);

@@ -5,6 +5,7 @@
 
 #include <atomic>
 
+#include "reference-server/store/checksum.hpp"
 #include "reference-server/store/error.hpp"
 #include "reference-server/store/maildir_layout.hpp"
 
@@ -25,10 +26,6 @@ std::string parent_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-std::string base_name(const std::string& path) {
-  return path.substr(path.rfind('/') + 1);
-}
-
 }  // namespace
 
 // One copy of one request: a file in tmp/, later in new/.
@@ -37,6 +34,7 @@ struct maildir_store::copy {
   std::string user;
   std::string maildir;  // "<domain>/<local>/Maildir" or a sub-folder of it, relative to the root
   std::string path;     // where the file is now, relative to the root
+  std::string name;     // its name in new/ (in tmp/ followed by the checksum field)
   std::uint64_t size_bytes = 0;
   bool sync_alone = false;  // fsync'd by itself: fsync_each mode, or not on the root's fs
   bool removed = false;
@@ -59,6 +57,9 @@ struct maildir_store::batch_state {
 
   std::vector<copy> copies;
   std::vector<std::error_code> errors;  // per request
+  // The data barrier's syncfs(2) succeeded: it made the tmp/ entries durable along with the
+  // data, so the shared copies need no second barrier (see maildir.hpp).
+  bool syncfs_done = false;
 };
 
 maildir_store::maildir_store(maildir_config config, const core::clock& clock)
@@ -132,11 +133,12 @@ std::string maildir_store::unique_name(core::time_point now, std::uint64_t size_
 }
 
 fs::unique_fd maildir_store::create_unique(const std::string& folder, core::time_point now,
-                                           std::uint64_t size_bytes, std::string& path,
+                                           std::uint64_t checksum, copy& file,
                                            std::error_code& error) {
   for (int attempt = 0; attempt < name_attempts_max; ++attempt) {
-    path = folder + "/" + unique_name(now, size_bytes);
-    fs::unique_fd fd = fs::create_file(root_fd_.get(), path, error);
+    file.name = unique_name(now, file.size_bytes);
+    file.path = folder + "/" + with_checksum(file.name, checksum);
+    fs::unique_fd fd = fs::create_file(root_fd_.get(), file.path, error);
     if (error != std::errc::file_exists) return fd;
   }
   error = errc::name_collision;
@@ -147,8 +149,9 @@ void maildir_store::write_phase(std::span<const delivery_request> batch, core::t
                                 batch_state& state) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].users.empty()) state.fail(i, errc::no_recipients);
+    const std::uint64_t checksum = content_checksum(batch[i].trace, batch[i].message);
     for (const auto& user : batch[i].users) {
-      if (auto error = write_copy(batch[i], i, user, now, state)) {
+      if (auto error = write_copy(batch[i], {i, checksum}, user, now, state)) {
         state.fail(i, error);
         // Ask the file system again next time: the folder may have been removed or repaired.
         if (const auto maildir = maildir_relative_path(user)) {
@@ -160,7 +163,7 @@ void maildir_store::write_phase(std::span<const delivery_request> batch, core::t
   }
 }
 
-std::error_code maildir_store::write_copy(const delivery_request& request, std::size_t index,
+std::error_code maildir_store::write_copy(const delivery_request& request, request_key key,
                                           const std::string& user, core::time_point now,
                                           batch_state& state) {
   const auto maildir = maildir_relative_path(user);
@@ -168,7 +171,7 @@ std::error_code maildir_store::write_copy(const delivery_request& request, std::
   if (!request.folder.empty() && !is_folder_name(request.folder)) return errc::invalid_folder;
   if (auto error = ensure_maildir(*maildir, request.folder)) return error;
   copy file;
-  file.request = index;
+  file.request = key.index;
   file.user = user;
   file.maildir = maildir_folder_path(*maildir, request.folder);
   file.size_bytes = request.trace.size() + request.message.size();
@@ -176,7 +179,7 @@ std::error_code maildir_store::write_copy(const delivery_request& request, std::
   file.sync_alone = config_.barrier == barrier_mode::fsync_each ||
                     (config_.barrier == barrier_mode::syncfs && !same_fs);
   std::error_code error;
-  fs::unique_fd fd = create_unique(file.maildir + "/tmp", now, file.size_bytes, file.path, error);
+  fs::unique_fd fd = create_unique(file.maildir + "/tmp", now, key.checksum, file, error);
   if (error) return error;
   state.copies.push_back(file);  // the file exists from here on: a failure must remove it
   error = fs::write_all(fd.get(), request.trace, request.message);
@@ -188,7 +191,8 @@ std::error_code maildir_store::write_copy(const delivery_request& request, std::
 void maildir_store::data_barrier(batch_state& state) {
   // fsync_each synced each file as it was written; none never syncs.
   if (config_.barrier != barrier_mode::syncfs || !state.any_shared()) return;
-  if (::syncfs(root_fd_.get()) == 0) return;
+  state.syncfs_done = ::syncfs(root_fd_.get()) == 0;
+  if (state.syncfs_done) return;
   // A write-back error somewhere on the file system, perhaps not in our files: ask each of
   // them. Linux reports a write-back error nobody has seen yet to a descriptor opened later.
   for (const auto& file : state.copies) {
@@ -207,27 +211,32 @@ void maildir_store::rename_phase(core::time_point now, batch_state& state) {
 // Maildir delivery: a message becomes visible by its rename from tmp/ into new/. The name is
 // kept; an existing file is never replaced (rename(2) would silently drop another message).
 std::error_code maildir_store::rename_into_new(copy& file, core::time_point now) {
-  std::string target = file.maildir + "/new/" + base_name(file.path);
   for (int attempt = 0; attempt < name_attempts_max; ++attempt) {
+    const std::string target = file.maildir + "/new/" + file.name;
     const std::error_code error = fs::rename_no_replace(root_fd_.get(), file.path, target);
     if (!error) {
       file.path = target;
       return {};
     }
     if (error != std::errc::file_exists) return error;
-    target = file.maildir + "/new/" + unique_name(now, file.size_bytes);
+    file.name = unique_name(now, file.size_bytes);
   }
   return errc::name_collision;
 }
 
 void maildir_store::directory_barrier(batch_state& state) {
   if (config_.barrier == barrier_mode::none) return;
-  const bool syncfs_done = config_.barrier == barrier_mode::syncfs && state.any_shared() &&
-                           ::syncfs(root_fd_.get()) == 0;
-  // Otherwise each distinct new/ folder once: its entries are what the renames changed.
+  // After a successful data syncfs(2) the shared copies are safe in tmp/ whatever happens to
+  // their renames: recover() completes a rename a crash undid. When that syncfs failed and
+  // each file was fsync'd instead, their tmp/ entries may not be durable: sync the renames.
+  const bool shared_safe =
+      state.syncfs_done || (config_.barrier == barrier_mode::syncfs && state.any_shared() &&
+                            ::syncfs(root_fd_.get()) == 0);
+  // The copies synced alone (fsync_each mode, another file system): each distinct new/
+  // folder once, as its entries are what the renames changed.
   std::map<std::string, std::error_code> folders;
   for (const auto& file : state.copies) {
-    if (!state.failed(file) && (file.sync_alone || !syncfs_done)) {
+    if (!state.failed(file) && (file.sync_alone || !shared_safe)) {
       folders.emplace(file.maildir + "/new", std::error_code{});
     }
   }

@@ -1,30 +1,41 @@
 // mailsim::store Maildir store — durable delivery into Maildir folders, by group commit.
 //
 // Contract: commit_batch() writes every copy of every request of a batch into the user's
-// Maildir and reports, per request, success only when all its copies are durable: file data
-// and directory entry on stable storage (DESIGN.md "Data at rest": nothing is acknowledged
-// before). The steps (the Maildir protocol, with the fsyncs grouped):
-//   1. write each copy into <maildir>/tmp/<unique name>, no sync yet;
-//   2. one data barrier for the whole batch: syncfs(2) on the store root;
-//   3. rename each file into <maildir>/new/ (never replacing a file);
-//   4. one directory barrier for the whole batch: syncfs(2) again.
+// Maildir and reports, per request, success only when all its copies are durable: bytes on
+// stable storage under a directory entry that a restart turns into a delivered message
+// (DESIGN.md "Data at rest": nothing is acknowledged before). The steps (the Maildir
+// protocol, with the fsyncs grouped):
+//   1. write each copy into <maildir>/tmp/<unique name>,C=<checksum> (content_checksum() of
+//      its bytes; with_checksum()), no sync yet;
+//   2. one barrier for the whole batch: syncfs(2) on the store root, which makes the data
+//      and the tmp/ entries durable;
+//   3. rename each file into <maildir>/new/<unique name> (never replacing a file).
+// The renames are not synced: the next batch's barrier does it, and a crash before that
+// leaves each file complete in tmp/, where recover() finds it, checks its bytes against the
+// checksum in its name and completes the rename. So one barrier per batch suffices where the
+// classic protocol pays two (data, then directory), as a queue file's single fsync does in
+// an MTA that delivers after acknowledging.
 // With barrier_mode::fsync_each, each file is fsync'd after it is written and each distinct
 // new/ folder once after the renames: the classic per-message cost, kept for comparison and
 // used automatically for a Maildir on another file system than the root (syncfs(2) covers
 // only the root's). When syncfs(2) fails (a write-back error somewhere on the file system,
-// reported since Linux 5.8), the store falls back to fsync(2) of each file or folder, so that
-// an error caused by some other file does not fail this batch, and an error of ours is seen.
+// reported since Linux 5.8), the store falls back to fsync(2) of each file and then syncs
+// the renames as well (another syncfs, or each new/ folder), so that an error caused by some
+// other file does not fail this batch, and an error of ours is seen.
 // barrier_mode::none skips all syncing: for tests and benchmarks only, never for service.
 // A request that fails at any step has all its files removed (from tmp/ or new/), so no
 // mailbox keeps a copy of a message the sender will retry; the other requests go on. The
-// removal is not synced: after a crash a removed copy may come back, which only duplicates a
-// message (at-least-once, as DESIGN.md allows), never loses one.
+// removal is not synced: after a crash a removed copy may come back (and recover() deliver
+// it), which only duplicates a message (at-least-once, as DESIGN.md allows), never loses one.
 //
 // Missing Maildir folders are created on first delivery, and each new folder's parent is
 // synced. A request's `folder` goes to the Maildir++ sub-folder (maildir_folder_path(),
-// with its "maildirfolder" marker), created the same way. recover() at start-up deletes the debris in every tmp/ (of each Maildir and of its
-// Maildir++ sub-folders): files written by a batch that never finished. It assumes no other
-// program writes into these Maildirs while it runs.
+// with its "maildirfolder" marker), created the same way. recover() at start-up walks every
+// tmp/ (of each Maildir and of its Maildir++ sub-folders): a file whose name carries a
+// checksum that its bytes match was written by a barrier that finished and goes into new/
+// (then one syncfs(2) makes those renames durable); every other file is debris of a batch
+// that never finished (or of an IMAP APPEND) and is deleted. It assumes no other program
+// writes into these Maildirs while it runs.
 //
 // What it must not do: read the OS clock or real randomness (names come from the injected
 // clock, a process-wide counter and the configured pid and host name), start threads, or
@@ -58,7 +69,8 @@ struct maildir_config {
 };
 
 struct recover_report {
-  std::size_t removed_files = 0;  // debris deleted from tmp/ folders
+  std::size_t removed_files = 0;    // debris deleted from tmp/ folders
+  std::size_t recovered_files = 0;  // complete files moved from tmp/ into new/
   std::size_t maildirs = 0;       // Maildirs visited
   std::error_code error;          // the first error met; the walk goes on after it
 };
@@ -88,7 +100,11 @@ class maildir_store final : public mailbox_store {
   struct batch_state;
 
   std::error_code ensure_maildir(const std::string& maildir, std::string_view folder);
-  std::error_code write_copy(const delivery_request& request, std::size_t index,
+  struct request_key {
+    std::size_t index = 0;       // in the batch
+    std::uint64_t checksum = 0;  // content_checksum() of its trace and message
+  };
+  std::error_code write_copy(const delivery_request& request, request_key key,
                              const std::string& user, core::time_point now, batch_state& state);
   void write_phase(std::span<const delivery_request> batch, core::time_point now,
                    batch_state& state);
@@ -100,7 +116,7 @@ class maildir_store final : public mailbox_store {
   std::vector<delivery_result> results(std::span<const delivery_request> batch,
                                        const batch_state& state);
   fs::unique_fd create_unique(const std::string& folder, core::time_point now,
-                              std::uint64_t size_bytes, std::string& path, std::error_code& error);
+                              std::uint64_t checksum, copy& file, std::error_code& error);
   std::string unique_name(core::time_point now, std::uint64_t size_bytes) const;
   std::uint64_t scan_usage(std::string_view user) const;
 

@@ -89,6 +89,33 @@ std::string maildir_file_name(const file_name_parts& parts) {
          ",S=" + std::to_string(parts.size_bytes);
 }
 
+namespace {
+constexpr std::string_view checksum_field = ",C=";
+constexpr std::size_t checksum_digits = 16;
+}  // namespace
+
+std::string with_checksum(std::string_view name, std::uint64_t checksum) {
+  std::string out(name);
+  out += checksum_field;
+  for (int shift = 60; shift >= 0; shift -= 4) out += "0123456789abcdef"[(checksum >> shift) & 0xf];
+  return out;
+}
+
+std::optional<checksummed_name> split_checksum(std::string_view tmp_name) {
+  const std::size_t suffix = checksum_field.size() + checksum_digits;
+  if (tmp_name.size() <= suffix) return std::nullopt;
+  const std::string_view name = tmp_name.substr(0, tmp_name.size() - suffix);
+  const std::string_view field = tmp_name.substr(name.size());
+  if (!field.starts_with(checksum_field)) return std::nullopt;
+  std::uint64_t checksum = 0;
+  for (const char c : field.substr(checksum_field.size())) {
+    const bool digit = c >= '0' && c <= '9';
+    if (!digit && !(c >= 'a' && c <= 'f')) return std::nullopt;
+    checksum = (checksum << 4) | static_cast<std::uint64_t>(digit ? c - '0' : c - 'a' + 10);
+  }
+  return checksummed_name{name, checksum};
+}
+
 std::optional<std::uint64_t> size_from_file_name(std::string_view file_name) {
   // The base name ends at ':' (the "2,FLAGS" info of messages in cur/).
   const std::string_view base = file_name.substr(0, file_name.find(':'));

@@ -57,6 +57,17 @@ std::string maildir_file_name(const file_name_parts& parts);
 // convention) and ',' → "\054" (',' starts the S= field), so the name parses back.
 std::string escape_host(std::string_view host);
 
+// A file in tmp/ carries the checksum of its bytes (content_checksum()) in its name, after
+// the name it gets in new/: "<name>,C=<16 lower-case hex digits>". recover() moves a tmp/
+// file whose bytes match into new/ under <name>, and deletes the others.
+std::string with_checksum(std::string_view name, std::uint64_t checksum);
+struct checksummed_name {
+  std::string_view name;  // the name without its ",C=" field
+  std::uint64_t checksum = 0;
+};
+// nullopt unless the name ends with a well-formed ",C=" field after a non-empty name.
+std::optional<checksummed_name> split_checksum(std::string_view tmp_name);
+
 // The S= size of a Maildir file name ("…,S=1234" or "…,S=1234:2,FS"), if it has one.
 std::optional<std::uint64_t> size_from_file_name(std::string_view file_name);
 

@@ -14,7 +14,8 @@ durable, so
 - after every crash, every message acknowledged so far is in each recipient's new/;
 - every file in new/ is a complete message, byte-identical after the trace headers to one
   that was sent (the store writes in tmp/ and renames);
-- the partial files a crash leaves in tmp/ are gone once the server has started again;
+- the files a crash leaves in tmp/ are gone once the server has started again: complete
+  ones (their bytes match the checksum in their name) moved into new/, the rest deleted;
 - a message is stored more often than once per recipient only when a 250 was lost (an
   unknown outcome followed by a resend); those duplicates are counted and reported.
 
@@ -348,6 +349,11 @@ def test_kill_9_never_loses_an_acknowledged_message(tmp_path, capsys):
                 unacked_delivered += 1
     tmp_files = server.all_files("tmp")
     cur_files = server.all_files("cur")
+    # Each start reports what it did with the tmp/ files of the run before: completed (bytes
+    # matching the checksum in the name: written by a barrier that finished) or removed.
+    recovers = [e for e in server.log_events() if e.get("event") == "recover"]
+    recovered = sum(e.get("recovered_tmp_files", 0) for e in recovers)
+    removed = sum(e.get("removed_tmp_files", 0) for e in recovers)
     epochs_with_acks = len({m.acked_epoch for m in acked if m.acked_epoch is not None})
     resent = sum(1 for m in messages if m.attempts > 1)
 
@@ -357,7 +363,8 @@ def test_kill_9_never_loses_an_acknowledged_message(tmp_path, capsys):
                f"(in {epochs_with_acks} runs), {resent} resent after a crash, "
                f"{len(duplicates)} duplicate copies after a lost 250, "
                f"{unacked_delivered} unacknowledged copies delivered, "
-               f"{crash_tmp_files} partial tmp/ files left by crashes and removed at start, "
+               f"{crash_tmp_files} tmp/ files left by crashes ({recovered} complete and "
+               f"moved into new/ at start, {removed} removed), "
                f"{len(index.seen)} files in new/, {ledger.timeouts} client timeouts")
     with capsys.disabled():
         print(summary, flush=True)
@@ -369,6 +376,7 @@ def test_kill_9_never_loses_an_acknowledged_message(tmp_path, capsys):
     assert tmp_files == [], f"files left in tmp/ after a clean stop: {tmp_files[:5]} ({how})"
     assert cur_files == [], f"files in cur/ (nobody read them): {cur_files[:5]} ({how})"
     assert not ledger.unexpected, f"unexpected replies: {ledger.unexpected[:10]} ({how})"
+    assert recovered + removed == crash_tmp_files, summary
     # The run must have been a real test: traffic all along and crashes under load.
     assert kills >= 20
     assert len(acked) >= 100, summary

@@ -53,5 +53,23 @@ TEST(maildir_layout, sizes_from_names) {
   }
 }
 
+TEST(maildir_layout, checksum_fields) {
+  const std::string name = "1700000000.M0P1Q1.h,S=1234";
+  const std::string tmp_name = with_checksum(name, 0x0123456789abcdefULL);
+  EXPECT_EQ(tmp_name, name + ",C=0123456789abcdef");
+  EXPECT_EQ(size_from_file_name(tmp_name), 1234u);  // the S= field still reads
+  const auto parts = split_checksum(tmp_name);
+  ASSERT_TRUE(parts);
+  EXPECT_EQ(parts->name, name);
+  EXPECT_EQ(parts->checksum, 0x0123456789abcdefULL);
+  EXPECT_EQ(split_checksum(with_checksum("x", 0))->checksum, 0u);
+  for (const std::string& bad : std::vector<std::string>{
+           name, ",C=0123456789abcdef", name + ",C=0123456789ABCDEF", name + ",C=0123456789abcde",
+           name + ",C=0123456789abcdef0", name + ",X=0123456789abcdef",
+           name + ",C=0123456789abcdeg", name + ",C=0123456789abcdef:2,S"}) {
+    EXPECT_FALSE(split_checksum(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace mailsim::store

@@ -6,7 +6,9 @@
 #include <regex>
 #include <set>
 
+#include "reference-server/store/checksum.hpp"
 #include "reference-server/store/error.hpp"
+#include "reference-server/store/maildir_layout.hpp"
 #include "tests/unit/store/temp_dir.hpp"
 
 namespace mailsim::store {
@@ -182,6 +184,52 @@ TEST_P(maildir_fixture, recover_removes_tmp_debris_only) {
   EXPECT_TRUE(tmp_debris().empty());
   EXPECT_EQ(names_in(alice + "/new").size(), 1u);
   EXPECT_EQ(store_.recover().removed_files, 0u);
+}
+
+// A crash after the barrier but before the rename became durable leaves the file complete
+// in tmp/ under its checksummed name: recover() delivers it under the name it was meant to
+// have. A file whose bytes do not match its checksum (cut, or with blocks never written) is
+// debris, however well-formed its name.
+TEST_P(maildir_fixture, recover_completes_renames_of_durable_files_only) {
+  const std::vector<delivery_request> batch = {{body, trace_block(), {"alice@example.com"}}};
+  const auto results = store_.commit_batch(batch);
+  ASSERT_TRUE(results[0].ok());
+  const std::string alice = maildir("example.com", "alice");
+  const std::string name = names_in(alice + "/new").at(0);
+  EXPECT_EQ(name.find(",C="), std::string::npos) << name;
+  const std::string bytes = read_file(alice + "/new/" + name);
+  const std::uint64_t sum = content_checksum(bytes);
+  EXPECT_EQ(sum, content_checksum(trace_block(), body));
+  // The rename undone, as a crash can leave it; beside it, a cut copy and a zeroed one.
+  std::filesystem::rename(alice + "/new/" + name, alice + "/tmp/" + with_checksum(name, sum));
+  test::write_file(alice + "/tmp/" + with_checksum("2.M1P1Q2.h,S=70", sum), bytes.substr(0, 40));
+  test::write_file(alice + "/tmp/" + with_checksum("3.M1P1Q3.h,S=70", sum),
+                   std::string(bytes.size(), '\0'));
+  const recover_report report = store_.recover();
+  EXPECT_FALSE(report.error) << report.error.message();
+  EXPECT_EQ(report.recovered_files, 1u);
+  EXPECT_EQ(report.removed_files, 2u);
+  EXPECT_EQ(names_in(alice + "/new"), std::vector<std::string>{name});
+  EXPECT_EQ(read_file(alice + "/new/" + name), bytes);
+  EXPECT_TRUE(tmp_debris().empty());
+}
+
+// rename_no_replace() falls back to link + unlink on file systems without renameat2: a crash
+// between the two leaves the same file in tmp/ and new/. The copy in new/ stays, alone.
+TEST_P(maildir_fixture, recover_drops_a_tmp_file_already_linked_into_new) {
+  const std::vector<delivery_request> batch = {{body, trace_block(), {"carol@example.com"}}};
+  ASSERT_TRUE(store_.commit_batch(batch)[0].ok());
+  const std::string carol = maildir("example.com", "carol");
+  const std::string name = names_in(carol + "/new").at(0);
+  const std::string bytes = read_file(carol + "/new/" + name);
+  std::filesystem::create_hard_link(carol + "/new/" + name,
+                                    carol + "/tmp/" + with_checksum(name, content_checksum(bytes)));
+  const recover_report report = store_.recover();
+  EXPECT_FALSE(report.error) << report.error.message();
+  EXPECT_EQ(report.recovered_files, 1u);
+  EXPECT_EQ(names_in(carol + "/new"), std::vector<std::string>{name});
+  EXPECT_EQ(read_file(carol + "/new/" + name), bytes);
+  EXPECT_TRUE(tmp_debris().empty());
 }
 
 TEST_P(maildir_fixture, a_maildir_on_another_file_system_is_synced_on_its_own) {
