@@ -22,6 +22,8 @@ packages=(
   fetchmail mailutils
   # the simulator's Python module and CLI: bindings, scenario templates (Jinja2, PyYAML)
   pybind11-dev python3-pybind11 python3-dev python3-jinja2 python3-yaml
+  # the allocator the simulator's command line preloads (pyapi/mailsim/allocator.py)
+  libmimalloc2.0
   # sanitizers and fuzzing
   clang-14 libclang-rt-14-dev
 )

@@ -2,6 +2,10 @@
 
 import sys
 
-from mailsim.cli import main
+from mailsim.allocator import use_preferred_allocator
+
+use_preferred_allocator()  # may re-execute this command, before the module is loaded
+
+from mailsim.cli import main  # noqa: E402
 
 sys.exit(main())
