@@ -13,7 +13,9 @@ constexpr std::uint64_t k2 = 0xc2b2ae3d27d4eb4fULL;
 constexpr std::uint64_t k3 = 0x165667b19e3779f9ULL;
 constexpr std::size_t block = 32;  // one 8-byte word per lane
 
-std::uint64_t rotl(std::uint64_t v, int n) { return (v << n) | (v >> (64 - n)); }
+std::uint64_t rotl(std::uint64_t v, int n) {
+  return (v << n) | (v >> (64 - n));
+}
 
 // Little-endian whatever the host, so that the value does not depend on the machine.
 std::uint64_t load_le(const char* p) {
@@ -22,7 +24,7 @@ std::uint64_t load_le(const char* p) {
   return v;
 }
 
-std::uint64_t round(std::uint64_t lane, std::uint64_t word) {
+std::uint64_t lane_round(std::uint64_t lane, std::uint64_t word) {
   return rotl(lane + word * k2, 31) * k1;
 }
 
@@ -50,7 +52,8 @@ class hasher {
     std::uint64_t h = rotl(lanes_[0], 1) + rotl(lanes_[1], 7) + rotl(lanes_[2], 12) +
                       rotl(lanes_[3], 18) + total_;
     std::size_t i = 0;
-    for (; i + 8 <= pending_size_; i += 8) h = rotl(h ^ round(0, load_le(&pending_[i])), 27) * k1;
+    for (; i + 8 <= pending_size_; i += 8)
+      h = rotl(h ^ lane_round(0, load_le(&pending_[i])), 27) * k1;
     for (; i < pending_size_; ++i) {
       h = rotl(h ^ (static_cast<unsigned char>(pending_[i]) * k3), 11) * k1;
     }
@@ -64,7 +67,8 @@ class hasher {
 
  private:
   void consume(const char* p) {
-    for (std::size_t lane = 0; lane < 4; ++lane) lanes_[lane] = round(lanes_[lane], load_le(p + 8 * lane));
+    for (std::size_t lane = 0; lane < 4; ++lane)
+      lanes_[lane] = lane_round(lanes_[lane], load_le(p + 8 * lane));
   }
 
   std::array<std::uint64_t, 4> lanes_ = {k1 + k2, k2, 0, 0 - k1};

@@ -40,7 +40,8 @@ TEST(content_checksum, depends_on_the_bytes_not_on_where_they_are_split) {
 TEST(content_checksum, tells_damaged_copies_apart) {
   const std::string text = sample(1024);
   std::set<std::uint64_t> seen;
-  for (std::size_t size = 0; size <= 160; ++size) seen.insert(content_checksum(text.substr(0, size)));
+  for (std::size_t size = 0; size <= 160; ++size)
+    seen.insert(content_checksum(text.substr(0, size)));
   EXPECT_EQ(seen.size(), 161u);
   seen.clear();
   for (std::size_t i = 0; i < text.size(); ++i) {
