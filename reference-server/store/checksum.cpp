@@ -33,6 +33,7 @@ std::uint64_t lane_round(std::uint64_t lane, std::uint64_t word) {
 class hasher {
  public:
   void update(std::string_view bytes) {
+    if (bytes.empty()) return;  // its data() may be null, which memcpy must never get
     total_ += bytes.size();
     if (pending_size_ > 0) {
       const std::size_t take = std::min(block - pending_size_, bytes.size());
