@@ -53,8 +53,9 @@ class hasher {
     std::uint64_t h = rotl(lanes_[0], 1) + rotl(lanes_[1], 7) + rotl(lanes_[2], 12) +
                       rotl(lanes_[3], 18) + total_;
     std::size_t i = 0;
-    for (; i + 8 <= pending_size_; i += 8)
+    for (; i + 8 <= pending_size_; i += 8) {
       h = rotl(h ^ lane_round(0, load_le(&pending_[i])), 27) * k1;
+    }
     for (; i < pending_size_; ++i) {
       h = rotl(h ^ (static_cast<unsigned char>(pending_[i]) * k3), 11) * k1;
     }
@@ -68,8 +69,9 @@ class hasher {
 
  private:
   void consume(const char* p) {
-    for (std::size_t lane = 0; lane < 4; ++lane)
+    for (std::size_t lane = 0; lane < 4; ++lane) {
       lanes_[lane] = lane_round(lanes_[lane], load_le(p + 8 * lane));
+    }
   }
 
   std::array<std::uint64_t, 4> lanes_ = {k1 + k2, k2, 0, 0 - k1};

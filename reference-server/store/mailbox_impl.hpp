@@ -23,8 +23,8 @@
 
 namespace mailsim::store {
 
-// Whole-file helpers on a folder's descriptor (mailbox_sync.cpp; fs::read_whole() reads).
-// The first bytes of a file: enough for the index header line.
+// Whole-file helpers on a folder's descriptor (mailbox_sync.cpp; fs::read_whole() reads one).
+// read_prefix: the first bytes of a file, enough for the index header line.
 std::error_code read_prefix(int dir, const std::string& name, std::size_t max_bytes,
                             std::string& out);
 // Replaces `name` atomically and durably: temporary file, fsync, rename, fsync of the folder.
