@@ -75,6 +75,8 @@ std::string_view to_string(durability_mode mode) {
       return "syncfs";
     case durability_mode::fsync_each:
       return "fsync_each";
+    case durability_mode::journal:
+      return "journal";
   }
   return "?";
 }

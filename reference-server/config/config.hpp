@@ -113,7 +113,8 @@ struct mail_access_config {
 };
 
 struct delivery_config {
-  durability_mode durability = durability_mode::syncfs;
+  durability_mode durability = durability_mode::journal;
+  std::uint64_t journal_size = std::uint64_t{32} << 20;  // the journal file, when it is made
 };
 
 // Where the server's DNS answers come from: the libunbound resolver of reference-server/net

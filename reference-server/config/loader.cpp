@@ -228,10 +228,20 @@ class loader {
   }
 
   void read_delivery(const value& v) {
-    const section s(v, "delivery", {"durability"});
+    const section s(v, "delivery", {"durability", "journal_size"});
     if (auto d = s.get("durability")) {
-      config_.delivery.durability = read_choice<durability_mode>(
-          *d, {{"syncfs", durability_mode::syncfs}, {"fsync_each", durability_mode::fsync_each}});
+      config_.delivery.durability =
+          read_choice<durability_mode>(*d, {{"journal", durability_mode::journal},
+                                            {"syncfs", durability_mode::syncfs},
+                                            {"fsync_each", durability_mode::fsync_each}});
+    }
+    if (auto f = s.get("journal_size")) {
+      // At least a few records of a large message; at most what is sensible to zero-fill.
+      const std::uint64_t bytes = size_at_least(*f, read_size(*f), 256 * 1024, "");
+      if (bytes > std::uint64_t{1} << 30) {
+        fail(f->where, "'journal_size' must be at most 1GiB");
+      }
+      config_.delivery.journal_size = bytes;
     }
   }
 

@@ -18,6 +18,7 @@ namespace mailsim::config {
 enum class durability_mode {
   syncfs,      // write every file of the transaction, then one syncfs(2) of the filesystem
   fsync_each,  // fsync(2) every message file and its directory entry
+  journal,     // Maildir only: a record in a preallocated journal, fdatasync(2) (store/journal)
 };
 
 // One DKIM signing key (the `dkim.sign` list): queued mail whose From domain is `domain`

@@ -7,8 +7,12 @@
 // gathers: under load, batches grow and the cost of a flush is shared (group commit),
 // without ever acknowledging before the flush. queue_max bounds what waits; beyond it
 // submit() refuses (the session answers 451 4.3.0 and the client retries).
+// When no batch has come for `checkpoint_idle` after one was committed, and once more when
+// it stops, the worker calls the store's checkpoint(): a journaling store then moves what
+// it keeps for crash recovery into place while nobody waits for it.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -25,7 +29,8 @@ class delivery_worker {
   using done_fn = std::function<void(store::delivery_result)>;
   using post_fn = std::function<void(std::function<void()>)>;
 
-  delivery_worker(store::mailbox_store& store, post_fn post, std::size_t queue_max = 10'000);
+  delivery_worker(store::mailbox_store& store, post_fn post, std::size_t queue_max = 10'000,
+                  std::chrono::milliseconds checkpoint_idle = std::chrono::seconds(1));
   ~delivery_worker();  // finishes what was queued, then joins
   delivery_worker(const delivery_worker&) = delete;
   delivery_worker& operator=(const delivery_worker&) = delete;
@@ -42,10 +47,14 @@ class delivery_worker {
     done_fn done;
   };
   void run();
+  // Waits for work; false when stopping with nothing left. Calls checkpoint() when idle.
+  bool wait_for_work(std::unique_lock<std::mutex>& lock);
 
   store::mailbox_store& store_;
   post_fn post_;
   std::size_t queue_max_;
+  std::chrono::milliseconds checkpoint_idle_;
+  bool committed_since_checkpoint_ = false;  // the worker thread's own
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<job> queue_;

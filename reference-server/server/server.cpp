@@ -58,6 +58,18 @@ std::string host_name() {
   return buf;
 }
 
+store::barrier_mode barrier_of(config::durability_mode mode) {
+  switch (mode) {
+    case config::durability_mode::syncfs:
+      return store::barrier_mode::syncfs;
+    case config::durability_mode::fsync_each:
+      return store::barrier_mode::fsync_each;
+    case config::durability_mode::journal:
+      break;
+  }
+  return store::barrier_mode::journal;
+}
+
 }  // namespace
 
 // Member order is destruction order in reverse: the worker (which may still hold views into
@@ -116,15 +128,14 @@ std::string smtp_server::start() {
     if (!m.tls) return error;
   }
   store::maildir_config mc{m.cfg.server.maildir_root, host_name(), getpid(),
-                           m.cfg.delivery.durability == config::durability_mode::syncfs
-                               ? store::barrier_mode::syncfs
-                               : store::barrier_mode::fsync_each};
-  m.store = std::make_unique<store::maildir_store>(mc, m.clock);
+                           barrier_of(m.cfg.delivery.durability), m.cfg.delivery.journal_size};
+  m.store = std::make_unique<store::maildir_store>(mc, m.clock, &m.random);
   if (auto ec = m.store->open()) return "cannot open maildir root " + mc.root + ": " + ec.message();
   // Completes the deliveries a crash interrupted after their barrier; removes the rest.
   store::recover_report rec = m.store->recover();
   m.log->write("recover", {{"removed_tmp_files", rec.removed_files},
                            {"recovered_tmp_files", rec.recovered_files},
+                           {"journal_replayed_files", rec.replayed_files},
                            {"maildirs", rec.maildirs}});
   m.policy = std::make_unique<inbound_policy>(
       m.directory, *m.store, m.cfg.domains.empty() ? std::string() : m.cfg.domains.front(),

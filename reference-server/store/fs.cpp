@@ -87,6 +87,42 @@ std::error_code sync_fd(int fd) {
   return {};
 }
 
+std::error_code sync_data(int fd) {
+  while (::fdatasync(fd) != 0) {
+    if (errno != EINTR) return last_error();
+  }
+  return {};
+}
+
+std::error_code write_at(int fd, std::string_view data, std::uint64_t offset) {
+  while (!data.empty()) {
+    const ssize_t written = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return last_error();
+    }
+    data.remove_prefix(static_cast<std::size_t>(written));
+    offset += static_cast<std::uint64_t>(written);
+  }
+  return {};
+}
+
+std::error_code read_at(int fd, std::uint64_t offset, std::size_t size, std::string& out) {
+  out.resize(size);
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::pread(fd, out.data() + got, size - got, static_cast<off_t>(offset + got));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return last_error();
+    }
+    if (n == 0) break;  // the end of the file
+    got += static_cast<std::size_t>(n);
+  }
+  out.resize(got);
+  return {};
+}
+
 std::error_code sync_path(int at, const std::string& path) {
   unique_fd fd(::openat(at, path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return last_error();

@@ -55,6 +55,13 @@ std::error_code write_all(int fd, std::string_view first, std::string_view secon
                           std::string_view third = {});
 
 std::error_code sync_fd(int fd);
+// fdatasync(2): the data and what is needed to read it back, not the timestamps.
+std::error_code sync_data(int fd);
+
+// pwrite(2) of all of `data` at `offset` (retried on short writes).
+std::error_code write_at(int fd, std::string_view data, std::uint64_t offset);
+// pread(2) of `size` bytes at `offset` into `out` (replaced); fewer at the end of the file.
+std::error_code read_at(int fd, std::uint64_t offset, std::size_t size, std::string& out);
 
 // fsync(2) of a file or directory given by path: open, fsync, close.
 std::error_code sync_path(int at, const std::string& path);

@@ -57,13 +57,23 @@ struct maildir_store::batch_state {
 
   std::vector<copy> copies;
   std::vector<std::error_code> errors;  // per request
-  // The data barrier's syncfs(2) succeeded: it made the tmp/ entries durable along with the
-  // data, so the shared copies need no second barrier (see maildir.hpp).
+  // The data barrier's syncfs(2) succeeded, making the tmp/ entries durable along with the
+  // data, or the journal holds the shared copies: they need no second barrier (maildir.hpp).
   bool syncfs_done = false;
 };
 
-maildir_store::maildir_store(maildir_config config, const core::clock& clock)
-    : config_(std::move(config)), clock_(clock) {}
+maildir_store::maildir_store(maildir_config config, const core::clock& clock,
+                             core::random_source* random)
+    : config_(std::move(config)), clock_(clock), random_(random) {
+  if (random_ == nullptr) {
+    const auto since_epoch = clock_.now().time_since_epoch().count();
+    own_random_ = std::make_unique<core::splitmix_random>(static_cast<std::uint64_t>(since_epoch) ^
+                                                          static_cast<std::uint64_t>(config_.pid));
+    random_ = own_random_.get();
+  }
+}
+
+maildir_store::~maildir_store() = default;
 
 std::error_code maildir_store::open() {
   const auto made = fs::make_directory(AT_FDCWD, config_.root);
@@ -75,7 +85,8 @@ std::error_code maildir_store::open() {
   root_fd_ = fs::open_directory(AT_FDCWD, config_.root, error);
   if (error) return error;
   maildirs_.clear();
-  return fs::device_of(root_fd_.get(), ".", root_device_);
+  if ((error = fs::device_of(root_fd_.get(), ".", root_device_))) return error;
+  return config_.barrier == barrier_mode::journal ? open_journal() : std::error_code{};
 }
 
 std::vector<delivery_result> maildir_store::commit_batch(std::span<const delivery_request> batch) {
@@ -87,7 +98,7 @@ std::vector<delivery_result> maildir_store::commit_batch(std::span<const deliver
   // One time for the whole batch: the counter keeps the names apart.
   const core::time_point now = clock_.now();
   write_phase(batch, now, state);
-  data_barrier(state);
+  data_barrier(batch, state);
   discard_failed(state);
   rename_phase(now, state);
   directory_barrier(state);
@@ -177,7 +188,7 @@ std::error_code maildir_store::write_copy(const delivery_request& request, reque
   file.size_bytes = request.trace.size() + request.message.size();
   const bool same_fs = maildirs_[file.maildir];
   file.sync_alone = config_.barrier == barrier_mode::fsync_each ||
-                    (config_.barrier == barrier_mode::syncfs && !same_fs);
+                    (config_.barrier != barrier_mode::none && !same_fs);
   std::error_code error;
   fs::unique_fd fd = create_unique(file.maildir + "/tmp", now, key.checksum, file, error);
   if (error) return error;
@@ -188,10 +199,18 @@ std::error_code maildir_store::write_copy(const delivery_request& request, reque
   return error ? error : closed;
 }
 
-void maildir_store::data_barrier(batch_state& state) {
+void maildir_store::data_barrier(std::span<const delivery_request> batch, batch_state& state) {
   // fsync_each synced each file as it was written; none never syncs.
-  if (config_.barrier != barrier_mode::syncfs || !state.any_shared()) return;
+  const bool journal = config_.barrier == barrier_mode::journal;
+  if ((config_.barrier != barrier_mode::syncfs && !journal) || !state.any_shared()) return;
+  if (journal && journal_append(journal_payload(batch, state))) {
+    state.syncfs_done = true;
+    return;
+  }
   state.syncfs_done = ::syncfs(root_fd_.get()) == 0;
+  // Everything before is durable now: the journal may start afresh (and must, after a
+  // failed append).
+  if (state.syncfs_done && journal_) (void)journal_->reset();
   if (state.syncfs_done) return;
   // A write-back error somewhere on the file system, perhaps not in our files: ask each of
   // them. Linux reports a write-back error nobody has seen yet to a descriptor opened later.
@@ -199,6 +218,26 @@ void maildir_store::data_barrier(batch_state& state) {
     if (state.failed(file) || file.sync_alone) continue;
     if (auto error = fs::sync_path(root_fd_.get(), file.path)) state.fail(file.request, error);
   }
+}
+
+// The journal record of a batch: each request's live copies that syncfs(2) of the root
+// would cover (the others were synced alone).
+std::string maildir_store::journal_payload(std::span<const delivery_request> batch,
+                                           const batch_state& state) {
+  std::string payload;
+  journal_message message;
+  for (std::size_t i = 0, c = 0; i < batch.size(); ++i) {
+    message.paths.clear();
+    for (; c < state.copies.size() && state.copies[c].request == i; ++c) {
+      const copy& file = state.copies[c];
+      if (!state.failed(file) && !file.sync_alone) message.paths.push_back(file.path);
+    }
+    if (message.paths.empty()) continue;
+    message.trace = batch[i].trace;
+    message.message = batch[i].message;
+    append_journal_message(payload, message);
+  }
+  return payload;
 }
 
 void maildir_store::rename_phase(core::time_point now, batch_state& state) {
@@ -229,9 +268,10 @@ void maildir_store::directory_barrier(batch_state& state) {
   // After a successful data syncfs(2) the shared copies are safe in tmp/ whatever happens to
   // their renames: recover() completes a rename a crash undid. When that syncfs failed and
   // each file was fsync'd instead, their tmp/ entries may not be durable: sync the renames.
+  const bool shared_mode =
+      config_.barrier == barrier_mode::syncfs || config_.barrier == barrier_mode::journal;
   const bool shared_safe =
-      state.syncfs_done || (config_.barrier == barrier_mode::syncfs && state.any_shared() &&
-                            ::syncfs(root_fd_.get()) == 0);
+      state.syncfs_done || (shared_mode && state.any_shared() && ::syncfs(root_fd_.get()) == 0);
   // The copies synced alone (fsync_each mode, another file system): each distinct new/
   // folder once, as its entries are what the renames changed.
   std::map<std::string, std::error_code> folders;

@@ -15,6 +15,17 @@
 // checksum in its name and completes the rename. So one barrier per batch suffices where the
 // classic protocol pays two (data, then directory), as a queue file's single fsync does in
 // an MTA that delivers after acknowledging.
+// With barrier_mode::journal (the server's default), step 2 is an append to the delivery
+// journal (journal.hpp) instead: a record holding each copy's tmp/ path and bytes, made
+// durable by one fdatasync(2) of preallocated space, which commits no file-system metadata
+// and so costs a fraction of syncfs(2) (docs/benchmarks.md). The files and renames become
+// durable at the next checkpoint(): one syncfs(2), then the journal starts a new generation.
+// checkpoint() runs when the journal is full and whenever the driver finds the store idle.
+// open() replays the records since the last checkpoint: a copy whose file is neither whole in
+// tmp/ nor in new/ or cur/ is written again into tmp/ under its checksum name (one syncfs(2),
+// then a new generation), and recover() moves it into new/ like any other. A copy a reader
+// deleted before the checkpoint can come back so (at-least-once, as with any unsynced
+// unlink). A batch whose record cannot be written or does not fit takes the syncfs path.
 // With barrier_mode::fsync_each, each file is fsync'd after it is written and each distinct
 // new/ folder once after the renames: the classic per-message cost, kept for comparison and
 // used automatically for a Maildir on another file system than the root (syncfs(2) covers
@@ -47,6 +58,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -54,37 +66,53 @@
 #include <vector>
 
 #include "reference-server/core/clock.hpp"
+#include "reference-server/core/random.hpp"
 #include "reference-server/store/fs.hpp"
+#include "reference-server/store/journal.hpp"
 #include "reference-server/store/store.hpp"
 
 namespace mailsim::store {
 
-enum class barrier_mode { syncfs, fsync_each, none };
+enum class barrier_mode { syncfs, fsync_each, none, journal };
 
 struct maildir_config {
   std::string root;      // the store root; created if missing (its parent must exist)
   std::string hostname;  // part of unique file names
   std::int64_t pid = 0;  // part of unique file names
   barrier_mode barrier = barrier_mode::syncfs;
+  // barrier_mode::journal: <root>/.mailsim-journal, made this size when it is created.
+  std::uint64_t journal_bytes = std::uint64_t{32} << 20;
 };
+
+inline constexpr const char* journal_file_name = ".mailsim-journal";
 
 struct recover_report {
   std::size_t removed_files = 0;    // debris deleted from tmp/ folders
   std::size_t recovered_files = 0;  // complete files moved from tmp/ into new/
+  std::size_t replayed_files = 0;   // copies open() wrote again from the journal
   std::size_t maildirs = 0;       // Maildirs visited
   std::error_code error;          // the first error met; the walk goes on after it
 };
 
 class maildir_store final : public mailbox_store {
  public:
-  maildir_store(maildir_config config, const core::clock& clock);
+  // `random` draws the journal's salts (journal.hpp); without one, a generator seeded from
+  // the clock does, which is enough for tests, not for a server that receives mail.
+  maildir_store(maildir_config config, const core::clock& clock,
+                core::random_source* random = nullptr);
+  ~maildir_store() override;
 
-  // Creates the root if needed and opens it. Deliveries fail with errc::not_open before.
+  // Creates the root if needed and opens it (and the journal, replaying it). Deliveries
+  // fail with errc::not_open before.
   std::error_code open();
 
   recover_report recover();
 
   std::vector<delivery_result> commit_batch(std::span<const delivery_request> batch) override;
+
+  // Makes every delivery so far durable in its Maildir and empties the journal; nothing to
+  // do in the other modes.
+  std::error_code checkpoint() override;
 
   quota_state quota_check(const user_account& user, std::uint64_t message_bytes) override;
 
@@ -108,7 +136,13 @@ class maildir_store final : public mailbox_store {
                              const std::string& user, core::time_point now, batch_state& state);
   void write_phase(std::span<const delivery_request> batch, core::time_point now,
                    batch_state& state);
-  void data_barrier(batch_state& state);
+  void data_barrier(std::span<const delivery_request> batch, batch_state& state);
+  static std::string journal_payload(std::span<const delivery_request> batch,
+                                     const batch_state& state);
+  bool journal_append(std::string_view payload);
+  std::error_code open_journal();
+  void replay_copy(std::string_view path, std::string_view trace, std::string_view message,
+                   std::map<std::string, std::vector<std::string>>& cur_listings);
   void rename_phase(core::time_point now, batch_state& state);
   std::error_code rename_into_new(copy& file, core::time_point now);
   void directory_barrier(batch_state& state);
@@ -123,6 +157,11 @@ class maildir_store final : public mailbox_store {
   maildir_config config_;
   const core::clock& clock_;
   fs::unique_fd root_fd_;
+  std::unique_ptr<core::splitmix_random> own_random_;  // when none was given
+  core::random_source* random_;
+  std::unique_ptr<delivery_journal> journal_;
+  std::size_t replayed_files_ = 0;
+  std::error_code replay_error_;
   std::uint64_t root_device_ = 0;
   // Maildirs and folders known to exist → on the root's file system
   std::map<std::string, bool, std::less<>> maildirs_;

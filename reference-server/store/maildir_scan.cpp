@@ -106,6 +106,8 @@ recover_report maildir_store::recover() {
     report.error = errc::not_open;
     return report;
   }
+  report.replayed_files = replayed_files_;
+  keep_first(report.error, replay_error_);
   const int root = root_fd_.get();
   for (const auto& maildir : all_maildirs(root, report.error)) {
     ++report.maildirs;

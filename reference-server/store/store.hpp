@@ -55,6 +55,11 @@ class mailbox_store {
   // One result per request, in order. Not re-entrant: one batch at a time.
   virtual std::vector<delivery_result> commit_batch(std::span<const delivery_request> batch) = 0;
 
+  // Makes what earlier batches committed durable in its final place, so that the store can
+  // drop what it keeps to redo them after a crash (a journal). The driver calls it when no
+  // batch is waiting; a store without such state does nothing.
+  virtual std::error_code checkpoint() { return {}; }
+
   // Whether a message of `message_bytes` fits in the user's mailbox now. Thread-safe.
   virtual quota_state quota_check(const user_account& user, std::uint64_t message_bytes) = 0;
 };

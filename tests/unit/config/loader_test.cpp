@@ -87,7 +87,7 @@ TEST(load_file, demo_config_loads_with_the_expected_values) {
   EXPECT_EQ(c.smtp.bare_newlines, smtp::bare_newline_policy::reject);
   EXPECT_EQ(c.smtp.auth_mechanisms, (std::vector<std::string>{"SCRAM-SHA-256", "PLAIN", "LOGIN"}));
   EXPECT_EQ(c.smtp.greeting, "ESMTP mailsim demo");
-  EXPECT_EQ(c.delivery.durability, durability_mode::syncfs);
+  EXPECT_EQ(c.delivery.durability, durability_mode::journal);
 }
 
 TEST(load_file, demo_config_maps_onto_session_options) {
@@ -159,7 +159,8 @@ TEST(load_string, minimal_config_gets_the_documented_defaults) {
   EXPECT_EQ(c.smtp.bare_newlines, smtp::bare_newline_policy::reject);
   EXPECT_EQ(c.smtp.auth_mechanisms, defaults.smtp.auth_mechanisms);
   EXPECT_EQ(c.smtp.greeting, "ESMTP mailsim");
-  EXPECT_EQ(c.delivery.durability, durability_mode::syncfs);
+  EXPECT_EQ(c.delivery.durability, durability_mode::journal);
+  EXPECT_EQ(c.delivery.journal_size, std::uint64_t{32} << 20);
 }
 
 TEST(load_string, every_key_is_read) {
@@ -204,6 +205,7 @@ smtp:
   greeting: Hello there
 delivery:
   durability: fsync_each
+  journal_size: 1MiB
 )",
                                   "all.yaml");
   ASSERT_TRUE(result.ok()) << result.error().to_string();
@@ -258,6 +260,7 @@ delivery:
   EXPECT_EQ(c.smtp.auth_mechanisms, std::vector<std::string>{"PLAIN"});
   EXPECT_EQ(c.smtp.greeting, "Hello there");
   EXPECT_EQ(c.delivery.durability, durability_mode::fsync_each);
+  EXPECT_EQ(c.delivery.journal_size, std::uint64_t{1} << 20);
 }
 
 TEST(load_string, listeners_share_a_port_on_distinct_addresses) {
@@ -311,7 +314,8 @@ TEST(load_string, bad_configs_name_the_place_and_what_was_expected) {
        "maildir_root, log"},
       {"unknown_top_level_key", head + "listener:\n  - role: smtp\n",
        "bad.yaml:3:1: unknown top-level key 'listener'; expected one of: server, listeners, tls, "
-       "domains, users, aliases, catch_all, limits, smtp, pop3, imap, delivery, queue, dns, dkim, inbound"},
+       "domains, users, aliases, catch_all, limits, smtp, pop3, imap, delivery, queue, dns, dkim, "
+       "inbound"},
       {"unknown_listener_key", head + "listeners:\n  - role: smtp\n    prot: 25\n",
        "bad.yaml:5:5: unknown key 'prot' in 'listeners'; expected one of: name, role, address, "
        "port, require_tls, require_auth, auth_without_tls"},
@@ -334,7 +338,8 @@ TEST(load_string, bad_configs_name_the_place_and_what_was_expected) {
       {"bad_choice", head + "  log: {level: verbose}\nlisteners: [{role: smtp}]\n",
        "bad.yaml:3:16: expected one of info, debug for 'level', got 'verbose'"},
       {"bad_role", head + "listeners: [{role: lmtp}]\n",
-       "bad.yaml:3:20: expected one of smtp, submission, submissions, pop3, pop3s, imap, imaps for 'role', got 'lmtp'"},
+       "bad.yaml:3:20: expected one of smtp, submission, submissions, pop3, pop3s, imap, imaps for "
+       "'role', got 'lmtp'"},
       {"bad_port", head + "listeners:\n  - role: smtp\n    port: 70000\n",
        "bad.yaml:5:11: expected a port number 1-65535 for 'port', got '70000'"},
       {"port_zero", head + "listeners: [{role: smtp, port: 0}]\n",
@@ -349,6 +354,12 @@ TEST(load_string, bad_configs_name_the_place_and_what_was_expected) {
       {"size_below_rfc_minimum",
        head + "listeners: [{role: smtp}]\nlimits:\n  message_size_max: 1KiB\n",
        "bad.yaml:5:21: 'message_size_max' must be at least 64KiB (RFC 5321 §4.5.3.1.7), got 1KiB"},
+      {"journal_too_small", head + "listeners: [{role: smtp}]\ndelivery:\n  journal_size: 4KiB\n",
+       "bad.yaml:5:17: 'journal_size' must be at least 256KiB, got 4KiB"},
+      {"journal_too_large", head + "listeners: [{role: smtp}]\ndelivery:\n  journal_size: 2GiB\n",
+       "bad.yaml:5:17: 'journal_size' must be at most 1GiB"},
+      {"queue_has_no_journal", head + "listeners: [{role: smtp}]\nqueue:\n  durability: journal\n",
+       "bad.yaml:5:15: expected one of syncfs, fsync_each for 'durability', got 'journal'"},
       {"recipients_below_rfc_minimum",
        head + "listeners: [{role: smtp}]\nlimits:\n  recipients_max: 50\n",
        "bad.yaml:5:19: 'recipients_max' must be at least 100 (RFC 5321 §4.5.3.1.8), got 50"},
