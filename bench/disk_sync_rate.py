@@ -10,6 +10,10 @@ Each test runs for a fixed time (--seconds) in a scratch folder it removes after
   maildir_syncfs     a one-message group commit with two barriers: write in tmp/, syncfs,
                      rename into new/, syncfs (mailsim before 2026-11-29; since then it
                      pays one barrier, syncfs_1file plus a rename)
+  journal_fdatasync  overwrite a 4 KiB page of a preallocated, zero-filled 16 MiB file,
+                     fdatasync(2): the barrier of mailsim's delivery journal (the default)
+  journal_maildir    the same, with a new 1 KiB file written into tmp/ before each barrier
+                     and renamed into new/ after it: one message as the journal mode does it
 Prints one line per test: operations per second and the mean time of one operation.
 Debian's /usr/bin/python3 only; no third-party modules.
 """
@@ -124,6 +128,41 @@ def maildir_syncfs(folder, seconds):
         os.close(root)
 
 
+JOURNAL_BYTES = 16 << 20
+PAGE = b"j" * 4096
+
+
+def preallocated(folder):
+    path = os.path.join(folder, "journal")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    zeros = b"\0" * (1 << 20)
+    for _ in range(JOURNAL_BYTES >> 20):
+        os.write(fd, zeros)
+    os.fsync(fd)
+    return fd
+
+
+def journal_fdatasync(folder, seconds, with_files=False):
+    sub = os.path.join(folder, "journal_files" if with_files else "journal_only")
+    os.makedirs(sub)
+    fd = preallocated(sub)
+    tmp, new = maildir(sub)
+    try:
+        def step(n):
+            name = f"{n}.bench"
+            if with_files:
+                f = os.open(os.path.join(tmp, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                os.write(f, PAYLOAD)
+                os.close(f)
+            os.pwrite(fd, PAGE, (n * len(PAGE)) % JOURNAL_BYTES)
+            os.fdatasync(fd)
+            if with_files:
+                os.rename(os.path.join(tmp, name), os.path.join(new, name))
+        return timed(seconds, step)
+    finally:
+        os.close(fd)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", default="/var/tmp", help="a folder on the disk to measure")
@@ -138,11 +177,13 @@ def main():
             ("maildir_fsync", lambda: maildir_fsync(scratch, seconds)),
             ("syncfs_1file", lambda: syncfs_1file(scratch, seconds)),
             ("maildir_syncfs", lambda: maildir_syncfs(scratch, seconds)),
+            ("journal_fdatasync", lambda: journal_fdatasync(scratch, seconds)),
+            ("journal_maildir", lambda: journal_fdatasync(scratch, seconds, True)),
         ]
         for name, run in tests:
             os.sync()
             n, elapsed = run()
-            print(f"{name:16s} {n / elapsed:9.0f} ops/s   {1000 * elapsed / max(n, 1):7.3f} ms/op"
+            print(f"{name:18s} {n / elapsed:9.0f} ops/s   {1000 * elapsed / max(n, 1):7.3f} ms/op"
                   f"   ({n} in {elapsed:.1f} s)", flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -18,7 +18,7 @@
 #   --conns "A B C"     connection counts (default "1 10 50")
 #   --servers "A B"     mailsim and/or postfix (default "mailsim postfix")
 #   --pipelining        let the client pipeline MAIL/RCPT/DATA (both servers offer it)
-#   --durability MODE   mailsim delivery.durability: syncfs (default) or fsync_each
+#   --durability MODE   mailsim delivery.durability: journal (default), syncfs or fsync_each
 #   --log FILE|null     mailsim log: "file" keeps the JSON log in the work folder (default),
 #                       "null" sends it to /dev/null; Postfix always logs to its maillog_file
 #   --out DIR           results folder (default: results/ in the work folder, copied to
@@ -37,7 +37,7 @@ sizes="1024 102400"
 conns="1 10 50"
 servers="mailsim postfix"
 pipelining=""
-durability="syncfs"
+durability="journal"
 log_mode="file"
 out=""
 disk=1
