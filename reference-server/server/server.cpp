@@ -130,7 +130,12 @@ std::string smtp_server::start() {
   store::maildir_config mc{m.cfg.server.maildir_root, host_name(), getpid(),
                            barrier_of(m.cfg.delivery.durability), m.cfg.delivery.journal_size};
   m.store = std::make_unique<store::maildir_store>(mc, m.clock, &m.random);
-  if (auto ec = m.store->open()) return "cannot open maildir root " + mc.root + ": " + ec.message();
+  if (auto ec = m.store->open()) {
+    if (ec == std::errc::resource_unavailable_try_again) {
+      return "maildir root " + mc.root + " is in use: another process holds its delivery journal";
+    }
+    return "cannot open maildir root " + mc.root + ": " + ec.message();
+  }
   // Completes the deliveries a crash interrupted after their barrier; removes the rest.
   store::recover_report rec = m.store->recover();
   m.log->write("recover", {{"removed_tmp_files", rec.removed_files},

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from mailsim_harness import HOST, RawSmtp, crlf, queue_id
+from mailsim_harness import HOST, RawSmtp, ServerStartError, crlf, queue_id
 
 TIMEOUT_S = 10
 
@@ -246,3 +246,20 @@ def test_sigterm_cuts_a_stalled_transaction_after_the_grace_time(make_server):
     assert rc == 0
     assert 0.8 <= elapsed < 4, f"exited {elapsed:.2f}s after SIGTERM with a 1s grace"
     assert server.all_files() == []
+
+
+# ---------------------------------------------------------------------------------------
+# The delivery journal (delivery.durability: journal, the default).
+
+def test_a_second_server_on_the_same_maildir_root_refuses_to_start(make_server):
+    first = make_server()
+    journal = first.maildir_root / ".mailsim-journal"
+    assert journal.stat().st_size == 32 << 20  # delivery.journal_size's default
+    second = make_server("second", start=False)
+    second.maildir_root = first.maildir_root
+    with pytest.raises(ServerStartError, match="is in use: another process holds its delivery journal"):
+        second.start()
+    # The first one goes on delivering.
+    with smtplib.SMTP(HOST, first.mx_port, timeout=TIMEOUT_S) as c:
+        c.sendmail("sender@remote.example", ["alice@example.test"], crlf("Subject: x\n\nstill here\n"))
+    assert len(first.delivered("alice@example.test")) == 1
