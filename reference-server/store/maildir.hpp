@@ -25,7 +25,8 @@
 // tmp/ nor in new/ or cur/ is written again into tmp/ under its checksum name (one syncfs(2),
 // then a new generation), and recover() moves it into new/ like any other. A copy a reader
 // deleted before the checkpoint can come back so (at-least-once, as with any unsynced
-// unlink). A batch whose record cannot be written or does not fit takes the syncfs path.
+// unlink). A batch whose record is larger than journal_batch_max, cannot be written or does
+// not fit takes the syncfs path (which also empties the journal).
 // With barrier_mode::fsync_each, each file is fsync'd after it is written and each distinct
 // new/ folder once after the renames: the classic per-message cost, kept for comparison and
 // used automatically for a Maildir on another file system than the root (syncfs(2) covers
@@ -82,6 +83,10 @@ struct maildir_config {
   barrier_mode barrier = barrier_mode::syncfs;
   // barrier_mode::journal: <root>/.mailsim-journal, made this size when it is created.
   std::uint64_t journal_bytes = std::uint64_t{32} << 20;
+  // A batch whose record would be larger takes the syncfs path: its data would be written
+  // twice (record, then files) and fill the journal, where the fixed cost of syncfs(2) is
+  // small beside writing it once (docs/benchmarks.md, "The delivery journal").
+  std::uint64_t journal_batch_max = 256 * 1024;
 };
 
 inline constexpr const char* journal_file_name = ".mailsim-journal";

@@ -112,7 +112,7 @@ void maildir_store::replay_copy(std::string_view path, std::string_view trace,
 
 // One record for a batch, after a checkpoint when the journal is too full for it.
 bool maildir_store::journal_append(std::string_view payload) {
-  if (!journal_) return false;
+  if (!journal_ || payload.size() > config_.journal_batch_max) return false;
   if (!journal_->fits(payload.size()) && journal_->could_fit(payload.size())) {
     (void)checkpoint();
   }

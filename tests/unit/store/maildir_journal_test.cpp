@@ -108,6 +108,16 @@ TEST_F(journal_store, a_message_larger_than_the_journal_is_synced_instead) {
   EXPECT_EQ(restart().replayed_files, 0u);
 }
 
+TEST_F(journal_store, a_batch_above_the_record_limit_is_synced_and_empties_the_journal) {
+  const std::string before = deliver("alice@example.com");  // journaled
+  const std::string big(256 * 1024, 'x');
+  const std::string file = deliver("bob@example.com", big);
+  EXPECT_EQ(read_file(file), std::string(trace_text) + big);
+  std::filesystem::remove(before);
+  std::filesystem::remove(file);
+  EXPECT_EQ(restart().replayed_files, 0u);  // the syncfs made both durable: nothing to redo
+}
+
 TEST_F(journal_store, the_journal_is_not_a_mailbox_and_refuses_a_second_store) {
   deliver("alice@example.com");
   EXPECT_EQ(store_->recover().maildirs, 1u);
