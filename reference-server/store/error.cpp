@@ -28,6 +28,8 @@ class store_error_category final : public std::error_category {
         return "a mailbox size limit was reached";
       case errc::already_exists:
         return "the folder already exists";
+      case errc::damaged:
+        return "a store file is damaged (cut short)";
     }
     return "unknown store error";
   }

@@ -20,6 +20,7 @@ enum class errc {
   locked,          // a lock file is held by another session (POP3 maildrop, mailbox index)
   limit_exceeded,  // a named size limit (index line, messages per mailbox, name) was reached
   already_exists,  // a folder to create or rename to exists
+  damaged,         // a store file of the wrong shape (a delivery journal cut short)
 };
 
 const std::error_category& store_category() noexcept;

@@ -80,9 +80,7 @@ std::error_code delivery_journal::open(int at, const std::string& name, std::uin
   if (::fstat(fd_.get(), &info) != 0) return fs::last_error();
   size_ = static_cast<std::uint64_t>(info.st_size);
   // A journal cut short cannot be trusted to hold every acknowledged record.
-  if (size_ < size_min || size_ % page_bytes != 0) {
-    return std::make_error_code(std::errc::file_too_large);
-  }
+  if (size_ < size_min || size_ % page_bytes != 0) return errc::damaged;
   if (auto error = read_header()) return error;
   return generation_ == 0 ? reset() : std::error_code{};  // a new file has no header yet
 }

@@ -89,8 +89,9 @@ void maildir_store::replay_copy(std::string_view path, std::string_view trace,
     }
   }
   for (const auto& entry : listing->second) {
-    if (entry == name || entry.starts_with(name + ":"))
+    if (entry == name || entry.starts_with(name + ":")) {
       placed.push_back(parsed->folder + "/cur/" + entry);
+    }
   }
   for (const auto& other : placed) {
     std::uint64_t size = 0;

@@ -158,7 +158,7 @@ TEST_F(journal_fixture, one_journal_per_file) {
 TEST_F(journal_fixture, a_cut_file_is_refused) {
   test::write_file(path(), std::string(1000, '\0'));
   delivery_journal journal(random_);
-  EXPECT_TRUE(journal.open(dir_fd_.get(), "journal", delivery_journal::size_min));
+  EXPECT_EQ(journal.open(dir_fd_.get(), "journal", delivery_journal::size_min), errc::damaged);
 }
 
 TEST(journal_message, round_trips_and_refuses_a_cut_payload) {
