@@ -209,8 +209,8 @@ void maildir_store::data_barrier(std::span<const delivery_request> batch, batch_
   }
   state.syncfs_done = ::syncfs(root_fd_.get()) == 0;
   // Everything before is durable now: the journal may start afresh (and must, after a
-  // failed append).
-  if (state.syncfs_done && journal_) (void)journal_->reset();
+  // failed append). An empty one keeps its generation: no header write for nothing.
+  if (state.syncfs_done && journal_ && !journal_->empty()) (void)journal_->reset();
   if (state.syncfs_done) return;
   // A write-back error somewhere on the file system, perhaps not in our files: ask each of
   // them. Linux reports a write-back error nobody has seen yet to a descriptor opened later.
