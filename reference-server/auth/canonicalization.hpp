@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "reference-server/core/ascii.hpp"
+
 namespace mailsim::auth {
 
 enum class canon { simple, relaxed };
@@ -31,7 +33,7 @@ struct message_parts {
 message_parts split_message(std::string_view message);
 
 // ASCII case-insensitive equality, for header field names (RFC 5322 §1.2.2).
-bool iequals(std::string_view a, std::string_view b);
+using core::iequals;
 std::string to_lower(std::string_view s);
 
 // RFC 6376 §3.4.1 (simple) / §3.4.2 (relaxed): appends one canonical header field to `out`.

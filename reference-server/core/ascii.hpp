@@ -5,6 +5,7 @@
 // take int), constexpr where possible; bytes ≥ 0x80 are never letters, digits or space.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace mailsim::core {
@@ -29,6 +30,16 @@ constexpr bool is_one_of(std::string_view set, char c) {
 // RFC 5322 §3.2.3 atext, ASCII only: parsers that take RFC 6531 UTF-8 add bytes >= 0x80.
 constexpr bool is_atext(char c) {
   return is_alnum(c) || is_one_of("!#$%&'*+-/=?^_`{|}~", c);
+}
+
+// Whether a and b are equal, ASCII letters compared without case (domains, local parts
+// where the receiver folds them, keywords).
+constexpr bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
 }
 
 // `s` without leading and trailing WSP, CR and LF (folded header values, TXT data).

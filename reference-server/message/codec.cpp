@@ -113,14 +113,6 @@ std::optional<encoded_word> read_encoded_word(std::string_view s) {
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (core::ascii_lower(a[i]) != core::ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
 std::string decode_base64(std::string_view text) {
   std::string out;
   out.reserve(text.size() / 4 * 3);

@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "reference-server/core/ascii.hpp"
+
 namespace mailsim::message {
 
 std::string decode_base64(std::string_view text);
@@ -27,6 +29,6 @@ std::optional<std::string> to_utf8(std::string_view text, std::string_view chars
 std::string decode_encoded_words(std::string_view text);
 
 // Case-insensitive ASCII equality (header names, MIME types, charsets).
-bool iequals(std::string_view a, std::string_view b);
+using core::iequals;
 
 }  // namespace mailsim::message

@@ -37,14 +37,6 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 std::size_t ifind(std::string_view haystack, std::string_view needle) {
   if (needle.empty()) return 0;
   auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),

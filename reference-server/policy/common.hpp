@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "reference-server/core/ascii.hpp"
 #include "reference-server/core/ip_address.hpp"
 
 namespace mailsim::policy {
@@ -36,7 +37,7 @@ std::string network_key(const core::ip_address& ip, unsigned v4_prefix, unsigned
 
 // ASCII lower case.
 std::string to_lower(std::string_view s);
-bool iequals(std::string_view a, std::string_view b);
+using core::iequals;
 // Case-insensitive substring search (ASCII); npos when absent.
 std::size_t ifind(std::string_view haystack, std::string_view needle);
 

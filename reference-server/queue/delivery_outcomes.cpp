@@ -48,6 +48,7 @@ void delivery_engine::impl::on_result(outbound_connection& c, delivery_job job,
                                       const smtp::transaction_result& result) {
   destination* d = destination_of(c);
   std::vector<attempt_outcome> outcomes;
+  outcomes.reserve(job.recipients.size());
   for (std::size_t k = 0; k < job.recipients.size(); ++k) {
     const smtp::recipient_outcome& r = k < result.recipients.size()
                                            ? result.recipients[k]
@@ -56,7 +57,7 @@ void delivery_engine::impl::on_result(outbound_connection& c, delivery_job job,
     outcomes.back().source = c.local_address();
     if (d != nullptr && !r.local) throttle_if_asked(*d, r.answer);
   }
-  record(job, outcomes);
+  record(std::move(job), std::move(outcomes));
 }
 
 void delivery_engine::impl::on_finished(outbound_connection& c, const connection_end& end,
@@ -134,16 +135,16 @@ attempt_outcome delivery_engine::impl::outcome_of(const smtp::recipient_outcome&
 
 recipient_status delivery_engine::impl::next_status(const queued_message& m,
                                                     const queued_recipient& r,
-                                                    const attempt_outcome& o) const {
+                                                    attempt_outcome&& o) const {
   const core::time_point now = deps_.clock->now();
   recipient_status s = r.status;
   ++s.attempts;
   s.last_attempt_at = now;
-  s.status = o.status;
-  s.reply = o.reply;
-  s.remote_mta = o.host;
-  s.remote_address = o.address;
-  s.diagnostic = o.diagnostic;
+  s.status = std::move(o.status);
+  s.reply = std::move(o.reply);
+  s.remote_mta = std::move(o.host);
+  s.remote_address = std::move(o.address);
+  s.diagnostic = std::move(o.diagnostic);
   switch (o.what) {
     case attempt_outcome::kind::delivered:
       s.state = recipient_state::delivered;
@@ -158,7 +159,7 @@ recipient_status delivery_engine::impl::next_status(const queued_message& m,
     case attempt_outcome::kind::deferred:
       break;
   }
-  const std::string domain = r.rcpt.address.box.domain;
+  const std::string& domain = r.rcpt.address.box.domain;
   retry_decision next =
       next_attempt(settings_.retry.for_domain(domain), m.queued_at, s.attempts, now);
   if (next.expired) {
@@ -177,9 +178,8 @@ void delivery_engine::impl::record_all(const delivery_job& job, const attempt_ou
 
 // Outcomes that arrive in one turn of the loop are written together: one spool batch, one
 // durability barrier, however many sessions finished (group commit, as for enqueueing).
-void delivery_engine::impl::record(const delivery_job& job,
-                                   const std::vector<attempt_outcome>& outcomes) {
-  pending_records_.push_back({job, outcomes});
+void delivery_engine::impl::record(delivery_job job, std::vector<attempt_outcome> outcomes) {
+  pending_records_.push_back({std::move(job), std::move(outcomes)});
   if (records_scheduled_) return;
   records_scheduled_ = true;
   std::weak_ptr<bool> alive = alive_;
@@ -226,7 +226,7 @@ void delivery_engine::impl::flush_records() {
     state_update up{job.id, {}};
     for (std::size_t k = 0; k < job.recipients.size(); ++k) {
       const std::size_t i = job.recipients[k];
-      up.changes.push_back({i, next_status(*m, m->recipients[i], batch[b].outcomes[k])});
+      up.changes.push_back({i, next_status(*m, m->recipients[i], std::move(batch[b].outcomes[k]))});
       recipients[b].push_back(m->recipients[i].rcpt.address.box.to_string());
     }
     if (settles_quietly(*m, up) && !deps_.queue->remove_settled(job.id)) {

@@ -174,14 +174,6 @@ bool is_ascii(std::string_view text) {
   return true;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower_char(a[i]) != lower_char(b[i])) return false;
-  }
-  return true;
-}
-
 std::string lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = lower_char(c);

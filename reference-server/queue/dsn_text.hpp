@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "reference-server/core/ascii.hpp"
 #include "reference-server/core/clock.hpp"
 
 namespace mailsim::queue::dsn_text {
@@ -25,7 +26,7 @@ inline constexpr std::size_t line_bytes_preferred = 78;
 std::optional<core::time_point> parse_date(std::string_view text);
 
 bool is_ascii(std::string_view text);
-bool iequals(std::string_view a, std::string_view b);
+using core::iequals;
 std::string lower(std::string_view text);
 std::string_view trim(std::string_view text);
 

@@ -98,14 +98,16 @@ class delivery_engine::impl final : public connection_owner {
   // delivery_outcomes.cpp: what attempts mean, and the spool updates and reports.
   attempt_outcome outcome_of(const smtp::recipient_outcome& r, bool dsn_capable,
                              const connection_target& t) const;
-  void record(const delivery_job& job, const std::vector<attempt_outcome>& outcomes);
+  void record(delivery_job job, std::vector<attempt_outcome> outcomes);
   void flush_records();
   bool settles_quietly(const queued_message& m, const state_update& up) const;
   void after_record(const pending_record& r, const state_update& up,
                     const std::vector<std::string>& recipients, bool removed);
   void record_all(const delivery_job& job, const attempt_outcome& outcome);
+  // Takes the outcome's status, reply and texts; leaves `what` and `source` (after_record()
+  // reads them).
   recipient_status next_status(const queued_message& m, const queued_recipient& r,
-                               const attempt_outcome& o) const;
+                               attempt_outcome&& o) const;
   void settle(const std::string& id);
   void send_report(const queued_message& m, std::vector<std::size_t> indices,
                    std::vector<dsn_recipient> reports, std::vector<std::size_t> delayed);

@@ -1,5 +1,7 @@
 #include "reference-server/smtp/address.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 
 #include "reference-server/core/ascii.hpp"
@@ -13,22 +15,22 @@ constexpr std::size_t domain_bytes_max = 255;
 // RFC 1035 §2.3.4: one DNS label is at most 63 octets.
 constexpr std::size_t label_bytes_max = 63;
 
+using core::iequals;
 using core::is_alpha;
 using core::is_digit;
+
+// RFC 5322 atext (ASCII) as a table: a local part is checked byte by byte.
+constexpr auto atext_chars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) table[c] = core::is_atext(static_cast<char>(c));
+  return table;
+}();
 
 bool is_hex(char c) {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 bool is_non_ascii(char c) {
   return static_cast<unsigned char>(c) >= 0x80;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (core::ascii_lower(a[i]) != core::ascii_lower(b[i])) return false;
-  }
-  return true;
 }
 
 bool in_range(unsigned char c, unsigned char low, unsigned char high) {
@@ -208,9 +210,8 @@ std::string check_domain(std::string_view domain, bool allow_utf8, scan_state& s
     if (!st.failed()) st.error = literal ? "invalid address literal" : "invalid domain";
     return {};
   }
-  std::string stored;
-  stored.reserve(domain.size());
-  for (char c : domain) stored += core::ascii_lower(c);
+  std::string stored(domain.size(), '\0');
+  std::transform(domain.begin(), domain.end(), stored.begin(), core::ascii_lower);
   if (literal && stored.size() > 5 && stored.compare(1, 5, "ipv6:") == 0) {
     stored.replace(1, 5, "IPv6:");
   }
@@ -263,28 +264,29 @@ bool scan_quoted_string(cursor& c, bool allow_utf8, std::string& out, scan_state
 }
 
 // RFC 5321 §4.1.2 Dot-string = Atom *("." Atom); RFC 6531 §3.3 adds UTF8-non-ascii to atext.
+// The local part is appended to `out` in one piece once scanned: every MAIL and RCPT has one.
 bool scan_dot_string(cursor& c, bool allow_utf8, std::string& out, scan_state& st) {
+  const std::size_t start = c.pos;
   bool atom_empty = true;
   while (!c.at_end()) {
     const char ch = c.peek();
     if (ch == '.') {
       if (atom_empty) break;  // a leading dot or two dots in a row
       atom_empty = true;
+      ++c.pos;
     } else if (is_non_ascii(ch)) {
       const std::size_t n = take_utf8(c.text, c.pos, allow_utf8, st);
       if (n == 0) return false;
-      out.append(c.text.substr(c.pos, n));
       c.pos += n;
       atom_empty = false;
-      continue;
-    } else if (core::is_atext(ch)) {
+    } else if (atext_chars[static_cast<unsigned char>(ch)]) {
       atom_empty = false;
+      ++c.pos;
     } else {
       break;
     }
-    out += ch;
-    ++c.pos;
   }
+  out.append(c.text.substr(start, c.pos - start));
   if (atom_empty) {
     st.error = out.empty() ? "missing local part" : "invalid local part";
     return false;
@@ -387,31 +389,48 @@ path_parse failure(std::string error) {
 
 }  // namespace
 
-std::string mailbox::to_string() const {
+namespace {
+
+// Appends the mailbox as it is sent: a reply, a trace line or a queue record holds one per
+// recipient, so it is built in place, with one allocation at most.
+void append_mailbox(std::string& out, const mailbox& box) {
+  const std::string& local = box.local_part;
   // RFC 5321 §4.1.2: a local part that is not a Dot-string must be sent as Quoted-string.
-  bool dot_atom = !local_part.empty() && local_part.front() != '.' && local_part.back() != '.' &&
-                  local_part.find("..") == std::string::npos;
-  for (char c : local_part) {
-    if (!core::is_atext(c) && c != '.' && !is_non_ascii(c)) dot_atom = false;
+  bool dot_atom = !local.empty() && local.front() != '.' && local.back() != '.' &&
+                  local.find("..") == std::string::npos;
+  for (char c : local) {
+    if (!atext_chars[static_cast<unsigned char>(c)] && c != '.' && !is_non_ascii(c)) {
+      dot_atom = false;
+    }
   }
-  std::string out;
+  out.reserve(out.size() + local.size() + box.domain.size() + 4);
   if (dot_atom) {
-    out = local_part;
+    out += local;
   } else {
     out += '"';
-    for (char c : local_part) {
+    for (char c : local) {
       if (c == '"' || c == '\\') out += '\\';  // RFC 5321 §4.1.2 quoted-pairSMTP
       out += c;
     }
     out += '"';
   }
-  if (!domain.empty()) out += '@' + domain;
+  if (!box.domain.empty()) (out += '@') += box.domain;
+}
+
+}  // namespace
+
+std::string mailbox::to_string() const {
+  std::string out;
+  append_mailbox(out, *this);
   return out;
 }
 
 std::string path::to_string() const {
   if (null) return "<>";
-  return '<' + box.to_string() + '>';
+  std::string out(1, '<');
+  append_mailbox(out, box);
+  out += '>';
+  return out;
 }
 
 path_parse parse_path(std::string_view text, const address_options& options) {

@@ -324,7 +324,7 @@ class client_session {
   void send_content_command();
   void start_streaming();
   void finish_transaction();
-  transaction_result build_result() const;
+  transaction_result take_result();
   void fail_local(std::size_t recipients, const reply& answer);
   transaction_result result_on_close(const reply& answer, bool local) const;
 

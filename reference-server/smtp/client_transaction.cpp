@@ -369,7 +369,7 @@ void client_session::on_bdat(const reply& r, std::size_t) {
 
 void client_session::finish_transaction() {
   client_event ev{client_event_kind::transaction_result};
-  ev.result = build_result();
+  ev.result = take_result();
   const bool rset = tx_->needs_rset;
   tx_.reset();
   streaming_ = false;
@@ -379,23 +379,25 @@ void client_session::finish_transaction() {
   await(expect::rset);
 }
 
-transaction_result client_session::build_result() const {
-  const transaction& tx = *tx_;
+// Moves the replies out of the transaction, which ends here.
+transaction_result client_session::take_result() {
+  transaction& tx = *tx_;
   transaction_result res;
   if (tx.mail_refusal) {
     res.answer = *tx.mail_refusal;
   } else if (tx.accepted == 0 && tx.first_refusal) {
-    res.answer = *tx.first_refusal;
+    res.answer = std::move(*tx.first_refusal);
   } else if (tx.data_refusal) {
-    res.answer = *tx.data_refusal;
+    res.answer = std::move(*tx.data_refusal);
   } else if (tx.final_reply) {
-    res.answer = *tx.final_reply;
+    res.answer = std::move(*tx.final_reply);
   }
-  for (const auto& rcpt : tx.rcpt_replies) {
+  res.recipients.reserve(tx.rcpt_replies.size());
+  for (auto& rcpt : tx.rcpt_replies) {
     if (tx.mail_refusal) {
       res.recipients.push_back({*tx.mail_refusal, false});
     } else if (rcpt && !is_2xx(*rcpt)) {
-      res.recipients.push_back({*rcpt, false});
+      res.recipients.push_back({std::move(*rcpt), false});
     } else {
       res.recipients.push_back({res.answer, false});
     }

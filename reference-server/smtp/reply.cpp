@@ -133,6 +133,15 @@ void append_reply(std::string& out, int code, std::string_view enhanced, std::st
   append_line(out, code_text(digits, code), enhanced, text, true);
 }
 
+void append_reply_lines(std::string& out, int code, std::span<const std::string_view> lines) {
+  char digits[16];
+  const std::string_view code_digits = code_text(digits, code);
+  if (lines.empty()) append_line(out, code_digits, {}, {}, true);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    append_line(out, code_digits, {}, lines[i], i + 1 == lines.size());
+  }
+}
+
 std::string format(const reply& r) {
   std::string out;
   append_format(out, r);
@@ -148,7 +157,8 @@ void reply_parser::feed(std::string_view bytes) {
 
 reply_event reply_parser::fail(std::string error) {
   failed_ = std::move(error);
-  partial_.reset();
+  partial_text_.clear();
+  partial_ends_.clear();
   reader_.clear();
   return {reply_event::status::error, {}, failed_};
 }
@@ -165,19 +175,28 @@ reply_event reply_parser::next() {
     reply_line parsed;
     std::string error = parse_reply_line(l.text, parsed);
     if (!error.empty()) return fail(std::move(error));
-    if (!partial_) {
-      partial_.emplace().code = parsed.code;
-    } else if (partial_->code != parsed.code) {
+    if (partial_ends_.empty()) {
+      partial_code_ = parsed.code;
+    } else if (partial_code_ != parsed.code) {
       // RFC 5321 §4.2.1: all lines of a multi-line reply carry the same code.
       return fail("multi-line reply changes its code");
     }
-    if (partial_->lines.size() >= limits_.lines_max) {
+    if (partial_ends_.size() >= limits_.lines_max) {
       return fail("reply longer than " + std::to_string(limits_.lines_max) + " lines");
     }
-    partial_->lines.emplace_back(parsed.text);
+    partial_text_.append(parsed.text);
+    partial_ends_.push_back(partial_text_.size());
     if (!parsed.last) continue;
-    reply_event event{reply_event::status::reply, std::move(*partial_), {}};
-    partial_.reset();
+    reply_event event{reply_event::status::reply, {}, {}};
+    event.value.code = partial_code_;
+    event.value.lines.reserve(partial_ends_.size());
+    std::size_t start = 0;
+    for (std::size_t end : partial_ends_) {
+      event.value.lines.emplace_back(std::string_view(partial_text_).substr(start, end - start));
+      start = end;
+    }
+    partial_text_.clear();
+    partial_ends_.clear();
     extract_enhanced(event.value);
     return event;
   }

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,9 @@ std::string format(const reply& r);
 // without building the reply.
 void append_format(std::string& out, const reply& r);
 void append_reply(std::string& out, int code, std::string_view enhanced, std::string_view text);
+// Appends the wire form of a reply of `code` (no enhanced code) with these lines, without
+// building the reply: a server's EHLO reply is sent on every connection.
+void append_reply_lines(std::string& out, int code, std::span<const std::string_view> lines);
 
 struct reply_limits {
   std::size_t line_bytes_max = 4096;
@@ -60,7 +64,11 @@ class reply_parser {
  private:
   reply_limits limits_;
   core::line_reader reader_;
-  std::optional<reply> partial_;
+  // The lines of a multi-line reply read so far, joined, with the end of each: the reply's
+  // vector is made once, at its last line, at its final size (an EHLO reply has a dozen).
+  int partial_code_ = 0;
+  std::string partial_text_;
+  std::vector<std::size_t> partial_ends_;
   std::string failed_;  // once set, the stream is broken and every next() repeats it
 
   reply_event fail(std::string error);

@@ -33,8 +33,8 @@ struct server_session::handler {
   static server_event auth(server_session& s, command& cmd);
   // A line read while an AUTH exchange waits for the client.
   static server_event auth_response(server_session& s, std::string_view line);
-  // The EHLO reply lines, from the options and the TLS state.
-  static reply ehlo_reply(const server_session& s);
+  // Sends the EHLO reply: its lines come from the options and the TLS state.
+  static void send_ehlo_reply(server_session& s);
   // The answers to policy decisions that need more than a fixed reply.
   static void accepted_helo(server_session& s);
   static void accepted_message(server_session& s, const decision& d);

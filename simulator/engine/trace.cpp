@@ -183,6 +183,14 @@ void trace::remove_sink(trace_sink& sink) {
 }
 
 void trace::record(std::string_view source, std::string_view text) {
+  write(source, text, false);
+}
+
+void trace::record_printable(std::string_view source, std::string_view text) {
+  write(source, text, true);
+}
+
+void trace::write(std::string_view source, std::string_view text, bool printable) {
   if (sinks_.empty()) return;
   // Many lines share a millisecond: its text is formatted once, and the line is built in a
   // buffer that keeps its capacity from line to line.
@@ -193,7 +201,11 @@ void trace::record(std::string_view source, std::string_view text) {
     time_of_text_ = now;
   }
   line_.assign(time_text_);
-  append_line_rest(line_, source, text, limits_.text_bytes_max);
+  if (printable) {
+    append_printable_line_rest(line_, source, text, limits_.text_bytes_max);
+  } else {
+    append_line_rest(line_, source, text, limits_.text_bytes_max);
+  }
   ++lines_;
   for (auto* sink : sinks_) sink->write(line_);
 }
@@ -211,10 +223,10 @@ std::string format_line(core::time_point t, std::string_view source, std::string
   return line;
 }
 
-void append_line_rest(std::string& line, std::string_view source, std::string_view text,
-                      std::size_t text_bytes_max) {
-  const std::size_t kept = std::min(text.size(), text_bytes_max);
-  line.reserve(line.size() + source.size() + kept + 24);
+namespace {
+
+// Appends " <source> " as every line has it.
+void append_source(std::string& line, std::string_view source) {
   line += ' ';
   if (source.empty()) line += '-';
   const std::size_t source_at = line.size();
@@ -223,6 +235,15 @@ void append_line_rest(std::string& line, std::string_view source, std::string_vi
     if (!source_chars[static_cast<unsigned char>(line[i])]) line[i] = '_';
   }
   line += ' ';
+}
+
+}  // namespace
+
+void append_line_rest(std::string& line, std::string_view source, std::string_view text,
+                      std::size_t text_bytes_max) {
+  const std::size_t kept = std::min(text.size(), text_bytes_max);
+  line.reserve(line.size() + source.size() + kept + 24);
+  append_source(line, source);
   // Runs of printable bytes go in whole: the trace copies every protocol byte of a run.
   std::string_view rest = text.substr(0, kept);
   while (!rest.empty()) {
@@ -232,6 +253,16 @@ void append_line_rest(std::string& line, std::string_view source, std::string_vi
     append_hex_escape(line, static_cast<unsigned char>(rest[run]));
     rest.remove_prefix(run + 1);
   }
+  append_cut_marker(line, text.size() - kept);
+  line += '\n';
+}
+
+void append_printable_line_rest(std::string& line, std::string_view source, std::string_view text,
+                                std::size_t text_bytes_max) {
+  const std::size_t kept = std::min(text.size(), text_bytes_max);
+  line.reserve(line.size() + source.size() + kept + 24);
+  append_source(line, source);
+  line.append(text.substr(0, kept));
   append_cut_marker(line, text.size() - kept);
   line += '\n';
 }

@@ -113,6 +113,10 @@ class trace {
   bool enabled() const { return !sinks_.empty(); }
 
   void record(std::string_view source, std::string_view text);
+  // record() of a text the caller has already made printable (quote_bytes() output and
+  // plain ASCII around it): bytes outside 0x20-0x7e are not looked for again. The payload
+  // lines of a run's transcript are most of its bytes.
+  void record_printable(std::string_view source, std::string_view text);
   // record() of the text made of `parts` (anything a std::string_view is made from), joined
   // in a buffer the trace keeps: callers that write a line per message build no temporaries.
   // Nothing is joined when no sink listens.
@@ -135,6 +139,8 @@ class trace {
   std::string parts_;               // record_parts(): the text joined
   core::time_point time_of_text_{};  // the time time_text_ shows
   std::string time_text_;
+
+  void write(std::string_view source, std::string_view text, bool printable);
 };
 
 // "2023-11-14T22:13:20.000Z"
@@ -145,6 +151,9 @@ std::string format_line(core::time_point t, std::string_view source, std::string
 // Appends " <source> <text>\n" as format_line() writes it after the time.
 void append_line_rest(std::string& line, std::string_view source, std::string_view text,
                       std::size_t text_bytes_max);
+// The same for a text known to hold printable ASCII only (record_printable()).
+void append_printable_line_rest(std::string& line, std::string_view source, std::string_view text,
+                                std::size_t text_bytes_max);
 // `bytes` in double quotes with C-style escapes, cut after bytes_max input bytes.
 std::string quote_bytes(std::string_view bytes, std::size_t bytes_max);
 // Appends what quote_bytes() returns, without a string of its own.

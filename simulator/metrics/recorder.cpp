@@ -25,36 +25,44 @@ const char* to_string(placement p) {
   return "?";
 }
 
-namespace {
-std::string lower(const std::string& text) {
-  std::string out = text;
-  for (char& c : out) c = core::ascii_lower(c);
-  return out;
+std::size_t series_view_hash::operator()(const series_order::view& v) const {
+  const auto& [provider, ip, day] = v;
+  std::size_t h = std::hash<std::string_view>{}(provider);
+  h = h * 31 + std::hash<std::string_view>{}(ip);
+  return h * 31 + std::hash<std::int64_t>{}(day);
 }
-}  // namespace
 
 std::size_t recorder::add(message_record r) {
   const std::size_t id = records_.size();
-  index_.emplace(std::make_pair(r.message, lower(r.recipient)), id);
+  index_.emplace(r.message, id);
   records_.push_back(std::move(r));
   return id;
 }
 
+// The first record added for (message, recipient), as the ordered index this replaced
+// kept it.
 std::optional<std::size_t> recorder::find(std::uint64_t message,
                                           const std::string& recipient) const {
-  const auto it = index_.find({message, lower(recipient)});
-  if (it == index_.end()) return std::nullopt;
-  return it->second;
+  std::optional<std::size_t> first;
+  const auto [from, to] = index_.equal_range(message);
+  for (auto it = from; it != to; ++it) {
+    if (core::iequals(records_[it->second].recipient, recipient) &&
+        (!first || it->second < *first)) {
+      first = it->second;
+    }
+  }
+  return first;
 }
 
 void recorder::count(const std::string& provider, const std::string& ip, core::time_point at,
                      counter what, const std::string& reply) {
   const auto day = std::chrono::floor<std::chrono::days>(at - start_).count();
-  auto found = series_.find(series_order::view{provider, ip, day});
-  if (found == series_.end()) {
-    found = series_.emplace(series_key{provider, ip, day}, series_counts{}).first;
+  auto found = series_index_.find(series_order::view{provider, ip, day});
+  if (found == series_index_.end()) {
+    auto made = series_.emplace(series_key{provider, ip, day}, series_counts{}).first;
+    found = series_index_.emplace(series_order::of(made->first), &made->second).first;
   }
-  series_counts& c = found->second;
+  series_counts& c = *found->second;
   switch (what) {
     case counter::connection: ++c.connections; break;
     case counter::accepted: ++c.accepted; break;

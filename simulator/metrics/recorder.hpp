@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "reference-server/core/clock.hpp"
@@ -71,6 +72,11 @@ struct series_order {
   bool operator()(const auto& a, const auto& b) const { return of(a) < of(b); }
 };
 
+// Hash of a series_order::view, for the recorder's index of its series.
+struct series_view_hash {
+  std::size_t operator()(const series_order::view& v) const;
+};
+
 struct series_counts {
   std::size_t connections = 0;
   std::size_t accepted = 0;    // messages × recipients accepted
@@ -119,8 +125,13 @@ class recorder {
  private:
   core::time_point start_;
   std::vector<message_record> records_;
-  std::map<std::pair<std::uint64_t, std::string>, std::size_t> index_;
+  // message number → ids of its records (a message has a record per recipient): find()
+  // compares recipients in place instead of building a lower-cased key.
+  std::unordered_multimap<std::uint64_t, std::size_t> index_;
   std::map<series_key, series_counts, series_order> series_;
+  // The same series by hash (views into series_' keys, which never move): count() is on
+  // every reply of a run, and a walk down the ordered map compared strings at every level.
+  std::unordered_map<series_order::view, series_counts*, series_view_hash> series_index_;
   std::vector<listing> listings_;
 };
 

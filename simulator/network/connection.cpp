@@ -378,7 +378,7 @@ void connection::deliver(int side) {
       append_decimal(line, p.bytes.size());
       line += ' ';
       append_quoted(line, p.bytes, net->options.trace_payload_bytes_max);
-      net->tr->record("net", line);
+      net->tr->record_printable("net", line);  // "c<id> > <size> " and quoted bytes
     }
     to.handler->on_data(p.bytes);
   }

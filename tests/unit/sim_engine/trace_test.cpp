@@ -189,6 +189,26 @@ TEST(Trace, RecordPartsJoinsItsPartsIntoOneLineAndReusesNothingStale) {
   EXPECT_NE(memory.lines()[2].find("...(+3)"), std::string::npos);
 }
 
+TEST(Trace, RecordPrintableWritesWhatRecordWritesForQuotedText) {
+  scheduler s;
+  trace tr(s.clock(), trace_limits{20});
+  memory_sink memory;
+  tr.add_sink(memory);
+  const std::string quoted = "c1 > 9 " + quote_bytes("MAIL \"x\"\r\n", 100);
+  tr.record_printable("net", quoted);
+  tr.record("net", quoted);
+  tr.record_printable("-", "");  // an empty source and text, as record() writes them
+  tr.record("-", "");
+  ASSERT_EQ(memory.lines().size(), 4u);
+  EXPECT_EQ(memory.lines()[0], memory.lines()[1]);
+  EXPECT_EQ(memory.lines()[2], memory.lines()[3]);
+  // Cut at the limit with the count, the same way.
+  ASSERT_GT(quoted.size(), 20u);
+  EXPECT_EQ(memory.lines()[0], format_line(s.now(), "net", quoted, 20));
+  EXPECT_NE(memory.lines()[0].find("...(+"), std::string::npos);
+  EXPECT_EQ(tr.lines(), 4u);
+}
+
 TEST(FileSink, WritesTheLinesToAFile) {
   const std::string path = ::testing::TempDir() + "sim_trace_test.log";
   {

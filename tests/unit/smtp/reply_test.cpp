@@ -61,6 +61,22 @@ TEST(reply, appending_writes_what_format_returns_after_what_was_there) {
   }
 }
 
+TEST(reply, lines_from_views_are_written_as_format_writes_the_reply) {
+  const std::vector<reply> replies = {
+      make_multi(250, "", {"mx.example greets a", "PIPELINING", "SIZE 1000", "DSN"}),
+      make_reply(250, "", "one"), make_multi(250, "", {"", "last"}),
+      make_multi(250, "", {"bad\r\nline", "x"})};
+  for (const reply& r : replies) {
+    const std::vector<std::string_view> views(r.lines.begin(), r.lines.end());
+    std::string out = "before\r\n";
+    append_reply_lines(out, r.code, views);
+    EXPECT_EQ(out, "before\r\n" + format(r)) << test::printable(out);
+  }
+  std::string empty;
+  append_reply_lines(empty, 250, {});
+  EXPECT_EQ(empty, "250\r\n");
+}
+
 TEST(reply, text_joins_lines_with_the_enhanced_code_once) {
   EXPECT_EQ(make_reply(250, "2.1.0", "Ok").text(), "2.1.0 Ok");
   EXPECT_EQ(make_reply(250, "", "Ok").text(), "Ok");
