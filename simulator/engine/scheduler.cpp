@@ -26,6 +26,10 @@ scheduler::scheduler(core::time_point start, scheduler_limits limits)
     : clock_(start), limits_(limits) {}
 
 core::timer_id scheduler::schedule(core::time_point at, std::function<void()> callback) {
+  return add(at, event_callback(std::move(callback)));
+}
+
+core::timer_id scheduler::add(core::time_point at, event_callback callback) {
   // The past is now: the clock never goes backwards, and the id keeps FIFO order among
   // everything that falls due at the same time.
   at = std::max(at, now());
@@ -53,9 +57,8 @@ core::timer_id scheduler::schedule(core::time_point at, std::function<void()> ca
 // Frees the slot and hands back its callback: the caller drops or runs it once the books
 // are straight, so that whatever its captures do on destruction (cancel, schedule) finds
 // them so.
-std::function<void()> scheduler::release(core::timer_id slot) {
-  std::function<void()> callback = std::move(slots_[slot]);
-  slots_[slot] = nullptr;
+event_callback scheduler::release(core::timer_id slot) {
+  event_callback callback = std::move(slots_[slot]);
   slot_ids_[slot] = 0;
   free_slots_.push_back(static_cast<std::uint32_t>(slot));
   return callback;
@@ -64,7 +67,7 @@ std::function<void()> scheduler::release(core::timer_id slot) {
 void scheduler::cancel(core::timer_id id) {
   const core::timer_id slot = id & slot_mask;
   if (id == 0 || slot >= slot_ids_.size() || slot_ids_[slot] != id) return;
-  const std::function<void()> dropped = release(slot);
+  const event_callback dropped = release(slot);
   ++cancelled_in_heap_;
   drop_cancelled();
 }
@@ -88,10 +91,6 @@ void scheduler::drop_cancelled() {
   }
 }
 
-core::timer_id scheduler::schedule_after(core::duration_ms delay, std::function<void()> callback) {
-  return schedule(now() + std::max(delay, core::duration_ms{0}), std::move(callback));
-}
-
 std::optional<core::time_point> scheduler::next_time() const {
   if (heap_.empty()) return std::nullopt;
   return heap_.front().at;
@@ -102,7 +101,7 @@ std::optional<core::time_point> scheduler::next_time() const {
 void scheduler::run_front() {
   const entry e = heap_.front();
   pop_heap_top();
-  const std::function<void()> callback = release(e.id & slot_mask);
+  event_callback callback = release(e.id & slot_mask);
   drop_cancelled();
   clock_.now_ = std::max(clock_.now_, e.at);
   ++steps_total_;

@@ -20,15 +20,18 @@
 // Not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "reference-server/core/clock.hpp"
 #include "reference-server/core/timer.hpp"
+#include "simulator/engine/event_callback.hpp"
 
 namespace mailsim::sim {
 
@@ -79,11 +82,23 @@ class scheduler final : public core::timer_service {
   // core::timer_service
   core::timer_id schedule(core::time_point at, std::function<void()> callback) override;
   void cancel(core::timer_id id) override;
+  // The same for any callable: it is kept in place (event_callback.hpp) instead of in a
+  // std::function of its own. The simulator's own components schedule through this one.
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>,
+                                                               std::function<void()>>>>
+  core::timer_id schedule(core::time_point at, F&& callback) {
+    return add(at, event_callback(std::forward<F>(callback)));
+  }
 
   // Runs `callback` at now + delay (a later turn of the loop when delay is 0).
-  core::timer_id schedule_after(core::duration_ms delay, std::function<void()> callback);
-  core::timer_id post(std::function<void()> callback) {
-    return schedule(now(), std::move(callback));
+  template <class F>
+  core::timer_id schedule_after(core::duration_ms delay, F&& callback) {
+    return add(now() + std::max(delay, core::duration_ms{0}),
+               event_callback(std::forward<F>(callback)));
+  }
+  template <class F>
+  core::timer_id post(F&& callback) {
+    return add(now(), event_callback(std::forward<F>(callback)));
   }
 
   // Runs every event due by `limit`, then sets the clock to `limit` (if later) when no
@@ -119,7 +134,8 @@ class scheduler final : public core::timer_service {
     return a.at != b.at ? a.at > b.at : a.id > b.id;
   }
   bool live(const entry& e) const { return slot_ids_[e.id & slot_mask] == e.id; }
-  std::function<void()> release(core::timer_id slot);
+  core::timer_id add(core::time_point at, event_callback callback);
+  event_callback release(core::timer_id slot);
   void pop_heap_top();
   void drop_cancelled();
 
@@ -128,7 +144,7 @@ class scheduler final : public core::timer_service {
   // A min-heap by (at, id). A cancelled event's entry stays until it comes to the top (or
   // until cancelled entries outnumber the live ones): the top is always live.
   std::vector<entry> heap_;
-  std::vector<std::function<void()>> slots_;  // the callbacks, by slot
+  std::vector<event_callback> slots_;      // the callbacks, by slot
   std::vector<core::timer_id> slot_ids_;      // the id waiting in each slot; 0: free
   std::vector<std::uint32_t> free_slots_;
   std::size_t cancelled_in_heap_ = 0;

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -259,6 +261,52 @@ TEST(Scheduler, DestroyingTheSchedulerDropsPendingEventsUncalled) {
   }
   EXPECT_FALSE(ran);
   EXPECT_TRUE(watch.expired());  // the callback itself was destroyed
+}
+
+// Callables kept in place, on the heap (too large), move-only and mutable ones all run once
+// and are destroyed when run, cancelled or dropped.
+TEST(Scheduler, KeepsCallablesOfEveryShapeAndDestroysThemOnce) {
+  auto token = std::make_shared<int>(0);
+  std::string order;
+  {
+    scheduler s;
+    std::array<char, 200> big{};
+    big[199] = 'b';
+    s.post([token, &order, big] { order += big[199]; });                     // on the heap
+    s.post([token, &order, owned = std::make_unique<char>('u')] { order += *owned; });
+    s.post([token, &order, n = 0]() mutable { order += static_cast<char>('0' + ++n); });
+    std::function<void()> wrapped = [token, &order] { order += 'f'; };
+    s.post(wrapped);  // a std::function takes the timer_service path
+    const core::timer_id dropped = s.post([token, &order, big] { order += 'x'; });
+    const core::timer_id small = s.post([token, &order] { order += 'y'; });
+    EXPECT_EQ(token.use_count(), 8);  // token, `wrapped` and six callables
+    s.cancel(dropped);
+    s.cancel(small);
+    EXPECT_EQ(token.use_count(), 6);  // cancelled callables are gone at once
+    s.run_until_idle();
+    EXPECT_EQ(order, "bu1f");
+    EXPECT_EQ(token.use_count(), 2);  // `wrapped` is the one left
+    s.post([token] {});
+    s.schedule_after(duration_ms{5}, [token, big] {});
+  }
+  EXPECT_EQ(token.use_count(), 1);  // the scheduler dropped the ones left pending
+}
+
+TEST(EventCallback, MovesLeaveTheSourceEmpty) {
+  int calls = 0;
+  event_callback small([&calls] { ++calls; });
+  std::array<int, 64> large{};
+  event_callback big([&calls, large] { calls += 10 + large[0]; });
+  event_callback moved = std::move(small);
+  EXPECT_FALSE(static_cast<bool>(small));  // NOLINT(bugprone-use-after-move): checked on purpose
+  moved();
+  event_callback other;
+  other = std::move(big);
+  EXPECT_FALSE(static_cast<bool>(big));  // NOLINT(bugprone-use-after-move)
+  other();
+  EXPECT_EQ(calls, 11);
+  other.reset();
+  EXPECT_FALSE(static_cast<bool>(other));
 }
 
 TEST(Scheduler, IsAUsableTimerServiceAndClock) {
