@@ -1,14 +1,15 @@
 #include "reference-server/queue/memory_spool.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "reference-server/queue/error.hpp"
 
 namespace mailsim::queue {
 
 memory_spool::memory_spool(spool_limits limits, const core::clock& clock,
-                           core::random_source& random)
-    : spool(limits, clock, random) {
+                           core::random_source& random, states keep)
+    : spool(limits, clock, random), keep_states_(keep == states::kept) {
   set_ready(true);
 }
 
@@ -19,7 +20,9 @@ std::vector<std::error_code> memory_spool::store_new(std::span<const new_message
     auto bytes = std::make_shared<std::string>();
     bytes->reserve(item.trace.size() + item.message.size());
     bytes->append(item.trace).append(item.message);
-    stored_[item.entry->id] = {*item.entry, std::move(bytes)};
+    stored& s = stored_[item.entry->id];
+    if (keep_states_) s.state = *item.entry;
+    s.bytes = std::move(bytes);
   }
   return errors;
 }
@@ -34,7 +37,7 @@ std::vector<std::error_code> memory_spool::store_states(
       errors[i] = errc::unknown_message;
       continue;
     }
-    found->second.state = *entries[i];
+    if (keep_states_) found->second.state = *entries[i];
   }
   return errors;
 }
@@ -55,6 +58,7 @@ std::shared_ptr<const std::string> memory_spool::read_message(const queued_messa
 }
 
 void memory_spool::load_all(std::vector<queued_message>& out, recover_report& /*report*/) {
+  if (!keep_states_) throw std::logic_error("memory_spool: no states kept, nothing to recover");
   out.reserve(stored_.size());
   for (const auto& [id, item] : stored_) out.push_back(item.state);
   // In id (arrival) order, as a spool folder lists them.

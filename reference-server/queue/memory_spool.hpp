@@ -7,6 +7,9 @@
 // shared: load_message() hands out the same bytes without copying them. fail_writes() makes
 // every store fail with the given error until it is called with an empty one: the
 // scenario fault "disk full" (std::errc::no_space_on_device). Ready as soon as constructed.
+// states::not_kept stores the bytes alone: a spool that will never restart (the virtual
+// world's senders) saves a copy of every message's state per enqueue and per update, and
+// its recover() throws std::logic_error instead of emptying the queue.
 // No I/O, no clock, no threads; not thread-safe.
 #pragma once
 
@@ -21,7 +24,9 @@ namespace mailsim::queue {
 
 class memory_spool final : public spool {
  public:
-  memory_spool(spool_limits limits, const core::clock& clock, core::random_source& random);
+  enum class states { kept, not_kept };
+  memory_spool(spool_limits limits, const core::clock& clock, core::random_source& random,
+               states keep = states::kept);
 
   void fail_writes(std::error_code error) { write_error_ = error; }
 
@@ -40,6 +45,7 @@ class memory_spool final : public spool {
     std::shared_ptr<const std::string> bytes;
   };
   core::string_map<stored> stored_;  // by id
+  bool keep_states_ = true;
   std::error_code write_error_;
 };
 

@@ -184,22 +184,38 @@ reply_event reply_parser::next() {
     if (partial_ends_.size() >= limits_.lines_max) {
       return fail("reply longer than " + std::to_string(limits_.lines_max) + " lines");
     }
+    if (parsed.last && partial_ends_.empty()) {  // a reply of one line: no joining
+      reply_event event{reply_event::status::reply, {}, {}};
+      event.value.code = parsed.code;
+      event.value.lines.emplace_back(parsed.text);
+      extract_enhanced(event.value);
+      return event;
+    }
+    if (partial_ends_.empty()) {
+      // A parser lives as long as its connection: room for an EHLO reply at once.
+      partial_text_.reserve(256);
+      partial_ends_.reserve(16);
+    }
     partial_text_.append(parsed.text);
     partial_ends_.push_back(partial_text_.size());
-    if (!parsed.last) continue;
-    reply_event event{reply_event::status::reply, {}, {}};
-    event.value.code = partial_code_;
-    event.value.lines.reserve(partial_ends_.size());
-    std::size_t start = 0;
-    for (std::size_t end : partial_ends_) {
-      event.value.lines.emplace_back(std::string_view(partial_text_).substr(start, end - start));
-      start = end;
-    }
-    partial_text_.clear();
-    partial_ends_.clear();
-    extract_enhanced(event.value);
-    return event;
+    if (parsed.last) return take_partial();
   }
+}
+
+// The multi-line reply joined so far, as a reply; the buffers are emptied for the next one.
+reply_event reply_parser::take_partial() {
+  reply_event event{reply_event::status::reply, {}, {}};
+  event.value.code = partial_code_;
+  event.value.lines.reserve(partial_ends_.size());
+  std::size_t start = 0;
+  for (std::size_t end : partial_ends_) {
+    event.value.lines.emplace_back(std::string_view(partial_text_).substr(start, end - start));
+    start = end;
+  }
+  partial_text_.clear();
+  partial_ends_.clear();
+  extract_enhanced(event.value);
+  return event;
 }
 
 }  // namespace mailsim::smtp

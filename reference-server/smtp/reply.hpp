@@ -72,6 +72,7 @@ class reply_parser {
   std::string failed_;  // once set, the stream is broken and every next() repeats it
 
   reply_event fail(std::string error);
+  reply_event take_partial();
 };
 
 }  // namespace mailsim::smtp

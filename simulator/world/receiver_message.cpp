@@ -406,8 +406,9 @@ void provider_core::make_bounce_engine() {
   pool.addresses = {mx_.front().address};
   settings.source_pools.push_back(std::move(pool));
   bounce_transport_ = services_.net->make_transport(addresses);
-  bounce_spool_ = std::make_unique<queue::memory_spool>(queue::spool_limits{0, 0},
-                                                        services_.sched->clock(), engine_random_);
+  bounce_spool_ = std::make_unique<queue::memory_spool>(
+      queue::spool_limits{0, 0}, services_.sched->clock(), engine_random_,
+      queue::memory_spool::states::not_kept);  // never restarts
   // Every message here is from <>: the engine never owes a report about one (dsn_due), so
   // the report sink is only there because the engine requires one.
   queue::engine_deps deps = virtual_engine_deps(*services_.sched, services_.dns, engine_random_,

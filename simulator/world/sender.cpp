@@ -93,8 +93,10 @@ sender::sender(const sender_spec& spec, sender_deps deps, prng random)
   settings.source_pools.push_back(std::move(pool));
 
   transport_ = deps_.net->make_transport(spec_.ips);
-  spool_ = std::make_unique<queue::memory_spool>(queue::spool_limits{0, 0},
-                                                 deps_.sched->clock(), spool_random_);
+  // A sender of the virtual world never restarts: its spool keeps no state snapshots.
+  spool_ =
+      std::make_unique<queue::memory_spool>(queue::spool_limits{0, 0}, deps_.sched->clock(),
+                                            spool_random_, queue::memory_spool::states::not_kept);
   queue::engine_deps engine =
       virtual_engine_deps(*deps_.sched, deps_.dns, random_, *transport_, *spool_, alive_);
   engine.events = [this](const queue::engine_event& e) { on_event(e); };

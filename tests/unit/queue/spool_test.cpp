@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <set>
+#include <stdexcept>
 
 #include "reference-server/queue/error.hpp"
 #include "reference-server/queue/file_spool.hpp"
@@ -431,6 +432,26 @@ TEST(memory_spool, a_disk_full_fault_refuses_writes_and_keeps_the_state) {
   // A restart (crash of the sender) keeps exactly what was stored.
   EXPECT_EQ(spool.recover().loaded, 1u);
   EXPECT_EQ(spool.find(id)->recipients[0].status.attempts, 5u);
+}
+
+TEST(memory_spool, without_states_it_serves_the_queue_but_cannot_recover) {
+  core::manual_clock clock;
+  core::splitmix_random random(1);
+  memory_spool spool({}, clock, random, memory_spool::states::not_kept);
+  const enqueue_request request{envelope_to({rcpt("a", "example.org")}), trace, body, ""};
+  const auto id = spool.enqueue(std::span(&request, 1)).front().id;
+  recipient_status changed;
+  changed.attempts = 2;
+  EXPECT_FALSE(spool.update({id, {{0, changed}}}));
+  EXPECT_EQ(spool.find(id)->recipients[0].status.attempts, 2u);
+  std::error_code error;
+  const auto bytes = spool.load_message(id, error);
+  ASSERT_NE(bytes, nullptr) << error.message();
+  EXPECT_EQ(*bytes, trace + std::string(body));
+  EXPECT_EQ(spool.update({"018bcfe568000012deadbeef", {{0, changed}}}), errc::unknown_message);
+  spool.fail_writes(std::make_error_code(std::errc::no_space_on_device));
+  EXPECT_EQ(spool.update({id, {{0, changed}}}), std::errc::no_space_on_device);
+  EXPECT_THROW(spool.recover(), std::logic_error);
 }
 
 TEST(message_id, format) {
