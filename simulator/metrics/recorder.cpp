@@ -32,6 +32,20 @@ std::size_t series_view_hash::operator()(const series_order::view& v) const {
   return h * 31 + std::hash<std::int64_t>{}(day);
 }
 
+recorder::recorder(const recorder& other)
+    : start_(other.start_),
+      records_(other.records_),
+      index_(other.index_),
+      series_(other.series_),
+      listings_(other.listings_) {
+  for (auto& [key, counts] : series_) series_index_.emplace(series_order::of(key), &counts);
+}
+
+recorder& recorder::operator=(const recorder& other) {
+  if (this != &other) *this = recorder(other);
+  return *this;
+}
+
 std::size_t recorder::add(message_record r) {
   const std::size_t id = records_.size();
   index_.emplace(r.message, id);

@@ -100,6 +100,13 @@ enum class counter { connection, accepted, deferred, rejected, trap_hit, complai
 class recorder {
  public:
   explicit recorder(core::time_point start = {}) : start_(start) {}
+  // A copy indexes its own series (the index points into the ordered map's nodes); a move
+  // keeps the nodes, and so the index.
+  recorder(const recorder& other);
+  recorder& operator=(const recorder& other);
+  recorder(recorder&&) noexcept = default;
+  recorder& operator=(recorder&&) noexcept = default;
+  ~recorder() = default;
 
   core::time_point start() const { return start_; }
   // Adds a record; returns its id (index into records()).

@@ -72,5 +72,25 @@ TEST(Recorder, CountsSeriesByProviderIpAndDay) {
   EXPECT_EQ(series.at(keys[3]).trap_hits, 1u);
 }
 
+TEST(Recorder, ACopyCountsInItsOwnSeries) {
+  recorder original(start);
+  original.count("gmail", "203.0.113.5", start, counter::accepted);
+  recorder copy = original;
+  copy.count("gmail", "203.0.113.5", start, counter::accepted);
+  copy.count("gmail", "203.0.113.9", start, counter::accepted);
+  recorder assigned;
+  assigned = copy;
+  assigned.count("gmail", "203.0.113.5", start, counter::accepted);
+  const series_key key{"gmail", "203.0.113.5", 0};
+  EXPECT_EQ(original.series().at(key).accepted, 1u);
+  EXPECT_EQ(original.series().size(), 1u);
+  EXPECT_EQ(copy.series().at(key).accepted, 2u);
+  EXPECT_EQ(copy.series().size(), 2u);
+  EXPECT_EQ(assigned.series().at(key).accepted, 3u);
+  recorder moved = std::move(assigned);
+  moved.count("gmail", "203.0.113.5", start, counter::accepted);
+  EXPECT_EQ(moved.series().at(key).accepted, 4u);
+}
+
 }  // namespace
 }  // namespace mailsim::sim::metrics
