@@ -277,7 +277,7 @@ TEST(Scheduler, KeepsCallablesOfEveryShapeAndDestroysThemOnce) {
     s.post([token, &order, n = 0]() mutable { order += static_cast<char>('0' + ++n); });
     std::function<void()> wrapped = [token, &order] { order += 'f'; };
     s.post(wrapped);  // a std::function takes the timer_service path
-    const core::timer_id dropped = s.post([token, &order, big] { order += 'x'; });
+    const core::timer_id dropped = s.post([token, &order, big] { order += big[0]; });
     const core::timer_id small = s.post([token, &order] { order += 'y'; });
     EXPECT_EQ(token.use_count(), 8);  // token, `wrapped` and six callables
     s.cancel(dropped);
@@ -287,7 +287,7 @@ TEST(Scheduler, KeepsCallablesOfEveryShapeAndDestroysThemOnce) {
     EXPECT_EQ(order, "bu1f");
     EXPECT_EQ(token.use_count(), 2);  // `wrapped` is the one left
     s.post([token] {});
-    s.schedule_after(duration_ms{5}, [token, big] {});
+    s.schedule_after(duration_ms{5}, [token, &order, big] { order += big[0]; });
   }
   EXPECT_EQ(token.use_count(), 1);  // the scheduler dropped the ones left pending
 }
