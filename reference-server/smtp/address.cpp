@@ -387,10 +387,6 @@ path_parse failure(std::string error) {
   return result;
 }
 
-}  // namespace
-
-namespace {
-
 // Appends the mailbox as it is sent: a reply, a trace line or a queue record holds one per
 // recipient, so it is built in place, with one allocation at most.
 void append_mailbox(std::string& out, const mailbox& box) {
