@@ -20,9 +20,8 @@ std::vector<std::error_code> memory_spool::store_new(std::span<const new_message
     auto bytes = std::make_shared<std::string>();
     bytes->reserve(item.trace.size() + item.message.size());
     bytes->append(item.trace).append(item.message);
-    stored& s = stored_[item.entry->id];
-    if (keep_states_) s.state = *item.entry;
-    s.bytes = std::move(bytes);
+    bytes_[item.entry->id] = std::move(bytes);
+    if (keep_states_) states_[item.entry->id] = *item.entry;
   }
   return errors;
 }
@@ -32,35 +31,35 @@ std::vector<std::error_code> memory_spool::store_states(
   std::vector<std::error_code> errors(entries.size(), write_error_);
   if (write_error_) return errors;
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    const auto found = stored_.find(entries[i]->id);
-    if (found == stored_.end()) {
+    if (bytes_.count(entries[i]->id) == 0) {
       errors[i] = errc::unknown_message;
       continue;
     }
-    if (keep_states_) found->second.state = *entries[i];
+    if (keep_states_) states_[entries[i]->id] = *entries[i];
   }
   return errors;
 }
 
 std::error_code memory_spool::erase(const std::string& id) {
-  stored_.erase(id);
+  bytes_.erase(id);
+  states_.erase(id);
   return {};
 }
 
 std::shared_ptr<const std::string> memory_spool::read_message(const queued_message& entry,
                                                               std::error_code& error) {
-  const auto found = stored_.find(entry.id);
-  if (found == stored_.end()) {
+  const auto found = bytes_.find(entry.id);
+  if (found == bytes_.end()) {
     error = errc::unknown_message;
     return nullptr;
   }
-  return found->second.bytes;
+  return found->second;
 }
 
 void memory_spool::load_all(std::vector<queued_message>& out, recover_report& /*report*/) {
   if (!keep_states_) throw std::logic_error("memory_spool: no states kept, nothing to recover");
-  out.reserve(stored_.size());
-  for (const auto& [id, item] : stored_) out.push_back(item.state);
+  out.reserve(states_.size());
+  for (const auto& [id, state] : states_) out.push_back(state);
   // In id (arrival) order, as a spool folder lists them.
   std::sort(out.begin(), out.end(),
             [](const queued_message& a, const queued_message& b) { return a.id < b.id; });
