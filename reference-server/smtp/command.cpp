@@ -41,18 +41,20 @@ std::string_view trim_spaces(std::string_view text) {
   return text;
 }
 
-// Words separated by runs of spaces: clients often send two spaces where one is meant.
+// The next word of `text` at or after `at`, which moves past it; "" when none is left. Words
+// are separated by runs of spaces: clients often send two spaces where one is meant.
+std::string_view next_word(std::string_view text, std::size_t& at) {
+  while (at < text.size() && text[at] == ' ') ++at;
+  const std::size_t begin = at;
+  at = std::min(text.find(' ', at), text.size());
+  return text.substr(begin, at - begin);
+}
+
 std::vector<std::string_view> split_words(std::string_view text) {
   std::vector<std::string_view> words;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    if (text[i] == ' ') {
-      ++i;
-      continue;
-    }
-    const std::size_t end = std::min(text.find(' ', i), text.size());
-    words.push_back(text.substr(i, end - i));
-    i = end;
+  std::size_t at = 0;
+  for (std::string_view word = next_word(text, at); !word.empty(); word = next_word(text, at)) {
+    words.push_back(word);
   }
   return words;
 }
@@ -131,7 +133,8 @@ bool is_valid_param_keyword(std::string_view keyword) {
 // esmtp-keyword ["=" esmtp-value]. A keyword given twice is refused: its meaning is unclear.
 std::string parse_params(std::string_view text, const command_options& options,
                          std::vector<esmtp_param>& out) {
-  for (std::string_view word : split_words(text)) {
+  std::size_t at = 0;
+  for (std::string_view word = next_word(text, at); !word.empty(); word = next_word(text, at)) {
     const std::size_t eq = word.find('=');
     const std::string_view keyword = word.substr(0, eq);
     if (!is_valid_param_keyword(keyword)) return "Syntax: parameter keyword[=value]";
@@ -156,19 +159,21 @@ std::string parse_params(std::string_view text, const command_options& options,
 // but many clients send one, and every common MTA accepts it.
 command_parse parse_path_command(command&& cmd, std::string_view text, std::string_view prefix,
                                  const address_options& address, const command_options& options) {
-  const std::string usage =
-      "Syntax: " + std::string(verb_name(cmd.kind)) + " " + std::string(prefix) + "<address>";
-  if (!istarts_with(text, prefix)) return syntax(usage);
+  // Made only for a refusal: every MAIL and RCPT of a session passes here.
+  const auto usage = [&cmd, prefix] {
+    return "Syntax: " + std::string(verb_name(cmd.kind)) + " " + std::string(prefix) + "<address>";
+  };
+  if (!istarts_with(text, prefix)) return syntax(usage());
   text.remove_prefix(prefix.size());
   path_parse parsed = parse_path(text, address);
-  if (!parsed.value) return syntax(usage + " (" + parsed.error + ")");
+  if (!parsed.value) return syntax(usage() + " (" + parsed.error + ")");
   // RFC 6531 §3.4: a non-ASCII address is only allowed when SMTPUTF8 was offered.
   if (parsed.value->box.utf8 && !options.allow_utf8) {
     return failed(command_error::utf8_not_allowed, "Non-ASCII address needs SMTPUTF8");
   }
   cmd.address = std::move(*parsed.value);
   const std::string_view rest = text.substr(parsed.consumed);
-  if (!rest.empty() && rest.front() != ' ') return syntax(usage);
+  if (!rest.empty() && rest.front() != ' ') return syntax(usage());
   std::string error = parse_params(rest, options, cmd.params);
   if (!error.empty()) return syntax(std::move(error));
   return done(std::move(cmd));
@@ -330,7 +335,8 @@ command_parse parse_command(std::string_view line, const command_options& option
     if (!iequals(entry.name, name)) continue;  // RFC 5321 §2.4: verbs are case-insensitive
     command cmd;
     cmd.kind = entry.kind;
-    cmd.argument = std::string(args.text);
+    // MAIL and RCPT, most of a session's commands, keep their parts in address and params.
+    if (entry.kind != verb::mail && entry.kind != verb::rcpt) cmd.argument = args.text;
     return entry.parse(std::move(cmd), args, options);
   }
   return failed(command_error::unknown_command, "Error: command not recognized");

@@ -31,7 +31,9 @@ struct esmtp_param {
 
 struct command {
   verb kind = verb::unknown;
-  std::string argument;  // the raw text after the verb and one space, for HELO/VRFY/HELP/...
+  // The raw text after the verb and one space, for HELO/VRFY/HELP/...; empty for MAIL and
+  // RCPT, whose parts are in address and params.
+  std::string argument;
   std::string helo_name;                // HELO / EHLO
   path address;                         // MAIL / RCPT
   std::vector<esmtp_param> params;      // MAIL / RCPT
