@@ -3,6 +3,8 @@
 #  1. virtual mode: full SMTP transactions (real protocol bytes, 1 KiB, no DKIM) per
 #     CPU-second — bench/sim/throughput.yaml.j2 with N messages, minus the same scenario
 #     with one message (Python start-up, world build), over the process's user+sys time;
+#     twice: every message queued at once (a backlog of N in the queue), and arriving at
+#     150 per virtual second (the steady state: the queue holds what is in flight);
 #  2. the same transaction over real loopback sockets: build/release/bin/mailsim_smtp_load
 #     (one connection, 1 KiB, no pipelining) against mailsim-server storing into a Maildir,
 #     CPU time of both processes per transaction, and the rate;
@@ -45,10 +47,16 @@ measure_run() {
 
 echo "== 1. virtual mode: $transactions transactions"
 read -r base_cpu _ _ < <(measure_run "$here/sim/throughput.yaml.j2" --set total=1)
-read -r full_cpu full_rss full_wall < <(measure_run "$here/sim/throughput.yaml.j2" --set total="$transactions")
-virtual_rate=$(awk -v n="$transactions" -v a="$full_cpu" -v b="$base_cpu" 'BEGIN { printf "%.0f", n / (a - b) }')
-virtual_us=$(awk -v n="$transactions" -v a="$full_cpu" -v b="$base_cpu" 'BEGIN { printf "%.1f", (a - b) * 1e6 / n }')
-echo "virtual: $virtual_rate transactions per CPU-second ($virtual_us µs each; run ${full_wall}s wall, ${full_cpu}s CPU, fixed ${base_cpu}s, peak RSS ${full_rss} KiB)"
+# One line of results for the throughput scenario run with the given arrival window.
+virtual_run() {
+  local label=$1 over=$2 cpu rss wall
+  read -r cpu rss wall < <(measure_run "$here/sim/throughput.yaml.j2" \
+    --set total="$transactions" --set over="$over")
+  awk -v n="$transactions" -v a="$cpu" -v b="$base_cpu" -v l="$label" -v w="$wall" \
+    -v r="$rss" 'BEGIN { printf "virtual, %s: %.0f transactions per CPU-second (%.1f µs each; run %ss wall, %ss CPU, fixed %ss, peak RSS %d KiB)\n", l, n / (a - b), (a - b) * 1e6 / n, w, a, b, r }'
+}
+virtual_run "all queued at once" 1s
+virtual_run "150 per second" "$((transactions / 150 + 1))s"
 
 echo "== 2. loopback: $loopback transactions to mailsim-server"
 port=$((20000 + RANDOM % 20000))
