@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "reference-server/core/ip_address.hpp"
+#include "reference-server/core/string_hash.hpp"
 
 namespace mailsim::sim::world {
 namespace {
@@ -179,29 +180,27 @@ class reputation_book::impl {
   impl(reputation_settings settings, core::time_point start) : settings_(settings), start_(start) {}
 
   void note(const std::string& ip, const std::string& domain, core::time_point now, signal s) {
+    trim_memos();
     const std::int64_t today = day_of(now);
     const counts c = one(s);
-    if (auto addr = core::parse_ip(ip)) {
-      const std::string canonical = core::to_string(*addr);
-      if (s == signal::accepted) advance_warmup(canonical, today, true);
-      touch("ip " + canonical, today).add(today, c);
-      touch("net " + network_of(*addr), today).add(today, c);
-    } else {
-      touch("ip " + ip, today).add(today, c);
-    }
-    if (!domain.empty()) touch("domain " + lower(domain), today).add(today, c);
+    const ip_keys& k = keys_of_ip(ip);
+    if (k.parsed && s == signal::accepted) advance_warmup(k, today, true);
+    touch(k.ip_key, today).add(today, c);
+    if (k.parsed) touch(k.net_key, today).add(today, c);
+    if (!domain.empty()) touch(keys_of_domain(domain).key, today).add(today, c);
   }
 
   reputation_verdict check(const std::string& ip, const std::string& domain, core::time_point now) {
+    trim_memos();
     reputation_verdict v;
     const std::int64_t today = day_of(now);
     const std::size_t cap = cap_of(ip, today);
-    if (cap > 0 && accepted_today(ip, today) >= cap) {
+    if (cap > 0 && accepted_today(keys_of_ip(ip), today) >= cap) {
       v.what = reputation_verdict::action::defer;
       v.reason = "daily cap " + std::to_string(cap) + " reached";
       return v;
     }
-    std::string worst_key;
+    std::string_view worst_key;
     v.score = worst(ip, domain, today, worst_key);
     if (v.score < settings_.reject_below) {
       v.what = reputation_verdict::action::reject;
@@ -210,13 +209,14 @@ class reputation_book::impl {
     } else {
       return v;
     }
-    v.reason = "score " + two_decimals(v.score) + " of " + worst_key;
+    v.reason = "score " + two_decimals(v.score) + " of " + std::string(worst_key);
     return v;
   }
 
   std::size_t cap_of(const std::string& ip, std::int64_t today) {
     if (settings_.new_ip_daily_cap == 0) return 0;
-    const warmup* w = advance_warmup(canonical_ip(ip), today, false);
+    trim_memos();  // daily_cap() comes here directly
+    const warmup* w = advance_warmup(keys_of_ip(ip), today, false);
     const double cap = w == nullptr ? static_cast<double>(settings_.new_ip_daily_cap) : w->cap;
     // A cap grown past any count a run can reach is as good as none; keep it representable.
     constexpr double huge = 1e15;
@@ -240,9 +240,48 @@ class reputation_book::impl {
   }
 
  private:
-  static std::string canonical_ip(const std::string& ip) {
-    auto addr = core::parse_ip(ip);
-    return addr ? core::to_string(*addr) : ip;
+  // The book's keys of an IP as callers write it. Parsing and printing the address on every
+  // check and note (every reply of a run) cost more than the lookups themselves.
+  struct ip_keys {
+    bool parsed = false;    // an address: it also counts towards its network
+    std::string canonical;  // "203.0.113.5"; the text as given when it is no address
+    std::string ip_key;     // "ip 203.0.113.5"
+    std::string net;        // "203.0.113.0/24", when parsed
+    std::string net_key;    // "net 203.0.113.0/24"
+  };
+  struct domain_keys {
+    std::string name;  // lower-case
+    std::string key;   // "domain example.com"
+  };
+  // Names a run passes are few (its senders' IPs and domains); the memos are emptied when
+  // they outgrow this anyway, at the start of a call so that no reference into them dangles.
+  static constexpr std::size_t memo_entries_max = 4096;
+
+  void trim_memos() {
+    if (ip_memo_.size() > memo_entries_max) ip_memo_.clear();
+    if (domain_memo_.size() > memo_entries_max) domain_memo_.clear();
+  }
+
+  const ip_keys& keys_of_ip(const std::string& ip) {
+    if (const auto it = ip_memo_.find(ip); it != ip_memo_.end()) return it->second;
+    ip_keys k;
+    if (const auto addr = core::parse_ip(ip)) {
+      k.parsed = true;
+      k.canonical = core::to_string(*addr);
+      k.net = network_of(*addr);
+      k.net_key = "net " + k.net;
+    } else {
+      k.canonical = ip;
+    }
+    k.ip_key = "ip " + k.canonical;
+    return ip_memo_.emplace(ip, std::move(k)).first->second;
+  }
+
+  const domain_keys& keys_of_domain(const std::string& domain) {
+    if (const auto it = domain_memo_.find(domain); it != domain_memo_.end()) return it->second;
+    domain_keys k{lower(domain), {}};
+    k.key = "domain " + k.name;
+    return domain_memo_.emplace(domain, std::move(k)).first->second;
   }
 
   // The first day inside the window; the window holds today at least, so a book that
@@ -280,29 +319,30 @@ class reputation_book::impl {
     return score_of(judged, days, settings_);
   }
 
+  // The lowest score of the IP, its network and the domain, and the name of the first key
+  // that has it (a view into the memos, valid until the next call of the book).
   double worst(const std::string& ip, const std::string& domain, std::int64_t today,
-               std::string& which) {
-    std::vector<std::pair<std::string, std::string>> keys;  // (book key, name in reasons)
-    if (auto addr = core::parse_ip(ip)) {
-      keys.emplace_back("ip " + core::to_string(*addr), core::to_string(*addr));
-      keys.emplace_back("net " + network_of(*addr), network_of(*addr));
-    } else {
-      keys.emplace_back("ip " + ip, ip);
-    }
-    if (!domain.empty()) keys.emplace_back("domain " + lower(domain), lower(domain));
+               std::string_view& which) {
     double low = 1.0;
-    for (const auto& [key, name] : keys) {
+    const auto consider = [&](const std::string& key, std::string_view name) {
       const double s = key_score(key, today);
       if (s < low) {
         low = s;
         which = name;
       }
+    };
+    const ip_keys& k = keys_of_ip(ip);
+    consider(k.ip_key, k.canonical);
+    if (k.parsed) consider(k.net_key, k.net);
+    if (!domain.empty()) {
+      const domain_keys& d = keys_of_domain(domain);
+      consider(d.key, d.name);
     }
     return low;
   }
 
-  std::uint64_t accepted_today(const std::string& ip, std::int64_t today) {
-    const history* h = find("ip " + canonical_ip(ip), today);
+  std::uint64_t accepted_today(const ip_keys& ip, std::int64_t today) {
+    const history* h = find(ip.ip_key, today);
     const counts* c = h == nullptr ? nullptr : h->on(today);
     return c == nullptr ? 0 : c->accepted;
   }
@@ -310,18 +350,18 @@ class reputation_book::impl {
   // Moves the IP's cap to `today`: the last day it was advanced to grows it once if that day
   // was active and good; the days after it were idle. An IP whose last active day has left
   // the window starts over. `active`: a message accepted today (it starts a new IP).
-  const warmup* advance_warmup(const std::string& ip, std::int64_t today, bool active) {
-    auto it = warmups_.find(ip);
+  const warmup* advance_warmup(const ip_keys& ip, std::int64_t today, bool active) {
+    auto it = warmups_.find(ip.canonical);
     const bool stale = it != warmups_.end() && it->second.last_active < first_kept(today);
     if (it == warmups_.end() || stale) {
       if (stale) warmups_.erase(it);
       if (!active) return nullptr;
       const warmup fresh{today, today, static_cast<double>(settings_.new_ip_daily_cap)};
-      return &warmups_.emplace(ip, fresh).first->second;
+      return &warmups_.emplace(ip.canonical, fresh).first->second;
     }
     warmup& w = it->second;
     if (today > w.day) {
-      const history* h = find("ip " + ip, today);
+      const history* h = find(ip.ip_key, today);
       const counts* last = h == nullptr ? nullptr : h->on(w.day);
       if (last != nullptr && last->accepted > 0 && !is_bad(*last, settings_)) {
         w.cap *= settings_.cap_growth;
@@ -334,8 +374,11 @@ class reputation_book::impl {
 
   reputation_settings settings_;
   core::time_point start_;
-  std::map<std::string, history> book_;
-  std::map<std::string, warmup> warmups_;
+  // Hashed: looked up on every check and note, never walked.
+  core::string_map<history> book_;
+  core::string_map<warmup> warmups_;  // by canonical IP
+  core::string_map<ip_keys> ip_memo_;
+  core::string_map<domain_keys> domain_memo_;
 };
 
 reputation_book::reputation_book(reputation_settings settings, core::time_point start)

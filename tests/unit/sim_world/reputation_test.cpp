@@ -185,6 +185,30 @@ TEST(Reputation, WorstOfIpNetworkAndDomainDecides) {
   EXPECT_DOUBLE_EQ(book.score("clean.test", start), 1.0);
 }
 
+// The book remembers the keys of the names it was given; thousands of names later (the
+// memory is emptied past 4096), the history is still found by the same names whatever
+// their case, and a name that is no address still counts as itself.
+TEST(Reputation, ManyNamesKeepTheirHistory) {
+  reputation_book book(capped(50), start);
+  for (int i = 0; i < 2; ++i) book.note_trap_hit(ip, "Tainted.TEST", start);
+  book.note_accepted("mx-not-an-ip", "", start);
+  for (int n = 0; n < 5000; ++n) {
+    const std::string other =
+        "10." + std::to_string(n / 250) + "." + std::to_string(n % 250) + ".1";
+    book.note_accepted(other, "d" + std::to_string(n) + ".test", start);
+    ASSERT_EQ(book.check(other, "d" + std::to_string(n) + ".test", start).what, action::accept);
+  }
+  reputation_verdict v = book.check(ip, "clean.test", start);
+  EXPECT_TRUE(v.junk);
+  EXPECT_EQ(v.reason, "score 0.50 of 192.0.2.10");
+  v = book.check("198.51.100.1", "tainted.test", start);
+  EXPECT_EQ(v.reason, "score 0.50 of tainted.test");
+  EXPECT_EQ(book.daily_cap(ip, start), 50u);  // a trap hit is not an accepted message
+  EXPECT_EQ(book.daily_cap("mx-not-an-ip", start), 50u);
+  accept_n(book, 49, start, "mx-not-an-ip", "");
+  EXPECT_EQ(book.check("mx-not-an-ip", "", start).what, action::defer);
+}
+
 TEST(Reputation, Ipv6AddressesShareTheirSlash64) {
   reputation_book book(same_day(), start);
   for (int i = 0; i < 2; ++i) book.note_trap_hit("2001:db8:1:2::5", "", start);
