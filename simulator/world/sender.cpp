@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "reference-server/core/ascii.hpp"
 #include "reference-server/smtp/address.hpp"
 #include "simulator/world/outbound_setup.hpp"
 #include "simulator/world/world_dns.hpp"
@@ -237,7 +238,7 @@ void sender::enqueue(outgoing_message m) {
 int sender::reply_code(const queue::engine_event& e) const {
   if (const queue::queued_message* m = spool_->find(e.id)) {
     for (const queue::queued_recipient& r : m->recipients) {
-      if (lower(r.rcpt.address.box.to_string()) != lower(e.recipient)) continue;
+      if (!core::iequals(r.rcpt.address.box.to_string(), e.recipient)) continue;
       if (r.status.reply && r.status.reply->code != 0) return r.status.reply->code;
       return 0;
     }
@@ -263,9 +264,9 @@ void sender::on_event(const queue::engine_event& e) {
   }
   const auto it = by_id_.find(e.id);
   if (it == by_id_.end()) return;
-  const std::string rcpt = lower(e.recipient);
   for (const auto& [address, id] : it->second.records) {
-    if (address == rcpt) apply(e, it->second, deps_.record->at(id));
+    // `address` is lower-case already: compared in place, every event of a run passes here.
+    if (core::iequals(address, e.recipient)) apply(e, it->second, deps_.record->at(id));
   }
 }
 
