@@ -246,6 +246,24 @@ TEST(Reputation, RunningTotalsMatchTheWindowOverALongRun) {
   EXPECT_NEAR(book.score(ip, start + 364 * day), 1.0 / (1.0 + rate * rate), 1e-9);
 }
 
+// Days noted out of order (a caller's clock is its own) land on their own day: the same
+// scores as in order, and the same days leave the window.
+TEST(Reputation, DaysNotedOutOfOrderCountOnTheirDay) {
+  reputation_book in_order(same_day(), start), shuffled(same_day(), start);
+  const int order[] = {2, 0, 1, 0};
+  for (int d : {0, 0, 1, 2}) in_order.note_trap_hit(ip, domain, start + d * day);
+  for (int d : order) shuffled.note_trap_hit(ip, domain, start + d * day);
+  accept_n(in_order, 10, start + 2 * day);
+  accept_n(shuffled, 10, start + 2 * day);
+  EXPECT_LT(shuffled.score(ip, start + 2 * day), 1.0);
+  for (int d : {2, 29, 30, 31, 32}) {  // in time order: the book forgets as it reads
+    const core::time_point t = start + d * day;
+    EXPECT_DOUBLE_EQ(in_order.score(ip, t), shuffled.score(ip, t)) << "day " << d;
+    EXPECT_EQ(in_order.check(ip, domain, t).reason, shuffled.check(ip, domain, t).reason);
+  }
+  EXPECT_DOUBLE_EQ(shuffled.score(ip, start + 32 * day), 1.0);  // every day has left
+}
+
 TEST(Reputation, DaysCountFromTheStartOnVirtualTime) {
   const core::time_point late_start = start + 23 * hour;  // any time of day
   reputation_book book(capped(10), late_start);
