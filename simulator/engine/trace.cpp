@@ -110,6 +110,34 @@ std::size_t plain_prefix(std::string_view s, bool quoted) {
   return i;
 }
 
+// Appends " <source> " as every line has it.
+void append_source(std::string& line, std::string_view source) {
+  line += ' ';
+  if (source.empty()) line += '-';
+  const std::size_t source_at = line.size();
+  line.append(source);
+  for (std::size_t i = source_at; i < line.size(); ++i) {
+    if (!source_chars[static_cast<unsigned char>(line[i])]) line[i] = '_';
+  }
+  line += ' ';
+}
+
+// Appends a line's text as kept: as it is when printable, else with "\xHH" escapes. Runs of
+// printable bytes go in whole: the trace copies every protocol byte of a run.
+void append_text(std::string& line, std::string_view kept, bool printable) {
+  if (printable) {
+    line.append(kept);
+    return;
+  }
+  while (!kept.empty()) {
+    const std::size_t run = plain_prefix(kept, false);
+    line.append(kept.substr(0, run));
+    if (run == kept.size()) break;
+    append_hex_escape(line, static_cast<unsigned char>(kept[run]));
+    kept.remove_prefix(run + 1);
+  }
+}
+
 // The escape quote_bytes() writes for a byte that does not stand for itself ("": a hex one).
 const char* quote_escape(unsigned char c) {
   switch (c) {
@@ -128,7 +156,67 @@ const char* quote_escape(unsigned char c) {
   }
 }
 
+// Appends what append_quoted() does, for bytes already cut: `left_out` bytes followed them.
+void append_quoted_kept(std::string& out, std::string_view kept, std::size_t left_out) {
+  out.reserve(out.size() + kept.size() + kept.size() / 16 + 24);  // CRLF every line or so
+  out += '"';
+  while (!kept.empty()) {
+    const std::size_t run = plain_prefix(kept, true);
+    out.append(kept.substr(0, run));
+    if (run == kept.size()) break;
+    const auto c = static_cast<unsigned char>(kept[run]);
+    if (const char* escape = quote_escape(c); *escape != '\0') {
+      out += escape;
+    } else {
+      append_hex_escape(out, c);
+    }
+    kept.remove_prefix(run + 1);
+  }
+  out += '"';
+  append_cut_marker(out, left_out);
+}
+
+// Appends what follows the time in an event's line. `scratch` carries a payload line's text.
+void append_event_rest(std::string& line, const trace_event& e, std::string& scratch) {
+  if (e.payload_line) {
+    scratch.assign(e.text);
+    append_quoted_kept(scratch, e.payload, e.payload_left_out);
+    append_printable_line_rest(line, e.source, scratch, e.text_bytes_max);
+    return;
+  }
+  line.reserve(line.size() + e.source.size() + e.text.size() + 24);
+  append_source(line, e.source);
+  append_text(line, e.text, e.printable);
+  append_cut_marker(line, e.text_left_out);
+  line += '\n';
+}
+
+// The digest's chaining: a word at a time (multiply and xor-shift).
+void mix(std::uint64_t& h, std::uint64_t w) {
+  constexpr std::uint64_t odd = 0x9e3779b97f4a7c15ULL;  // 2^64 / golden ratio
+  h = (h ^ w) * odd;
+  h ^= h >> 29;  // the multiply carries upwards only; this brings the high bits down
+}
+
+// Chains `bytes` into `h` eight bytes at a time, then their length.
+void hash_field(std::uint64_t& h, std::string_view bytes) {
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) mix(h, load_word(bytes.data() + i));
+  if (i < bytes.size()) {
+    char tail[8] = {};
+    std::memcpy(tail, bytes.data() + i, bytes.size() - i);
+    mix(h, load_word(tail));
+  }
+  mix(h, bytes.size());
+}
+
 }  // namespace
+
+void append_event_line(std::string& line, const trace_event& e) {
+  append_time(line, e.at);
+  std::string scratch;
+  append_event_rest(line, e, scratch);
+}
 
 void memory_sink::write(std::string_view line) {
   if (lines_max_ == 0) {
@@ -154,22 +242,85 @@ std::string memory_sink::text() const {
 }
 
 void digest_sink::write(std::string_view line) {
-  constexpr std::uint64_t odd = 0x9e3779b97f4a7c15ULL;  // 2^64 / golden ratio
+  hash_field(digest_, line);
+  ++lines_;
+}
+
+void digest_sink::write_event(const trace_event& e) {
   std::uint64_t h = digest_;
-  const auto mix = [&h](std::uint64_t w) {
-    h = (h ^ w) * odd;
-    h ^= h >> 29;  // the multiply carries upwards only; this brings the high bits down
-  };
-  std::size_t i = 0;
-  for (; i + 8 <= line.size(); i += 8) mix(load_word(line.data() + i));
-  if (i < line.size()) {
-    char tail[8] = {};
-    std::memcpy(tail, line.data() + i, line.size() - i);
-    mix(load_word(tail));
+  mix(h, static_cast<std::uint64_t>(core::epoch_ms(e.at)));
+  hash_field(h, e.source);
+  hash_field(h, e.text);
+  mix(h, e.text_left_out);
+  mix(h, (e.printable ? 1U : 0U) | (e.payload_line ? 2U : 0U));
+  if (e.payload_line) {
+    hash_field(h, e.payload);
+    mix(h, e.payload_left_out);
   }
-  mix(line.size());
   digest_ = h;
   ++lines_;
+}
+
+tail_sink::entry& tail_sink::next_entry() {
+  if (ring_.size() < lines_max_) return ring_.emplace_back();
+  entry& oldest = ring_[first_];  // its strings' capacity carries the new event
+  first_ = (first_ + 1) % ring_.size();
+  ++dropped_;
+  return oldest;
+}
+
+void tail_sink::write(std::string_view line) {
+  if (lines_max_ == 0) {
+    ++dropped_;
+    return;
+  }
+  entry& x = next_entry();
+  x.is_line = true;
+  x.line.assign(line);
+}
+
+void tail_sink::write_event(const trace_event& e) {
+  if (lines_max_ == 0) {
+    ++dropped_;
+    return;
+  }
+  entry& x = next_entry();
+  x.is_line = false;
+  x.at = e.at;
+  x.source.assign(e.source);
+  x.text.assign(e.text);
+  x.payload.assign(e.payload);
+  x.text_left_out = e.text_left_out;
+  x.payload_left_out = e.payload_left_out;
+  x.text_bytes_max = e.text_bytes_max;
+  x.printable = e.printable;
+  x.payload_line = e.payload_line;
+}
+
+std::vector<std::string> tail_sink::lines() const {
+  std::vector<std::string> out;
+  out.reserve(ring_.size());
+  for (std::size_t k = 0; k < ring_.size(); ++k) {
+    const entry& x = ring_[(first_ + k) % ring_.size()];
+    if (x.is_line) {
+      out.push_back(x.line);
+      continue;
+    }
+    trace_event e;
+    e.at = x.at;
+    e.source = x.source;
+    e.text = x.text;
+    e.text_left_out = x.text_left_out;
+    e.printable = x.printable;
+    e.payload_line = x.payload_line;
+    e.payload = x.payload;
+    e.payload_left_out = x.payload_left_out;
+    e.text_bytes_max = x.text_bytes_max;
+    std::string line;
+    append_event_line(line, e);
+    out.push_back(std::move(line));
+  }
+  return out;
 }
 
 std::string digest_sink::hex() const {
@@ -192,22 +343,56 @@ void trace::record_printable(std::string_view source, std::string_view text) {
 
 void trace::write(std::string_view source, std::string_view text, bool printable) {
   if (sinks_.empty()) return;
-  // Many lines share a millisecond: its text is formatted once, and the line is built in a
-  // buffer that keeps its capacity from line to line.
-  const core::time_point now = clock_.now();
-  if (now != time_of_text_ || time_text_.empty()) {
-    time_text_.clear();
-    append_time(time_text_, now);
-    time_of_text_ = now;
-  }
-  line_.assign(time_text_);
-  if (printable) {
-    append_printable_line_rest(line_, source, text, limits_.text_bytes_max);
-  } else {
-    append_line_rest(line_, source, text, limits_.text_bytes_max);
-  }
+  trace_event e;
+  e.at = clock_.now();
+  e.source = source;
+  const std::size_t kept = std::min(text.size(), limits_.text_bytes_max);
+  e.text = text.substr(0, kept);
+  e.text_left_out = text.size() - kept;
+  e.printable = printable;
+  e.text_bytes_max = limits_.text_bytes_max;
+  dispatch(e);
+}
+
+void trace::record_payload(std::string_view source, std::string_view head, std::string_view payload,
+                           std::size_t payload_bytes_max) {
+  if (sinks_.empty()) return;
+  trace_event e;
+  e.at = clock_.now();
+  e.source = source;
+  e.text = head;
+  e.printable = true;
+  e.payload_line = true;
+  const std::size_t kept = std::min(payload.size(), payload_bytes_max);
+  e.payload = payload.substr(0, kept);
+  e.payload_left_out = payload.size() - kept;
+  e.text_bytes_max = limits_.text_bytes_max;
+  dispatch(e);
+}
+
+// The line is formatted once, for the first sink that takes lines, if any does. Many lines
+// share a millisecond: its text is formatted once, and the line is built in a buffer that
+// keeps its capacity from line to line.
+void trace::dispatch(const trace_event& e) {
   ++lines_;
-  for (auto* sink : sinks_) sink->write(line_);
+  bool formatted = false;
+  for (auto* sink : sinks_) {
+    if (sink->takes_events()) {
+      sink->write_event(e);
+      continue;
+    }
+    if (!formatted) {
+      if (e.at != time_of_text_ || time_text_.empty()) {
+        time_text_.clear();
+        append_time(time_text_, e.at);
+        time_of_text_ = e.at;
+      }
+      line_.assign(time_text_);
+      append_event_rest(line_, e, scratch_);
+      formatted = true;
+    }
+    sink->write(line_);
+  }
 }
 
 std::string format_time(core::time_point t) {
@@ -223,36 +408,12 @@ std::string format_line(core::time_point t, std::string_view source, std::string
   return line;
 }
 
-namespace {
-
-// Appends " <source> " as every line has it.
-void append_source(std::string& line, std::string_view source) {
-  line += ' ';
-  if (source.empty()) line += '-';
-  const std::size_t source_at = line.size();
-  line.append(source);
-  for (std::size_t i = source_at; i < line.size(); ++i) {
-    if (!source_chars[static_cast<unsigned char>(line[i])]) line[i] = '_';
-  }
-  line += ' ';
-}
-
-}  // namespace
-
 void append_line_rest(std::string& line, std::string_view source, std::string_view text,
                       std::size_t text_bytes_max) {
   const std::size_t kept = std::min(text.size(), text_bytes_max);
   line.reserve(line.size() + source.size() + kept + 24);
   append_source(line, source);
-  // Runs of printable bytes go in whole: the trace copies every protocol byte of a run.
-  std::string_view rest = text.substr(0, kept);
-  while (!rest.empty()) {
-    const std::size_t run = plain_prefix(rest, false);
-    line.append(rest.substr(0, run));
-    if (run == rest.size()) break;
-    append_hex_escape(line, static_cast<unsigned char>(rest[run]));
-    rest.remove_prefix(run + 1);
-  }
+  append_text(line, text.substr(0, kept), false);
   append_cut_marker(line, text.size() - kept);
   line += '\n';
 }
@@ -275,23 +436,7 @@ std::string quote_bytes(std::string_view bytes, std::size_t bytes_max) {
 
 void append_quoted(std::string& out, std::string_view bytes, std::size_t bytes_max) {
   const std::size_t kept = std::min(bytes.size(), bytes_max);
-  std::string_view rest = bytes.substr(0, kept);
-  out.reserve(out.size() + kept + kept / 16 + 24);  // CRLF every line or so
-  out += '"';
-  while (!rest.empty()) {
-    const std::size_t run = plain_prefix(rest, true);
-    out.append(rest.substr(0, run));
-    if (run == rest.size()) break;
-    const auto c = static_cast<unsigned char>(rest[run]);
-    if (const char* escape = quote_escape(c); *escape != '\0') {
-      out += escape;
-    } else {
-      append_hex_escape(out, c);
-    }
-    rest.remove_prefix(run + 1);
-  }
-  out += '"';
-  append_cut_marker(out, bytes.size() - kept);
+  append_quoted_kept(out, bytes.substr(0, kept), bytes.size() - kept);
 }
 
 }  // namespace mailsim::sim

@@ -19,9 +19,12 @@
 //   "...(+N)", N the bytes left out.
 // Payloads (protocol bytes) are written with quote_bytes(): "EHLO a.example\r\n" in double
 // quotes, C-style escapes (\r \n \t \\ \" \xHH), cut the same way.
-// Sinks: memory_sink keeps the last lines_max lines (a bounded tail for failure reports),
-// stream_sink writes to a std::ostream, file_sink to a file, digest_sink keeps only a 64-bit
-// digest of the lines (to compare long runs without keeping them).
+// Sinks: memory_sink keeps the last lines_max lines, stream_sink writes to a std::ostream,
+// file_sink to a file. Two sinks take the events unformatted (takes_events()): digest_sink
+// keeps a 64-bit digest of them (to compare long runs without keeping them) and tail_sink the
+// last lines_max of them, formatted when asked (a bounded tail for failure reports). A run
+// whose sinks all take events formats no line: formatting and quoting were a sixth of a
+// simulated SMTP transaction's instructions. Every sink of one trace sees the same events.
 #pragma once
 
 #include <cstddef>
@@ -37,11 +40,33 @@
 
 namespace mailsim::sim {
 
+// One event as the trace was given it, before it is formatted into a line. Views into the
+// caller's data, valid during the call.
+struct trace_event {
+  core::time_point at{};
+  std::string_view source;
+  std::string_view text;          // at most text_bytes_max bytes of it (the payload's head)
+  std::size_t text_left_out = 0;  // bytes of the text beyond them (then "...(+N)")
+  bool printable = false;         // text is printable ASCII already: not escaped again
+  // record_payload(): `payload` follows the text in double quotes (quote_bytes()), and the
+  // line's text is cut at text_bytes_max after quoting.
+  bool payload_line = false;
+  std::string_view payload;          // at most its bytes_max bytes of the payload
+  std::size_t payload_left_out = 0;  // bytes of the payload beyond them
+  std::size_t text_bytes_max = 0;    // the trace's limit, for formatting
+};
+
+// Appends the line of an event, '\n' included, exactly as record() writes it.
+void append_event_line(std::string& line, const trace_event& e);
+
 class trace_sink {
  public:
   virtual ~trace_sink() = default;
   // One whole line, '\n' included.
   virtual void write(std::string_view line) = 0;
+  // A sink that answers true gets write_event() instead of write() from the trace.
+  virtual bool takes_events() const { return false; }
+  virtual void write_event(const trace_event& /*e*/) {}
 };
 
 class memory_sink final : public trace_sink {
@@ -79,13 +104,18 @@ class file_sink final : public trace_sink {
   std::ofstream out_;
 };
 
-// The digest chains each line into the state eight bytes at a time (multiply and
-// xor-shift, then the line's length): a run's transcript costs it well under a byte's work
-// per byte. Lines are hashed as written: the same lines give the same digest on every
+// The digest chains bytes into the state eight bytes at a time (multiply and xor-shift, then
+// their length): a run's transcript costs it well under a byte's work per byte. From a trace
+// it takes events: time (milliseconds since the epoch), source, text and payload as kept,
+// the counts of bytes left out and the flags, each in turn (a number as one word, bytes as
+// their words and length), so equal events give equal digests and equal transcripts come
+// from equal events. write() hashes a line as bytes. The same input gives the same digest on every
 // run and machine; the value is not FNV-1a and not a cryptographic hash.
 class digest_sink final : public trace_sink {
  public:
   void write(std::string_view line) override;
+  bool takes_events() const override { return true; }
+  void write_event(const trace_event& e) override;
   std::uint64_t digest() const { return digest_; }
   std::string hex() const;  // 16 lower-case hex digits
   std::uint64_t lines() const { return lines_; }
@@ -93,6 +123,34 @@ class digest_sink final : public trace_sink {
  private:
   std::uint64_t digest_ = 0xcbf29ce484222325ULL;  // any fixed start: FNV-1a's offset basis
   std::uint64_t lines_ = 0;
+};
+
+// The last lines_max events, formatted only when lines() is asked: a run that keeps a tail
+// for its failure report pays for a copy of each event, not for its line.
+class tail_sink final : public trace_sink {
+ public:
+  explicit tail_sink(std::size_t lines_max = 50) : lines_max_(lines_max) {}
+  void write(std::string_view line) override;  // kept as it is
+  bool takes_events() const override { return true; }
+  void write_event(const trace_event& e) override;
+  std::vector<std::string> lines() const;  // oldest first
+  std::uint64_t dropped() const { return dropped_; }
+
+ private:
+  struct entry {
+    bool is_line = false;  // written with write(): `line` holds it
+    std::string line;
+    core::time_point at{};
+    std::string source, text, payload;
+    std::size_t text_left_out = 0, payload_left_out = 0, text_bytes_max = 0;
+    bool printable = false, payload_line = false;
+  };
+  entry& next_entry();
+
+  std::size_t lines_max_;
+  std::vector<entry> ring_;  // the oldest at first_ once full
+  std::size_t first_ = 0;
+  std::uint64_t dropped_ = 0;
 };
 
 struct trace_limits {
@@ -117,6 +175,11 @@ class trace {
   // plain ASCII around it): bytes outside 0x20-0x7e are not looked for again. The payload
   // lines of a run's transcript are most of its bytes.
   void record_printable(std::string_view source, std::string_view text);
+  // A protocol payload: the line's text is `head` (printable ASCII) followed by the payload
+  // in double quotes as quote_bytes(payload, payload_bytes_max) writes it. Quoted only for
+  // the sinks that take lines.
+  void record_payload(std::string_view source, std::string_view head, std::string_view payload,
+                      std::size_t payload_bytes_max);
   // record() of the text made of `parts` (anything a std::string_view is made from), joined
   // in a buffer the trace keeps: callers that write a line per message build no temporaries.
   // Nothing is joined when no sink listens.
@@ -136,11 +199,13 @@ class trace {
   std::vector<trace_sink*> sinks_;
   std::uint64_t lines_ = 0;
   std::string line_;                // the line being written (its capacity is kept)
+  std::string scratch_;             // a payload line's text, quoted
   std::string parts_;               // record_parts(): the text joined
   core::time_point time_of_text_{};  // the time time_text_ shows
   std::string time_text_;
 
   void write(std::string_view source, std::string_view text, bool printable);
+  void dispatch(const trace_event& e);
 };
 
 // "2023-11-14T22:13:20.000Z"

@@ -377,8 +377,8 @@ void connection::deliver(int side) {
       line += side == client_side ? "> " : "< ";
       append_decimal(line, p.bytes.size());
       line += ' ';
-      append_quoted(line, p.bytes, net->options.trace_payload_bytes_max);
-      net->tr->record_printable("net", line);  // "c<id> > <size> " and quoted bytes
+      // "c<id> > <size> " and the bytes, quoted only for sinks that take lines.
+      net->tr->record_payload("net", line, p.bytes, net->options.trace_payload_bytes_max);
     }
     to.handler->on_data(p.bytes);
   }

@@ -21,7 +21,7 @@ constexpr duration_ms progress_step{3600'000};
 // The sinks a run writes its transcript to; the digest always, the rest on request.
 struct transcript_sinks {
   digest_sink digest;
-  memory_sink tail;
+  tail_sink tail;
   std::unique_ptr<memory_sink> whole;
   std::unique_ptr<file_sink> file;
 
@@ -103,7 +103,7 @@ run_result run_scenario(const scenario& s, const run_options& options) {
   tr.record("run", "end");
   judge(s, result);
   result.transcript_digest = sinks.digest.digest();
-  result.transcript_tail.assign(sinks.tail.lines().begin(), sinks.tail.lines().end());
+  result.transcript_tail = sinks.tail.lines();
   if (sinks.whole) result.transcript = sinks.whole->text();
   return result;
 }

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "simulator/engine/rng.hpp"
 #include "simulator/engine/scheduler.hpp"
@@ -187,6 +188,98 @@ TEST(Trace, RecordPartsJoinsItsPartsIntoOneLineAndReusesNothingStale) {
   EXPECT_EQ(memory.lines()[1], "2023-11-14T22:13:20.000Z r1 mail\n");
   EXPECT_EQ(memory.lines()[2], format_line(s.now(), "r1", "x\r\n0123456789abcdef", 16));
   EXPECT_NE(memory.lines()[2].find("...(+3)"), std::string::npos);
+}
+
+// A mix of every kind of event: plain and escaped text, a cut text, payloads cut and whole,
+// an empty source, several milliseconds.
+void record_mix(scheduler& s, trace& tr) {
+  tr.record("net", "c1 connected");
+  tr.record("mx1", "bad\r\nbytes\x01");
+  tr.record_printable("-", "");
+  tr.record("x", std::string(40, 'a'));
+  tr.record_payload("net", "c1 > 9 ", "MAIL \"x\"\r\n", 100);
+  s.schedule_after(duration_ms{7}, [&] {
+    tr.record_payload("net", "c1 < 30 ", std::string(30, 'z') + "\r\n", 5);
+    tr.record_payload("net", "c1 > 0 ", "", 5);
+    tr.record_parts("", "m", "1");
+  });
+  s.run_until_idle();
+}
+
+TEST(Trace, RecordPayloadWritesTheHeadAndTheQuotedBytes) {
+  scheduler s;
+  trace tr(s.clock(), trace_limits{24});
+  memory_sink memory;
+  tr.add_sink(memory);
+  tr.record_payload("net", "c1 > 9 ", "MAIL \"x\"\r\n", 100);
+  tr.record_payload("net", "c1 < 12 ", "250 2.0.0 Ok", 3);
+  tr.record_payload("net", "c1 > 40 ", std::string(40, 'q'), 100);  // the line's text is cut
+  ASSERT_EQ(memory.lines().size(), 3u);
+  EXPECT_EQ(memory.lines()[0],
+            format_line(s.now(), "net", "c1 > 9 " + quote_bytes("MAIL \"x\"\r\n", 100), 24));
+  EXPECT_EQ(memory.lines()[1], "2023-11-14T22:13:20.000Z net c1 < 12 \"250\"...(+9)\n");
+  EXPECT_EQ(memory.lines()[2],
+            format_line(s.now(), "net", "c1 > 40 " + quote_bytes(std::string(40, 'q'), 100), 24));
+  EXPECT_NE(memory.lines()[2].find("...(+"), std::string::npos);
+}
+
+TEST(TailSink, FormatsTheLastEventsAsTheLinesOfTheTranscript) {
+  scheduler s;
+  trace tr(s.clock(), trace_limits{16});
+  memory_sink all(SIZE_MAX);
+  tail_sink tail(3), none(0), roomy(100);
+  tr.add_sink(tail);
+  tr.add_sink(all);
+  tr.add_sink(none);
+  tr.add_sink(roomy);
+  record_mix(s, tr);
+  const std::vector<std::string> every(all.lines().begin(), all.lines().end());
+  ASSERT_EQ(every.size(), 8u);
+  EXPECT_EQ(roomy.lines(), every);
+  EXPECT_EQ(roomy.dropped(), 0u);
+  EXPECT_EQ(tail.lines(), std::vector<std::string>(every.end() - 3, every.end()));
+  EXPECT_EQ(tail.dropped(), 5u);
+  EXPECT_TRUE(none.lines().empty());
+  EXPECT_EQ(none.dropped(), 8u);
+  tail.write("a line as it is\n");  // lines written directly are kept as they are
+  tail.write("");
+  const std::vector<std::string> last = tail.lines();
+  ASSERT_EQ(last.size(), 3u);
+  EXPECT_EQ(last[1], "a line as it is\n");
+  EXPECT_EQ(last[2], "");
+}
+
+TEST(DigestSink, OfATraceIsTheSameWhateverElseListens) {
+  const auto digest_of = [](bool with_lines, const std::string& payload, std::size_t max) {
+    scheduler s;
+    trace tr(s.clock(), trace_limits{16});
+    digest_sink digest;
+    memory_sink lines;
+    if (with_lines) tr.add_sink(lines);
+    tr.add_sink(digest);
+    record_mix(s, tr);
+    tr.record_payload("net", "c2 ", payload, max);
+    return digest.digest();
+  };
+  const std::uint64_t base = digest_of(false, "QUIT\r\n", 4);
+  EXPECT_EQ(base, digest_of(true, "QUIT\r\n", 4));       // formatting lines changes nothing
+  EXPECT_NE(base, digest_of(false, "QUIX\r\n", 4));      // a byte of the transcript
+  EXPECT_NE(base, digest_of(false, "QUIT\r\n\r\n", 4));  // how many bytes were left out
+  EXPECT_EQ(base, digest_of(false, "QUIT\n\r", 4));      // bytes the transcript leaves out
+  scheduler s;
+  trace tr(s.clock());
+  digest_sink earlier;
+  tr.add_sink(earlier);
+  tr.record("x", "a");
+  s.schedule_after(duration_ms{1}, [&] { tr.record("x", "a"); });
+  s.run_until_idle();
+  digest_sink same_time;
+  trace tr2(s.clock());
+  tr2.add_sink(same_time);
+  tr2.record("x", "a");
+  tr2.record("x", "a");
+  EXPECT_NE(earlier.digest(), same_time.digest());  // the time counts
+  EXPECT_EQ(earlier.lines(), 2u);
 }
 
 TEST(Trace, RecordPrintableWritesWhatRecordWritesForQuotedText) {
