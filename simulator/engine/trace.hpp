@@ -108,9 +108,9 @@ class file_sink final : public trace_sink {
 // their length): a run's transcript costs it well under a byte's work per byte. From a trace
 // it takes events: time (milliseconds since the epoch), source, text and payload as kept,
 // the counts of bytes left out and the flags, each in turn (a number as one word, bytes as
-// their words and length), so equal events give equal digests and equal transcripts come
-// from equal events. write() hashes a line as bytes. The same input gives the same digest on every
-// run and machine; the value is not FNV-1a and not a cryptographic hash.
+// their words and length). Those fields make the line, so runs with equal digests wrote
+// equal transcripts. write() hashes a line as bytes. The same input gives the same digest on
+// every run and machine; the value is not FNV-1a and not a cryptographic hash.
 class digest_sink final : public trace_sink {
  public:
   void write(std::string_view line) override;
