@@ -122,13 +122,9 @@ void append_source(std::string& line, std::string_view source) {
   line += ' ';
 }
 
-// Appends a line's text as kept: as it is when printable, else with "\xHH" escapes. Runs of
-// printable bytes go in whole: the trace copies every protocol byte of a run.
-void append_text(std::string& line, std::string_view kept, bool printable) {
-  if (printable) {
-    line.append(kept);
-    return;
-  }
+// Appends a line's text as kept, with "\xHH" escapes. Runs of printable bytes go in whole:
+// the trace copies every protocol byte of a run.
+void append_text(std::string& line, std::string_view kept) {
   while (!kept.empty()) {
     const std::size_t run = plain_prefix(kept, false);
     line.append(kept.substr(0, run));
@@ -186,7 +182,7 @@ void append_event_rest(std::string& line, const trace_event& e, std::string& scr
   }
   line.reserve(line.size() + e.source.size() + e.text.size() + 24);
   append_source(line, e.source);
-  append_text(line, e.text, e.printable);
+  append_text(line, e.text);
   append_cut_marker(line, e.text_left_out);
   line += '\n';
 }
@@ -252,7 +248,7 @@ void digest_sink::write_event(const trace_event& e) {
   hash_field(h, e.source);
   hash_field(h, e.text);
   mix(h, e.text_left_out);
-  mix(h, (e.printable ? 1U : 0U) | (e.payload_line ? 2U : 0U));
+  mix(h, e.payload_line ? 1U : 0U);
   if (e.payload_line) {
     hash_field(h, e.payload);
     mix(h, e.payload_left_out);
@@ -286,15 +282,10 @@ void tail_sink::write_event(const trace_event& e) {
   }
   entry& x = next_entry();
   x.is_line = false;
-  x.at = e.at;
+  x.event = e;
   x.source.assign(e.source);
   x.text.assign(e.text);
   x.payload.assign(e.payload);
-  x.text_left_out = e.text_left_out;
-  x.payload_left_out = e.payload_left_out;
-  x.text_bytes_max = e.text_bytes_max;
-  x.printable = e.printable;
-  x.payload_line = e.payload_line;
 }
 
 std::vector<std::string> tail_sink::lines() const {
@@ -306,16 +297,10 @@ std::vector<std::string> tail_sink::lines() const {
       out.push_back(x.line);
       continue;
     }
-    trace_event e;
-    e.at = x.at;
+    trace_event e = x.event;
     e.source = x.source;
     e.text = x.text;
-    e.text_left_out = x.text_left_out;
-    e.printable = x.printable;
-    e.payload_line = x.payload_line;
     e.payload = x.payload;
-    e.payload_left_out = x.payload_left_out;
-    e.text_bytes_max = x.text_bytes_max;
     std::string line;
     append_event_line(line, e);
     out.push_back(std::move(line));
@@ -334,14 +319,6 @@ void trace::remove_sink(trace_sink& sink) {
 }
 
 void trace::record(std::string_view source, std::string_view text) {
-  write(source, text, false);
-}
-
-void trace::record_printable(std::string_view source, std::string_view text) {
-  write(source, text, true);
-}
-
-void trace::write(std::string_view source, std::string_view text, bool printable) {
   if (sinks_.empty()) return;
   trace_event e;
   e.at = clock_.now();
@@ -349,7 +326,6 @@ void trace::write(std::string_view source, std::string_view text, bool printable
   const std::size_t kept = std::min(text.size(), limits_.text_bytes_max);
   e.text = text.substr(0, kept);
   e.text_left_out = text.size() - kept;
-  e.printable = printable;
   e.text_bytes_max = limits_.text_bytes_max;
   dispatch(e);
 }
@@ -361,7 +337,6 @@ void trace::record_payload(std::string_view source, std::string_view head, std::
   e.at = clock_.now();
   e.source = source;
   e.text = head;
-  e.printable = true;
   e.payload_line = true;
   const std::size_t kept = std::min(payload.size(), payload_bytes_max);
   e.payload = payload.substr(0, kept);
@@ -413,7 +388,7 @@ void append_line_rest(std::string& line, std::string_view source, std::string_vi
   const std::size_t kept = std::min(text.size(), text_bytes_max);
   line.reserve(line.size() + source.size() + kept + 24);
   append_source(line, source);
-  append_text(line, text.substr(0, kept), false);
+  append_text(line, text.substr(0, kept));
   append_cut_marker(line, text.size() - kept);
   line += '\n';
 }

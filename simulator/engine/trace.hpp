@@ -47,9 +47,8 @@ struct trace_event {
   std::string_view source;
   std::string_view text;          // at most text_bytes_max bytes of it (the payload's head)
   std::size_t text_left_out = 0;  // bytes of the text beyond them (then "...(+N)")
-  bool printable = false;         // text is printable ASCII already: not escaped again
-  // record_payload(): `payload` follows the text in double quotes (quote_bytes()), and the
-  // line's text is cut at text_bytes_max after quoting.
+  // record_payload(): the text is printable ASCII, `payload` follows it in double quotes
+  // (quote_bytes()), and the line's text is cut at text_bytes_max after quoting.
   bool payload_line = false;
   std::string_view payload;          // at most its bytes_max bytes of the payload
   std::size_t payload_left_out = 0;  // bytes of the payload beyond them
@@ -107,9 +106,9 @@ class file_sink final : public trace_sink {
 // The digest chains bytes into the state eight bytes at a time (multiply and xor-shift, then
 // their length): a run's transcript costs it well under a byte's work per byte. From a trace
 // it takes events: time (milliseconds since the epoch), source, text and payload as kept,
-// the counts of bytes left out and the flags, each in turn (a number as one word, bytes as
-// their words and length). Those fields make the line, so runs with equal digests wrote
-// equal transcripts. write() hashes a line as bytes. The same input gives the same digest on
+// the counts of bytes left out and whether it is a payload line, each in turn (a number as one
+// word, bytes as their words and length). Those fields make the line, so runs with equal digests
+// wrote equal transcripts. write() hashes a line as bytes. The same input gives the same digest on
 // every run and machine; the value is not FNV-1a and not a cryptographic hash.
 class digest_sink final : public trace_sink {
  public:
@@ -140,10 +139,8 @@ class tail_sink final : public trace_sink {
   struct entry {
     bool is_line = false;  // written with write(): `line` holds it
     std::string line;
-    core::time_point at{};
-    std::string source, text, payload;
-    std::size_t text_left_out = 0, payload_left_out = 0, text_bytes_max = 0;
-    bool printable = false, payload_line = false;
+    trace_event event;                  // its views are stale: they are set to the strings
+    std::string source, text, payload;  // below when the line is formatted
   };
   entry& next_entry();
 
@@ -171,10 +168,6 @@ class trace {
   bool enabled() const { return !sinks_.empty(); }
 
   void record(std::string_view source, std::string_view text);
-  // record() of a text the caller has already made printable (quote_bytes() output and
-  // plain ASCII around it): bytes outside 0x20-0x7e are not looked for again. The payload
-  // lines of a run's transcript are most of its bytes.
-  void record_printable(std::string_view source, std::string_view text);
   // A protocol payload: the line's text is `head` (printable ASCII) followed by the payload
   // in double quotes as quote_bytes(payload, payload_bytes_max) writes it. Quoted only for
   // the sinks that take lines.
@@ -204,7 +197,6 @@ class trace {
   core::time_point time_of_text_{};  // the time time_text_ shows
   std::string time_text_;
 
-  void write(std::string_view source, std::string_view text, bool printable);
   void dispatch(const trace_event& e);
 };
 
@@ -216,7 +208,7 @@ std::string format_line(core::time_point t, std::string_view source, std::string
 // Appends " <source> <text>\n" as format_line() writes it after the time.
 void append_line_rest(std::string& line, std::string_view source, std::string_view text,
                       std::size_t text_bytes_max);
-// The same for a text known to hold printable ASCII only (record_printable()).
+// The same for a text known to hold printable ASCII only (a payload line's).
 void append_printable_line_rest(std::string& line, std::string_view source, std::string_view text,
                                 std::size_t text_bytes_max);
 // `bytes` in double quotes with C-style escapes, cut after bytes_max input bytes.

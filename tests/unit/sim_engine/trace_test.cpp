@@ -195,7 +195,7 @@ TEST(Trace, RecordPartsJoinsItsPartsIntoOneLineAndReusesNothingStale) {
 void record_mix(scheduler& s, trace& tr) {
   tr.record("net", "c1 connected");
   tr.record("mx1", "bad\r\nbytes\x01");
-  tr.record_printable("-", "");
+  tr.record("-", "");
   tr.record("x", std::string(40, 'a'));
   tr.record_payload("net", "c1 > 9 ", "MAIL \"x\"\r\n", 100);
   s.schedule_after(duration_ms{7}, [&] {
@@ -282,16 +282,16 @@ TEST(DigestSink, OfATraceIsTheSameWhateverElseListens) {
   EXPECT_EQ(earlier.lines(), 2u);
 }
 
-TEST(Trace, RecordPrintableWritesWhatRecordWritesForQuotedText) {
+TEST(Trace, RecordPayloadWritesWhatRecordWritesForTheQuotedText) {
   scheduler s;
   trace tr(s.clock(), trace_limits{20});
   memory_sink memory;
   tr.add_sink(memory);
   const std::string quoted = "c1 > 9 " + quote_bytes("MAIL \"x\"\r\n", 100);
-  tr.record_printable("net", quoted);
+  tr.record_payload("net", "c1 > 9 ", "MAIL \"x\"\r\n", 100);
   tr.record("net", quoted);
-  tr.record_printable("-", "");  // an empty source and text, as record() writes them
-  tr.record("-", "");
+  tr.record_payload("", "", "", 100);  // an empty source, head and payload
+  tr.record("", "\"\"");
   ASSERT_EQ(memory.lines().size(), 4u);
   EXPECT_EQ(memory.lines()[0], memory.lines()[1]);
   EXPECT_EQ(memory.lines()[2], memory.lines()[3]);
