@@ -5,6 +5,7 @@
 #include <unbound.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "reference-server/core/ip_address.hpp"
 
@@ -114,21 +115,36 @@ const char* status_name(dns_status s) {
   return "?";
 }
 
+void append_decimal(std::string& out, std::uint64_t value) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
+
 }  // namespace
 
 std::string describe(const dns_answer& answer) {
-  std::string out = status_name(answer.status);
-  out += " ttl=" + std::to_string(answer.ttl_s);
+  std::string out;
+  append_description(out, answer);
+  return out;
+}
+
+void append_description(std::string& out, const dns_answer& answer) {
+  out += status_name(answer.status);
+  out += " ttl=";
+  append_decimal(out, answer.ttl_s);
   char sep = ' ';
   for (const auto& mx : answer.mx) {
-    out += sep + std::to_string(mx.preference) + " " + mx.exchange;
+    out += sep;
+    append_decimal(out, mx.preference);
+    out += ' ';
+    out += mx.exchange;
     sep = ',';
   }
   for (const auto& r : answer.records) {
-    out += sep + quote_bytes(r, 512);
+    out += sep;
+    append_quoted(out, r, 512);
     sep = ',';
   }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -323,20 +339,37 @@ void sim_resolver::deliver(std::uint64_t id, core::duration_ms delay, const char
                                 a = std::move(answer), cb = std::move(cb)] {
     if (token.expired()) return;
     if (trace_ != nullptr && trace_->enabled()) {
-      trace_->record("dns", "q" + std::to_string(id) + " answer " + describe(a) + " (" +
-                                source + ")");
+      std::string& line = trace_line(id, " answer ");
+      append_description(line, a);
+      line += " (";
+      line += source;
+      line += ')';
+      trace_->record("dns", line);
     }
     if (cb) cb(a);
   });
+}
+
+// "q<id><what>" in the resolver's line buffer, which keeps its capacity from line to line.
+std::string& sim_resolver::trace_line(std::uint64_t id, std::string_view what) {
+  line_.assign("q");
+  append_decimal(line_, id);
+  line_ += what;
+  return line_;
 }
 
 void sim_resolver::resolve(const std::string& name, rr_type type,
                            std::function<void(const dns_answer&)> on_answer) {
   const std::uint64_t id = next_id_++;
   ++stats_.queries;
-  const std::string n = normalize_name(name);
+  const key k{normalize_name(name), type};
+  const std::string& n = k.first;
   if (trace_ != nullptr && trace_->enabled()) {
-    trace_->record("dns", "q" + std::to_string(id) + " query " + n + " " + type_name(type));
+    std::string& line = trace_line(id, " query ");
+    line += n;
+    line += ' ';
+    line += type_name(type);
+    trace_->record("dns", line);
   }
   if (const auto fault = fault_for(n)) {
     ++stats_.faulted;
@@ -352,7 +385,6 @@ void sim_resolver::resolve(const std::string& name, rr_type type,
                        std::move(on_answer));
     }
   }
-  const key k{n, type};
   if (auto hit = recall(k)) {
     ++stats_.cache_hits;
     return deliver(id, options_.cache_hit_latency_ms, "cache", std::move(*hit),

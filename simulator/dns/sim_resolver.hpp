@@ -32,6 +32,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -107,6 +108,7 @@ class sim_resolver final : public core::resolver {
   void forget(std::map<key, cached>::iterator it);
   void deliver(std::uint64_t id, core::duration_ms delay, const char* source,
                core::dns_answer answer, std::function<void(const core::dns_answer&)> cb);
+  std::string& trace_line(std::uint64_t id, std::string_view what);
 
   scheduler& sched_;
   trace* trace_;
@@ -120,10 +122,13 @@ class sim_resolver final : public core::resolver {
   std::vector<dns_fault> faults_;
   resolver_stats stats_;
   std::uint64_t next_id_ = 1;
+  std::string line_;  // a trace line being built
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 // "ok ttl=300 10 mx.example.test,20 mx2.example.test": the answer as the trace writes it.
 std::string describe(const core::dns_answer& answer);
+// Appends what describe() returns, without a string of its own.
+void append_description(std::string& out, const core::dns_answer& answer);
 
 }  // namespace mailsim::sim::dns

@@ -1,5 +1,7 @@
 #include "simulator/network/address.hpp"
 
+#include <charconv>
+
 #include "reference-server/core/ascii.hpp"
 #include "reference-server/core/ip_address.hpp"
 
@@ -16,8 +18,19 @@ bool is_ipv6(const std::string& canonical) {
 }
 
 std::string format_endpoint(const core::endpoint& e) {
-  const std::string port = std::to_string(e.port);
-  return is_ipv6(e.address) ? "[" + e.address + "]:" + port : e.address + ":" + port;
+  std::string out;
+  append_endpoint(out, e);
+  return out;
+}
+
+void append_endpoint(std::string& out, const core::endpoint& e) {
+  const bool v6 = is_ipv6(e.address);
+  if (v6) out += '[';
+  out += e.address;
+  if (v6) out += ']';
+  out += ':';
+  char digits[8];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, e.port).ptr);
 }
 
 bool address_registry::listen(const core::endpoint& at, accept_handler& handler,

@@ -24,6 +24,8 @@ std::optional<std::string> canonical_address(const std::string& text);
 bool is_ipv6(const std::string& canonical);
 // "192.0.2.1:25", "[2001:db8::1]:25", for traces and messages.
 std::string format_endpoint(const core::endpoint& e);
+// Appends what format_endpoint() returns, without a string of its own.
+void append_endpoint(std::string& out, const core::endpoint& e);
 
 // What a listener's STARTTLS handshake finds (no crypto: a description of the outcome).
 struct tls_profile {

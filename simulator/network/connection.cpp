@@ -72,6 +72,20 @@ void connection::log(std::string_view text) const {
   net->tr->record("net", line_start(*net).append(text));
 }
 
+// "connect <client> -> <server><tail>", built in the network's line buffer (once per
+// connection: every attempt of a run).
+void connection::log_connect(std::string_view tail) const {
+  auto net = net_.lock();
+  if (!net || !net->tracing()) return;
+  std::string& line = line_start(*net);
+  line += "connect ";
+  append_endpoint(line, sides_[client_side].local);
+  line += " -> ";
+  append_endpoint(line, sides_[server_side].local);
+  line += tail;
+  net->tr->record("net", line);
+}
+
 // The network's line buffer, holding "c<id> ": a line is built there without strings of its
 // own (payload lines are most of a run's transcript).
 std::string& connection::line_start(network_core& net) const {
@@ -103,7 +117,7 @@ void connection::start(const core::endpoint& client, const core::endpoint& serve
   sides_[client_side].exists = true;
   sides_[server_side].local = server;
   link_ = net->profile_for(server, client);
-  log("connect " + format_endpoint(client) + " -> " + format_endpoint(server));
+  log_connect("");
   at(now() + link_.latency, [](connection& c) { c.syn_arrives(); });
   if (timeout.count() > 0) {
     connect_timer_ = at(now() + timeout, [](connection& c) {
@@ -119,8 +133,7 @@ void connection::fail_at_once(const core::endpoint& client, const core::endpoint
   sides_[client_side].handler = &handler;
   sides_[client_side].exists = true;
   sides_[server_side].local = server;
-  log("connect " + format_endpoint(client) + " -> " + format_endpoint(server) +
-      " failed: " + reason_text(reason));
+  log_connect(" failed: " + reason_text(reason));
   connecting_ = false;
   broken_ = true;
   end_side(client_side, reason, now());

@@ -90,6 +90,7 @@ class connection : public std::enable_shared_from_this<connection> {
   core::time_point now() const;
   void cancel(std::optional<core::timer_id>& timer);
   void log(std::string_view text) const;
+  void log_connect(std::string_view tail) const;
   std::string& line_start(network_core& net) const;
 
   void syn_arrives();
