@@ -1,9 +1,7 @@
 #include "reference-server/smtp/reply.hpp"
 
-#include <algorithm>
 #include <charconv>
 
-#include "reference-server/core/ascii.hpp"
 #include "reference-server/smtp/status.hpp"
 
 namespace mailsim::smtp {
@@ -13,13 +11,19 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
+// The first CR or LF in `text`, or npos. Two memchr scans: find_first_of("\r\n") would run
+// a memchr over "\r\n" for every byte, and a byte loop is slower than both on reply texts.
+std::size_t first_line_break(std::string_view text) {
+  const std::size_t cr = text.find('\r');
+  const std::size_t lf = text.substr(0, cr).find('\n');
+  return lf != std::string_view::npos ? lf : cr;
+}
+
 // A line of text must not break the reply apart: a CR or LF inside it would let the text
 // end the line early and inject a reply of its own.
-// (A loop: find_first_of runs a memchr over "\r\n" for every byte.)
 void append_safe(std::string& out, std::string_view text) {
-  for (auto at = std::find_if(text.begin(), text.end(), core::is_line_break); at != text.end();
-       at = std::find_if(text.begin(), text.end(), core::is_line_break)) {
-    const auto n = static_cast<std::size_t>(at - text.begin());
+  for (std::size_t n = first_line_break(text); n != std::string_view::npos;
+       n = first_line_break(text)) {
     out.append(text.substr(0, n));
     out += ' ';
     text.remove_prefix(n + 1);

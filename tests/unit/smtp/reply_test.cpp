@@ -39,6 +39,7 @@ TEST(reply, format_writes_rfc_5321_lines) {
       // Line breaks inside a text would inject a reply; they become spaces.
       {make_reply(550, "5.1.1", "no\r\n250 ok"), "550 5.1.1 no  250 ok\r\n"},
       {make_reply(421, "", "\nbye\r"), "421  bye \r\n"},
+      {make_reply(550, "", "a\nb\rc\r\r\nd"), "550 a b c   d\r\n"},
   };
   for (const format_case& c : cases) {
     EXPECT_EQ(format(c.value), c.wire) << test::printable(c.wire);
