@@ -2,7 +2,8 @@
 //
 // Contract: a callback runs at or after `at`, on the caller's event loop, never re-entrantly
 // from schedule(). Callbacks due at the same `at` run in the order they were scheduled.
-// Cancelling an id that already ran (or was never issued) is harmless; ids are never reused.
+// A cancelled callback never runs. Cancelling an id that already ran (or was never issued)
+// is harmless; ids are never reused.
 // Destroying the service cancels every timer: no callback runs after the destruction.
 // Implementations: Asio steady timers in reference-server/net, the simulator's scheduler.
 #pragma once

@@ -212,9 +212,9 @@ void outbound_connection::arm_deadline() {
   deadline_timer_ = 0;
   deadline_at_ = at;
   if (!at) return;
-  std::weak_ptr<bool> alive = alive_;
-  deadline_timer_ = deps_.timers->schedule(*at, [this, alive] {
-    if (alive.expired()) return;
+  // `this` alone: the destructor cancels deadline_timer_, and a lambda that fits
+  // std::function's own room costs no allocation on every command.
+  deadline_timer_ = deps_.timers->schedule(*at, [this] {
     deadline_timer_ = 0;
     deadline_at_.reset();
     on_deadline();
