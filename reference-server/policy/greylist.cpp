@@ -1,5 +1,6 @@
 #include "reference-server/policy/greylist.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <vector>
@@ -25,10 +26,12 @@ std::string_view without_brackets(std::string_view address) {
 
 // Fields of the text form: printable ASCII except '%', '<', '>' as is, other bytes %XX,
 // the empty string as "<>". Used for the in-memory keys too, so save() writes keys as kept.
-std::string encode(std::string_view s) {
+void append_encoded(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789ABCDEF";
-  if (s.empty()) return "<>";
-  std::string out;
+  if (s.empty()) {
+    out += "<>";
+    return;
+  }
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
     if (u > 0x20 && u < 0x7f && c != '%' && c != '<' && c != '>') {
@@ -39,6 +42,11 @@ std::string encode(std::string_view s) {
       out += hex[u & 0xf];
     }
   }
+}
+
+std::string encode(std::string_view s) {
+  std::string out;
+  append_encoded(out, s);
   return out;
 }
 
@@ -105,25 +113,27 @@ const char* to_string(greylist_reason r) {
   return "known";
 }
 
+// Edits the local part (before the last '@', or all of it) in place: one string per call.
 std::string normalize_sender(std::string_view sender, bool strip_batv, bool strip_extension) {
   std::string s = to_lower(without_brackets(sender));
-  std::size_t at = s.rfind('@');
-  std::string local = s.substr(0, at);
-  std::string domain = at == std::string::npos ? std::string() : s.substr(at);
+  std::size_t local_end = std::min(s.rfind('@'), s.size());
   if (strip_batv) {
     // BATV (draft-levine-smtp-batv): "prvs=<tag>=<local>"; Microsoft's "msprvs1=" alike.
     for (std::string_view prefix : {"prvs=", "msprvs1="}) {
-      if (local.rfind(prefix, 0) != 0) continue;
-      std::size_t eq = local.find('=', prefix.size());
-      if (eq != std::string::npos && eq + 1 < local.size()) local.erase(0, eq + 1);
+      if (!std::string_view(s).substr(0, local_end).starts_with(prefix)) continue;
+      const std::size_t eq = s.find('=', prefix.size());
+      if (eq < local_end && eq + 1 < local_end) {
+        s.erase(0, eq + 1);
+        local_end -= eq + 1;
+      }
       break;
     }
   }
   if (strip_extension) {
-    std::size_t plus = local.find('+');
-    if (plus != std::string::npos && plus > 0) local.erase(plus);
+    const std::size_t plus = s.find('+');
+    if (plus > 0 && plus < local_end) s.erase(plus, local_end - plus);
   }
-  return local + domain;
+  return s;
 }
 
 greylist::greylist(greylist_options options)
@@ -175,9 +185,14 @@ greylist_verdict greylist::check(const core::ip_address& ip, std::string_view se
       network_key(ip, exact ? 32 : options_.ipv4_prefix, exact ? 128 : options_.ipv6_prefix));
   std::int64_t now_ms = core::epoch_ms(now);
   if (whitelisted(net, now_ms)) return pass(greylist_reason::whitelisted);
-  std::string key =
-      net + " " + encode(normalize_sender(sender, options_.strip_batv, options_.strip_extension)) +
-      " " + encode(to_lower(without_brackets(recipient)));
+  // "<net> <sender> <recipient>", each field encoded, built in place (every RCPT asks).
+  std::string key;
+  key.reserve(net.size() + sender.size() + recipient.size() + 8);
+  key += net;
+  key += ' ';
+  append_encoded(key, normalize_sender(sender, options_.strip_batv, options_.strip_extension));
+  key += ' ';
+  append_encoded(key, to_lower(without_brackets(recipient)));
   triplet* t = triplets_.find(key);
   if (t == nullptr || (t->passed && now_ms - t->last_ms > ms_of(options_.max_age))) {
     triplets_.insert(std::move(key), {now_ms, now_ms, false});

@@ -158,6 +158,13 @@ TEST(Greylist, SenderNormalization) {
   EXPECT_EQ(normalize_sender(""), "");
   EXPECT_EQ(normalize_sender("<>"), "");
   EXPECT_EQ(normalize_sender("prvs=tag=a+b@x.example", false, false), "prvs=tag=a+b@x.example");
+  // Only the local part is edited: a '=' or '+' in the domain stays, so does a bare tag.
+  EXPECT_EQ(normalize_sender("prvs=tag@x=y.example"), "prvs=tag@x=y.example");
+  EXPECT_EQ(normalize_sender("prvs=@example.com"), "prvs=@example.com");
+  EXPECT_EQ(normalize_sender("a@b+c.example"), "a@b+c.example");
+  EXPECT_EQ(normalize_sender("a+b@c+d@e.example"), "a@e.example");
+  EXPECT_EQ(normalize_sender("user+ext"), "user");
+  EXPECT_EQ(normalize_sender("prvs=t=a+b@x.example"), "a@x.example");
 }
 
 TEST(Greylist, RetryWithANewBatvTagKeepsItsTriplet) {
