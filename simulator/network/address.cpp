@@ -37,7 +37,8 @@ bool address_registry::listen(const core::endpoint& at, accept_handler& handler,
                               listen_options options) {
   auto address = canonical_address(at.address);
   if (!address || at.port == 0) return false;
-  listeners_[{*address, at.port}] = listener{&handler, std::move(options)};
+  auto tls = std::make_shared<const tls_profile>(options.tls);
+  listeners_[{*address, at.port}] = listener{&handler, std::move(options), std::move(tls)};
   return true;
 }
 

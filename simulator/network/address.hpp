@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -46,6 +47,7 @@ struct listen_options {
 struct listener {
   accept_handler* handler = nullptr;
   listen_options options;
+  std::shared_ptr<const tls_profile> tls;  // options.tls, shared by its connections
 };
 
 // Listeners by canonical (address, port).

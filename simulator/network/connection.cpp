@@ -163,7 +163,7 @@ void connection::syn_arrives() {
 }
 
 void connection::accept(network_core& net, const listener& found) {
-  tls_ = found.options.tls;
+  tls_ = found.tls;
   accept_handler* acceptor = found.handler;  // on_accept may change the registry
   auto& server = sides_[server_side];
   server.exists = true;

@@ -7,14 +7,16 @@
 // done; a reset or a failed handshake marks it `broken` at once so no piece moves again.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "reference-server/core/transport.hpp"
 #include "simulator/engine/rng.hpp"
@@ -37,6 +39,34 @@ struct piece {
   bool fin = false;  // the orderly end
 };
 
+// The pieces on their way from one side to the other, oldest first: a vector and the index
+// of its front. Nothing is allocated before the first piece (a std::deque allocates when it
+// is made: twice per side, four times per connection), and the storage is kept while pieces
+// flow; what was taken is dropped when the queue empties, or once it is most of the vector.
+class piece_queue {
+ public:
+  bool empty() const { return head_ == items_.size(); }
+  piece& front() { return items_[head_]; }
+  const piece& front() const { return items_[head_]; }
+  void push_back(piece p) { items_.push_back(std::move(p)); }
+  void pop_front() {
+    if (++head_ == items_.size()) {
+      clear();
+    } else if (head_ >= 64 && head_ * 2 >= items_.size()) {
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
+  void clear() {
+    items_.clear();
+    head_ = 0;
+  }
+
+ private:
+  std::vector<piece> items_;
+  std::size_t head_ = 0;
+};
+
 enum class tls_phase { none, requested, ready };
 
 struct side_state {
@@ -52,7 +82,7 @@ struct side_state {
   core::tls_request tls_request;
   std::optional<core::timer_id> tls_timer;
   // The pipe from this side to the other.
-  std::deque<piece> out;
+  piece_queue out;
   core::time_point wire_free{};
   std::optional<core::timer_id> pump;
 };
@@ -116,7 +146,8 @@ class connection : public std::enable_shared_from_this<connection> {
   std::uint64_t id_;
   side_state sides_[2];
   link_profile link_;
-  tls_profile tls_;  // the listener's, copied at accept
+  // The listener's, shared at accept (a copy cost two allocations per connection).
+  std::shared_ptr<const tls_profile> tls_;
   std::optional<core::timer_id> connect_timer_;
   std::optional<prng> rng_;  // "network/conn/<id>", made at the first loss draw
   bool connecting_ = true;   // the client has not been told on_connected() or the failure

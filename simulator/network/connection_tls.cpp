@@ -80,11 +80,11 @@ void connection::tls_timed_out(int side) {
 
 // The checks in the order a verifying client meets them.
 std::error_code connection::verify_failure(const core::tls_request& request) const {
-  if (!tls_.available) return core::transport_errc::tls_handshake_failed;
+  if (!tls_->available) return core::transport_errc::tls_handshake_failed;
   if (request.verify == core::tls_verify::none) return {};
-  if (!tls_.trusted) return core::transport_errc::tls_untrusted;
-  if (tls_.expired) return core::transport_errc::tls_expired;
-  if (request.verify == core::tls_verify::hostname && !names_host(tls_, request.server_name)) {
+  if (!tls_->trusted) return core::transport_errc::tls_untrusted;
+  if (tls_->expired) return core::transport_errc::tls_expired;
+  if (request.verify == core::tls_verify::hostname && !names_host(*tls_, request.server_name)) {
     return core::transport_errc::tls_name_mismatch;
   }
   return {};
@@ -92,16 +92,16 @@ std::error_code connection::verify_failure(const core::tls_request& request) con
 
 core::tls_result connection::tls_result_for(int side) const {
   core::tls_result result;
-  result.protocol = tls_.protocol;
-  result.cipher = tls_.cipher;
+  result.protocol = tls_->protocol;
+  result.cipher = tls_->cipher;
   if (side == server_side) {
     result.detail = "no client certificate";
     return result;
   }
-  result.chain_trusted = tls_.trusted && !tls_.expired;
-  result.name_matched = names_host(tls_, sni_);
-  if (!tls_.trusted) append_detail(result.detail, "certificate not trusted");
-  if (tls_.expired) append_detail(result.detail, "certificate expired");
+  result.chain_trusted = tls_->trusted && !tls_->expired;
+  result.name_matched = names_host(*tls_, sni_);
+  if (!tls_->trusted) append_detail(result.detail, "certificate not trusted");
+  if (tls_->expired) append_detail(result.detail, "certificate expired");
   if (!result.name_matched) {
     append_detail(result.detail, "certificate does not name \"" + sni_ + "\"");
   }
@@ -127,7 +127,7 @@ void connection::handshake_done() {
   tls_up_ = true;
   client.tls = tls_phase::ready;
   server.tls = tls_phase::ready;
-  log("tls ready " + tls_.protocol + " " + tls_.cipher + " sni=\"" + sni_ + "\"");
+  log("tls ready " + tls_->protocol + " " + tls_->cipher + " sni=\"" + sni_ + "\"");
   for (int side : {client_side, server_side}) {
     at(now(), [side, result = tls_result_for(side)](connection& c) { c.report_tls(side, result); });
   }

@@ -77,6 +77,25 @@ TEST_F(network_test, SegmentsCutAWriteIntoPieces) {
             (ev{"+0 connected", "+0 data abc", "+0 data def", "+0 data gh"}));
 }
 
+TEST_F(network_test, HundredsOfPiecesInFlightArriveInOrderWhileMoreAreWritten) {
+  // A byte per piece and a millisecond per byte: hundreds of pieces wait at once, and each
+  // write adds to them while the first ones are being delivered.
+  net->set_default_link(link_profile{duration_ms{0}, 1000, 0, 1});
+  auto stream = connect();
+  sched.run_until_idle();
+  std::string sent;
+  for (char c = 'a'; c < 'e'; ++c) {
+    const std::string chunk(300, c);
+    stream->write(chunk);
+    sent += chunk;
+    sched.run_for(duration_ms{200});
+  }
+  sched.run_until_idle();
+  EXPECT_EQ(server.handler().data, sent);
+  EXPECT_EQ(server.handler().events.size(), 1 + sent.size());  // connected, then a byte each
+  EXPECT_EQ(server.handler().events.back().substr(0, 6), "+1200 ");
+}
+
 TEST_F(network_test, CloseSendsWhatWasWrittenThenAnOrderlyEnd) {
   latency(10);
   auto stream = connect();
