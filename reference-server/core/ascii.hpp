@@ -1,11 +1,15 @@
-// mailsim::core ASCII character classes and trimming — the small helpers every mail parser
-// needs (RFC 5234 ALPHA, DIGIT, WSP; RFC 5322 folding white space), in one place.
+// mailsim::core ASCII character classes, trimming and decimal writing — the small helpers
+// every mail parser and line builder needs (RFC 5234 ALPHA, DIGIT, WSP; RFC 5322 folding
+// white space), in one place.
 //
 // Contract: pure, locale-independent (std::isalpha and friends depend on the C locale and
 // take int), constexpr where possible; bytes ≥ 0x80 are never letters, digits or space.
 #pragma once
 
+#include <charconv>
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace mailsim::core {
@@ -48,6 +52,13 @@ constexpr std::string_view trim(std::string_view s) {
   while (!s.empty() && blank(s.front())) s.remove_prefix(1);
   while (!s.empty() && blank(s.back())) s.remove_suffix(1);
   return s;
+}
+
+// Appends the decimal digits of `value` without a string of its own (to_string() would make
+// one per number in lines built by the thousand).
+inline void append_decimal(std::string& out, std::uint64_t value) {
+  char digits[20];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
 }
 
 }  // namespace mailsim::core

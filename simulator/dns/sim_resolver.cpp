@@ -5,8 +5,8 @@
 #include <unbound.h>
 
 #include <algorithm>
-#include <charconv>
 
+#include "reference-server/core/ascii.hpp"
 #include "reference-server/core/ip_address.hpp"
 
 namespace mailsim::sim::dns {
@@ -115,11 +115,6 @@ const char* status_name(dns_status s) {
   return "?";
 }
 
-void append_decimal(std::string& out, std::uint64_t value) {
-  char digits[24];
-  out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
-}
-
 }  // namespace
 
 std::string describe(const dns_answer& answer) {
@@ -131,11 +126,11 @@ std::string describe(const dns_answer& answer) {
 void append_description(std::string& out, const dns_answer& answer) {
   out += status_name(answer.status);
   out += " ttl=";
-  append_decimal(out, answer.ttl_s);
+  core::append_decimal(out, answer.ttl_s);
   char sep = ' ';
   for (const auto& mx : answer.mx) {
     out += sep;
-    append_decimal(out, mx.preference);
+    core::append_decimal(out, mx.preference);
     out += ' ';
     out += mx.exchange;
     sep = ',';
@@ -353,7 +348,7 @@ void sim_resolver::deliver(std::uint64_t id, core::duration_ms delay, const char
 // "q<id><what>" in the resolver's line buffer, which keeps its capacity from line to line.
 std::string& sim_resolver::trace_line(std::uint64_t id, std::string_view what) {
   line_.assign("q");
-  append_decimal(line_, id);
+  core::append_decimal(line_, id);
   line_ += what;
   return line_;
 }

@@ -1,7 +1,5 @@
 #include "simulator/network/address.hpp"
 
-#include <charconv>
-
 #include "reference-server/core/ascii.hpp"
 #include "reference-server/core/ip_address.hpp"
 
@@ -29,8 +27,7 @@ void append_endpoint(std::string& out, const core::endpoint& e) {
   out += e.address;
   if (v6) out += ']';
   out += ':';
-  char digits[8];
-  out.append(digits, std::to_chars(digits, digits + sizeof digits, e.port).ptr);
+  core::append_decimal(out, e.port);
 }
 
 bool address_registry::listen(const core::endpoint& at, accept_handler& handler,

@@ -1,9 +1,9 @@
 #include "simulator/network/connection.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <utility>
 
+#include "reference-server/core/ascii.hpp"
 #include "simulator/network/network_core.hpp"
 
 namespace mailsim::sim::network {
@@ -12,11 +12,6 @@ namespace {
 
 std::error_code errc(std::errc e) {
   return std::make_error_code(e);
-}
-
-void append_decimal(std::string& out, std::uint64_t value) {
-  char digits[24];
-  out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
 }
 
 const char* side_name(int side) {
@@ -91,7 +86,7 @@ void connection::log_connect(std::string_view tail) const {
 std::string& connection::line_start(network_core& net) const {
   std::string& line = net.line;
   line.assign("c");
-  append_decimal(line, id_);
+  core::append_decimal(line, id_);
   line += ' ';
   return line;
 }
@@ -388,7 +383,7 @@ void connection::deliver(int side) {
     if (net->tracing()) {
       std::string& line = line_start(*net);
       line += side == client_side ? "> " : "< ";
-      append_decimal(line, p.bytes.size());
+      core::append_decimal(line, p.bytes.size());
       line += ' ';
       // "c<id> > <size> " and the bytes, quoted only for sinks that take lines.
       net->tr->record_payload("net", line, p.bytes, net->options.trace_payload_bytes_max);

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "reference-server/core/ascii.hpp"
 #include "simulator/world/world_dns.hpp"
 
 namespace mailsim::sim::world {
@@ -104,11 +105,6 @@ bool split_message(const std::string& text, std::vector<header_field>& fields, s
   return true;
 }
 
-void append_number(std::string& out, std::uint64_t n) {
-  char buffer[20];
-  out.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, n).ptr);
-}
-
 // As printf's "%g": six significant digits, the shortest of fixed and exponent form.
 void append_score(std::string& out, double score) {
   char buffer[32];
@@ -122,7 +118,7 @@ void append_score(std::string& out, double score) {
 void fill_body(std::string& out, std::uint64_t number, std::size_t size_bytes) {
   out.reserve(out.size() + size_bytes + 80);
   std::string line = "This is message ";
-  append_number(line, number);
+  core::append_decimal(line, number);
   line += " of the mailsim workload, line ";
   const std::size_t head = line.size();
   line.resize(head + 24);
@@ -159,12 +155,12 @@ void append_rfc5322_date(std::string& out, core::time_point t) {
   // Written by hand: every message a workload sends carries one (printf showed in profiles).
   out += days[weekday(day)];
   out += ", ";
-  append_number(out, d);
+  core::append_decimal(out, d);
   out += ' ';
   out += months[m - 1];
   out += ' ';
   if (y < 0) out += '-';
-  append_number(out, static_cast<std::uint64_t>(y < 0 ? -static_cast<std::int64_t>(y) : y));
+  core::append_decimal(out, static_cast<std::uint64_t>(y < 0 ? -static_cast<std::int64_t>(y) : y));
   const std::int64_t parts[3] = {secs / 3600, secs / 60 % 60, secs % 60};
   for (int i = 0; i < 3; ++i) {
     out += i == 0 ? ' ' : ':';
@@ -246,7 +242,7 @@ std::string build_message(const outgoing_message& m, const std::string& sender_d
   }
   if (!has("subject")) {
     out += "Subject: mailsim message ";
-    append_number(out, m.number);
+    core::append_decimal(out, m.number);
     out += "\r\n";
   }
   if (!has("date")) {
@@ -255,7 +251,7 @@ std::string build_message(const outgoing_message& m, const std::string& sender_d
     out += "\r\n";
   }
   out += "Message-ID: <m";
-  append_number(out, m.number);
+  core::append_decimal(out, m.number);
   out.append("@").append(sender_domain).append(">\r\nX-Mailsim-Score: ");
   append_score(out, content.spam_score);
   out += "\r\n";

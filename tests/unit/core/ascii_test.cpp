@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 
 namespace mailsim::core {
@@ -44,6 +45,16 @@ TEST(ascii, lower_and_trim) {
   EXPECT_EQ(ascii_lower('\xc3'), '\xc3');  // bytes >= 0x80 are left alone
   EXPECT_EQ(trim(" \t\r\n a b \r\n"), "a b");
   EXPECT_EQ(trim(" \r\n"), "");
+}
+
+TEST(ascii, append_decimal_writes_digits_after_what_was_there) {
+  std::string out = "q";
+  append_decimal(out, 0);
+  out += ' ';
+  append_decimal(out, 42);
+  out += ' ';
+  append_decimal(out, UINT64_MAX);
+  EXPECT_EQ(out, "q0 42 18446744073709551615");
 }
 
 }  // namespace
