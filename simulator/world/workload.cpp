@@ -4,6 +4,7 @@
 #include <charconv>
 #include <set>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
 
 #include "reference-server/core/ascii.hpp"
@@ -22,9 +23,14 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string domain_of(const std::string& address) {
+// The domain of an address as written (empty without '@'), a view into it.
+std::string_view domain_part(std::string_view address) {
   const auto at = address.rfind('@');
-  return at == std::string::npos ? std::string{} : lower(address.substr(at + 1));
+  return at == std::string_view::npos ? std::string_view{} : address.substr(at + 1);
+}
+
+std::string domain_of(const std::string& address) {
+  return lower(std::string(domain_part(address)));
 }
 
 // Days since 1970-01-01 (a Thursday) → 0 for Monday ... 6 for Sunday.
@@ -315,11 +321,20 @@ void workload::choose() {
                                   "', which is no provider or domain of the world");
     }
   }
+  // A population lists its mailboxes domain by domain: the domain is looked up again only
+  // when it changes (a million mailboxes took a million strings and set lookups here).
+  std::string_view last_domain;
+  bool last_chosen = false;
   for (std::size_t w = 0; w < worlds.size(); ++w) {
     if (!worlds[w].population) continue;
     const std::vector<mailbox_entry>& entries = *worlds[w].population;
     for (std::size_t i = 0; i < entries.size(); ++i) {
-      if (chosen.count(domain_of(entries[i].address)) == 0) continue;
+      const std::string_view domain = domain_part(entries[i].address);
+      if (i == 0 || domain != last_domain) {
+        last_domain = domain;
+        last_chosen = chosen.count(lower(std::string(domain))) != 0;
+      }
+      if (!last_chosen) continue;
       if (is_trap(entries[i].kind) && !spec_.recipients.include_traps) continue;
       list_.push_back({w, i});
     }
