@@ -321,6 +321,7 @@ void connection::write(int side, std::string_view bytes) {
 void connection::send(int side, std::string_view bytes, bool fin) {
   auto& s = sides_[side];
   const core::time_point t = now();
+  auto net = net_.lock();
   if (fin) {
     s.out.push_back(piece{std::max(t, s.wire_free) + link_.latency, {}, false, true});
   } else {
@@ -328,8 +329,9 @@ void connection::send(int side, std::string_view bytes, bool fin) {
     for (std::size_t off = 0; off < bytes.size(); off += size) {
       const auto part = bytes.substr(off, size);
       s.wire_free = std::max(t, s.wire_free) + wire_time(part.size(), link_.bandwidth_bytes_per_s);
-      s.out.push_back(
-          piece{s.wire_free + link_.latency, std::string(part), s.tls == tls_phase::ready, false});
+      s.out.push_back(piece{s.wire_free + link_.latency,
+                            net ? net->take_buffer(part) : std::string(part),
+                            s.tls == tls_phase::ready, false});
     }
   }
   arm_pump(side);
@@ -390,6 +392,7 @@ void connection::deliver(int side) {
     }
     to.handler->on_data(p.bytes);
   }
+  net->give_back(std::move(p.bytes));
   arm_pump(side);
 }
 

@@ -1,5 +1,7 @@
 #include "simulator/network/network.hpp"
 
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -43,6 +45,30 @@ const link_profile& network_core::profile_for(const core::endpoint& server,
   if (auto it = links.find(server.address); it != links.end()) return it->second;
   if (auto it = links.find(client.address); it != links.end()) return it->second;
   return options.default_link;
+}
+
+namespace {
+// Bounds on the spare buffers: enough for the pieces in flight on many connections at once,
+// and no large buffer (a big DATA write) kept beyond its piece.
+constexpr std::size_t spare_buffers_max = 256;
+constexpr std::size_t buffer_bytes_max = 64 * 1024;
+}  // namespace
+
+std::string network_core::take_buffer(std::string_view bytes) {
+  if (spare_buffers.empty()) return std::string(bytes);
+  std::string buffer = std::move(spare_buffers.back());
+  spare_buffers.pop_back();
+  buffer.assign(bytes);
+  return buffer;
+}
+
+void network_core::give_back(std::string&& buffer) {
+  // A short string lives inside the object: keeping it would save nothing.
+  if (buffer.capacity() <= std::string().capacity() || buffer.capacity() > buffer_bytes_max ||
+      spare_buffers.size() >= spare_buffers_max) {
+    return;
+  }
+  spare_buffers.push_back(std::move(buffer));
 }
 
 const fault* network_core::active_fault(fault_kind kind, const core::endpoint& server,

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "simulator/network/network.hpp"
 
@@ -41,6 +42,9 @@ struct network_core {
   std::uint64_t next_id = 1;
   std::uint16_t next_port;
   std::string line;  // the trace line a connection is writing (its capacity is kept)
+  // Byte buffers of delivered pieces, kept for the next pieces written: a piece's bytes are
+  // copied once each way, and a simulated SMTP session writes about ten of them.
+  std::vector<std::string> spare_buffers;
 
   bool tracing() const { return tr != nullptr && tr->enabled(); }
   void log(std::string_view text) const {
@@ -52,6 +56,10 @@ struct network_core {
   const fault* active_fault(fault_kind kind, const core::endpoint& server,
                             const core::endpoint& client) const;
   void switch_fault(const std::string& name, bool on);
+  // A buffer holding `bytes`: a spare one when there is one.
+  std::string take_buffer(std::string_view bytes);
+  // Keeps `buffer` for take_buffer(), within spare_buffers_max and buffer_bytes_max.
+  void give_back(std::string&& buffer);
 };
 
 }  // namespace mailsim::sim::network

@@ -96,6 +96,27 @@ TEST_F(network_test, HundredsOfPiecesInFlightArriveInOrderWhileMoreAreWritten) {
   EXPECT_EQ(server.handler().events.back().substr(0, 6), "+1200 ");
 }
 
+TEST_F(network_test, PiecesOfEverySizeArriveExactlyWhileBuffersAreReused) {
+  // Long and short writes in turn, each direction: a piece whose buffer held a longer one
+  // before carries its own bytes alone, and one beyond the kept buffers' size arrives whole.
+  auto stream = connect();
+  server.setup = [](link_stream& s, recorder& r) {
+    r.on_bytes = [&s](std::string_view bytes) { s.write(std::string(bytes) + "!"); };
+  };
+  std::string sent;
+  std::string expected_back;
+  for (std::size_t size : {40, 3, 100, 17, 1, 70'000, 16, 50}) {
+    const std::string chunk(size, static_cast<char>('a' + size % 26));
+    sent += chunk;
+    expected_back += chunk + "!";
+    stream->write(chunk);
+    sched.run_until_idle();
+  }
+  EXPECT_EQ(server.handler().data, sent);
+  EXPECT_EQ(client.data, expected_back);
+  EXPECT_EQ(server.handler().events.size(), 1 + 8u);  // connected, then one data per write
+}
+
 TEST_F(network_test, CloseSendsWhatWasWrittenThenAnOrderlyEnd) {
   latency(10);
   auto stream = connect();
