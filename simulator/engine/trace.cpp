@@ -194,15 +194,24 @@ void mix(std::uint64_t& h, std::uint64_t w) {
   h ^= h >> 29;  // the multiply carries upwards only; this brings the high bits down
 }
 
+// The last `n` (1..7) bytes of `bytes` as a word, the first of them lowest, zeros above: what
+// load_word() gives for them copied into eight zero bytes. A field of eight bytes or more
+// reads its last eight and shifts out those already chained (no copy: every field of every
+// event ends here).
+std::uint64_t tail_word(std::string_view bytes, std::size_t n) {
+  if (bytes.size() >= 8) return load_word(bytes.data() + bytes.size() - 8) >> (8 * (8 - n));
+  std::uint64_t w = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    w |= std::uint64_t{static_cast<unsigned char>(bytes[bytes.size() - n + k])} << (8 * k);
+  }
+  return w;
+}
+
 // Chains `bytes` into `h` eight bytes at a time, then their length.
 void hash_field(std::uint64_t& h, std::string_view bytes) {
   std::size_t i = 0;
   for (; i + 8 <= bytes.size(); i += 8) mix(h, load_word(bytes.data() + i));
-  if (i < bytes.size()) {
-    char tail[8] = {};
-    std::memcpy(tail, bytes.data() + i, bytes.size() - i);
-    mix(h, load_word(tail));
-  }
+  if (i < bytes.size()) mix(h, tail_word(bytes, bytes.size() - i));
   mix(h, bytes.size());
 }
 
