@@ -339,23 +339,37 @@ void substitute(std::string& text, std::string_view name, std::string_view value
   }
 }
 
+// A template's code, enhanced code and text; code 0 when it does not start with a 2xx-5xx
+// code and a space.
+struct template_parts {
+  int code = 0;
+  std::string_view enhanced;
+  std::string_view text;
+};
+
+template_parts split_template(std::string_view templ) {
+  if (templ.size() < 4 || !is_digit(templ[0]) || !is_digit(templ[1]) || !is_digit(templ[2]) ||
+      templ[0] < '2' || templ[0] > '5' || templ[3] != ' ') {
+    return {};
+  }
+  template_parts p;
+  p.code = (templ[0] - '0') * 100 + (templ[1] - '0') * 10 + (templ[2] - '0');
+  p.text = templ.substr(4);
+  const std::size_t space = p.text.find(' ');
+  const std::string_view first = p.text.substr(0, space);
+  if (is_enhanced(first)) {
+    p.enhanced = first;
+    p.text = space == std::string_view::npos ? std::string_view() : p.text.substr(space + 1);
+  }
+  return p;
+}
+
 }  // namespace
 
 smtp::reply expand_reply(std::string_view templ, const reply_vars& vars) {
-  if (templ.size() < 4 || !is_digit(templ[0]) || !is_digit(templ[1]) || !is_digit(templ[2]) ||
-      templ[0] < '2' || templ[0] > '5' || templ[3] != ' ') {
-    return smtp::make_reply(451, "4.3.0", std::string(templ));
-  }
-  const int code = (templ[0] - '0') * 100 + (templ[1] - '0') * 10 + (templ[2] - '0');
-  std::string_view rest = templ.substr(4);
-  std::string_view enhanced;
-  const std::size_t space = rest.find(' ');
-  const std::string_view first = rest.substr(0, space);
-  if (is_enhanced(first)) {
-    enhanced = first;
-    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-  }
-  std::string text(rest);
+  const template_parts p = split_template(templ);
+  if (p.code == 0) return smtp::make_reply(451, "4.3.0", std::string(templ));
+  std::string text(p.text);
   if (text.find('{') != std::string::npos) {
     substitute(text, "{ip}", vars.ip);
     substitute(text, "{rcpt}", vars.rcpt);
@@ -363,7 +377,18 @@ smtp::reply expand_reply(std::string_view templ, const reply_vars& vars) {
     substitute(text, "{zone}", vars.zone);
     substitute(text, "{id}", vars.id);
   }
-  return smtp::make_reply(code, enhanced, text);
+  return smtp::make_reply(p.code, p.enhanced, text);
+}
+
+std::string template_key(std::string_view templ) {
+  const template_parts p = split_template(templ);
+  if (p.code == 0) return "451 4.3.0";
+  std::string key(templ.substr(0, 3));  // the code: three digits, the first 2-5
+  if (!p.enhanced.empty()) {
+    key += ' ';
+    key += p.enhanced;
+  }
+  return key;
 }
 
 std::string reply_key(const smtp::reply& r) {

@@ -95,5 +95,8 @@ struct reply_vars {
 smtp::reply expand_reply(std::string_view templ, const reply_vars& vars = {});
 // "421 4.7.28": the code and enhanced code of a template or reply, for counters.
 std::string reply_key(const smtp::reply& r);
+// reply_key(expand_reply(templ)) without building the reply: a receiver counts every 4xx and
+// 5xx line it sends by its key.
+std::string template_key(std::string_view templ);
 
 }  // namespace mailsim::sim::world

@@ -246,9 +246,9 @@ void provider_core::count_replies(const receiver_session& s, std::string_view ou
        start = end + 2, end = output.find("\r\n", start)) {
     const std::string_view line = output.substr(start, end - start);
     if (line.size() < 4 || line[3] != ' ' || (line[0] != '4' && line[0] != '5')) continue;
-    const smtp::reply r = expand_reply(line.substr(0, line.find(' ', 4)));
     services_.record->count(name_, s.ip(), now(),
-                            line[0] == '4' ? counter::deferred : counter::rejected, reply_key(r));
+                            line[0] == '4' ? counter::deferred : counter::rejected,
+                            template_key(line.substr(0, line.find(' ', 4))));
   }
 }
 

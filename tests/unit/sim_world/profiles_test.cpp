@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "simulator/world/profiles.hpp"
 
@@ -118,6 +120,28 @@ TEST(Profiles, ExpandReply) {
   EXPECT_EQ(r.code, 421);
   EXPECT_TRUE(r.enhanced.empty());
   EXPECT_EQ(expand_reply("oops").code, 451);
+}
+
+TEST(Profiles, TemplateKeyIsTheKeyOfTheExpandedReply) {
+  std::vector<std::string> templates = {"421 4.7.28 [{ip}] slow down",
+                                        "421 Max message per connection reached",
+                                        "550 5.1.1",
+                                        "452 4.2.2. not an enhanced code",
+                                        "250 ",
+                                        "oops",
+                                        "4x1 4.7.1 odd digits",
+                                        "600 6.0.0 out of range",
+                                        ""};
+  for (const auto& name : profile_names()) {
+    provider_spec spec;
+    spec.profile = name;
+    for (const auto& t : templates_of(resolve_profile(spec))) templates.push_back(t);
+  }
+  for (const std::string& t : templates) {
+    EXPECT_EQ(template_key(t), reply_key(expand_reply(t))) << t;
+  }
+  EXPECT_EQ(template_key("421 4.7.28 [{ip}] slow down"), "421 4.7.28");
+  EXPECT_EQ(template_key("421 Max message per connection reached"), "421");
 }
 
 }  // namespace
