@@ -313,7 +313,7 @@ void delivery_engine::impl::on_plan(const std::string& domain, route_plan plan) 
                                            : attempt_outcome::kind::deferred;
   o.status = plan.status;
   o.diagnostic = plan.diagnostic;
-  std::deque<delivery_job> jobs = std::move(d.jobs);
+  core::fifo<delivery_job> jobs = std::move(d.jobs);
   d.jobs.clear();
   for (const delivery_job& job : jobs) record_all(job, o);
 }

@@ -88,7 +88,7 @@ void delivery_engine::impl::on_finished(outbound_connection& c, const connection
                                   [](const auto& p) { return !p->finished(); });
   if (!end.was_ready && !others) {
     if (end.answer && end.answer->permanent()) o.what = attempt_outcome::kind::failed;
-    std::deque<delivery_job> jobs = std::move(d->jobs);
+    core::fifo<delivery_job> jobs = std::move(d->jobs);
     d->jobs.clear();
     for (const delivery_job& job : jobs) record_all(job, o);
     d->plan.reset();  // look again next time

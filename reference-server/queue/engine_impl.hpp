@@ -3,7 +3,6 @@
 // Internal to the queue module; the contract is in delivery_engine.hpp.
 #pragma once
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -13,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "reference-server/core/fifo.hpp"
 #include "reference-server/core/string_hash.hpp"
 #include "reference-server/queue/delivery_engine.hpp"
 #include "reference-server/queue/outbound_connection.hpp"
@@ -22,13 +22,13 @@ namespace mailsim::queue {
 struct destination {
   std::string domain;
   const destination_settings* settings = nullptr;
-  std::deque<delivery_job> jobs;  // waiting for a connection
+  core::fifo<delivery_job> jobs;  // waiting for a connection
   std::vector<std::unique_ptr<outbound_connection>> connections;
   std::optional<route_plan> plan;
   core::time_point plan_at{};
   bool planning = false;
   core::time_point throttled_until{};
-  std::deque<core::time_point> starts;  // transaction starts in the last minute
+  core::fifo<core::time_point> starts;  // transaction starts in the last minute
   core::timer_id pump_timer = 0;
   core::time_point pump_at{};
 };

@@ -48,7 +48,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +55,7 @@
 #include <vector>
 
 #include "reference-server/core/clock.hpp"
+#include "reference-server/core/fifo.hpp"
 #include "reference-server/core/random.hpp"
 #include "reference-server/smtp/envelope.hpp"
 #include "reference-server/smtp/reply.hpp"
@@ -337,10 +337,10 @@ class client_session {
   bool eof_ = false;
   bool quit_requested_ = false;
 
-  std::deque<awaited> awaited_;
+  core::fifo<awaited> awaited_;
   core::time_point deadline_{};  // for awaited_.front()
 
-  std::deque<client_event> events_;
+  core::fifo<client_event> events_;
   client_event closed_event_;
 
   // Set while QUIT is in flight: how the session will be reported closed.

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "reference-server/core/fifo.hpp"
 #include "reference-server/core/transport.hpp"
 #include "simulator/engine/rng.hpp"
 #include "simulator/network/network.hpp"
@@ -39,34 +40,6 @@ struct piece {
   bool fin = false;  // the orderly end
 };
 
-// The pieces on their way from one side to the other, oldest first: a vector and the index
-// of its front. Nothing is allocated before the first piece (a std::deque allocates when it
-// is made: twice per side, four times per connection), and the storage is kept while pieces
-// flow; what was taken is dropped when the queue empties, or once it is most of the vector.
-class piece_queue {
- public:
-  bool empty() const { return head_ == items_.size(); }
-  piece& front() { return items_[head_]; }
-  const piece& front() const { return items_[head_]; }
-  void push_back(piece p) { items_.push_back(std::move(p)); }
-  void pop_front() {
-    if (++head_ == items_.size()) {
-      clear();
-    } else if (head_ >= 64 && head_ * 2 >= items_.size()) {
-      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
-      head_ = 0;
-    }
-  }
-  void clear() {
-    items_.clear();
-    head_ = 0;
-  }
-
- private:
-  std::vector<piece> items_;
-  std::size_t head_ = 0;
-};
-
 enum class tls_phase { none, requested, ready };
 
 struct side_state {
@@ -81,8 +54,8 @@ struct side_state {
   bool tls_reported = false;  // on_tls_ready() was delivered
   core::tls_request tls_request;
   std::optional<core::timer_id> tls_timer;
-  // The pipe from this side to the other.
-  piece_queue out;
+  // The pipe from this side to the other: the pieces on their way, oldest first.
+  core::fifo<piece> out;
   core::time_point wire_free{};
   std::optional<core::timer_id> pump;
 };
