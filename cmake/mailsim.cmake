@@ -27,6 +27,33 @@ if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   add_compile_definitions(BOOST_ASIO_HAS_CO_AWAIT=1)
 endif()
 
+# Profile-guided optimization (GCC), driven by tools/build_pgo.sh: MAILSIM_PGO=generate
+# builds code that writes a profile of what it runs into MAILSIM_PGO_DIR; MAILSIM_PGO=use
+# compiles with that profile. Profile files are named by object paths relative to the build
+# folder, so the training build and the optimized one may live in different folders. Code
+# changed since the profile was taken is compiled as without one (no mismatch error).
+set(MAILSIM_PGO "" CACHE STRING "Profile-guided optimization: empty, generate or use")
+set(MAILSIM_PGO_DIR "" CACHE PATH "The profile's folder (MAILSIM_PGO=generate or use)")
+if(MAILSIM_PGO)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "GNU" OR NOT MAILSIM_PGO_DIR)
+    message(FATAL_ERROR "MAILSIM_PGO needs GCC and MAILSIM_PGO_DIR")
+  endif()
+  if(MAILSIM_PGO STREQUAL "generate")
+    add_compile_options(-fprofile-generate=${MAILSIM_PGO_DIR} -fprofile-update=single
+                        -fprofile-prefix-path=${CMAKE_BINARY_DIR})
+    add_link_options(-fprofile-generate=${MAILSIM_PGO_DIR})
+  elseif(MAILSIM_PGO STREQUAL "use")
+    add_compile_options(-fprofile-use=${MAILSIM_PGO_DIR} -fprofile-partial-training
+                        -fprofile-prefix-path=${CMAKE_BINARY_DIR} -Wno-missing-profile
+                        -Wno-coverage-mismatch)
+    # A stale profile also brings warnings that no option names ("missing counts for called
+    # function"): with a profile, warnings are not errors (the dev and CI builds keep -Werror).
+    target_compile_options(mailsim_build_flags INTERFACE -Wno-error)
+  else()
+    message(FATAL_ERROR "MAILSIM_PGO is '${MAILSIM_PGO}'; expected generate, use or empty")
+  endif()
+endif()
+
 # MAILSIM_FUZZ is declared here, before any library, because with Clang it also decides how
 # the libraries are instrumented (below); fuzz/CMakeLists.txt adds the libFuzzer binaries.
 option(MAILSIM_FUZZ "Build the libFuzzer binaries (Clang only)" OFF)
