@@ -3,7 +3,7 @@
 # profile-guided optimization: an instrumented build in build/pgo-train runs the benchmark
 # scenarios and the quickstart suite, and the release build is compiled with the profile
 # they leave in build/pgo-profile. Takes about twice a plain release build; the simulator
-# then needs about a tenth less CPU (docs/benchmarks.md, "Profile-guided optimization").
+# then needs 15-20 % less CPU (docs/benchmarks.md, "Profile-guided optimization").
 # GCC only. Later builds of build/release keep the profile (code changed since then is
 # compiled as without it); `cmake --preset release -DMAILSIM_PGO=` turns it off.
 set -euo pipefail
